@@ -1,0 +1,49 @@
+"""Options shared by every command, so each one spells them the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fleet_option(func: F) -> F:
+    """``--fleet PATH|GIT_URL[@REF]``: where the fleet repo is (default: the current directory)."""
+    return click.option(
+        "--fleet",
+        "fleet",
+        default=".",
+        show_default=True,
+        metavar="PATH|GIT_URL[@REF]",
+        help="Fleet repo: a directory, or a Git URL with an optional @ref (branch, tag or SHA).",
+    )(func)
+
+
+def kubeconfig_option(func: F) -> F:
+    """``--kubeconfig`` (or ``KUBECONFIG``): how to reach the clusters."""
+    return click.option(
+        "--kubeconfig",
+        envvar="KUBECONFIG",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Kubeconfig with one context per cluster (default: $KUBECONFIG, then ~/.kube/config).",
+    )(func)
+
+
+def output_option(*choices: str, default: str = "text") -> Callable[[F], F]:
+    """``-o/--output``: the format data is printed in."""
+
+    def decorate(func: F) -> F:
+        return click.option(
+            "-o",
+            "--output",
+            type=click.Choice(list(choices)),
+            default=default,
+            show_default=True,
+            help="Output format.",
+        )(func)
+
+    return decorate
