@@ -98,6 +98,7 @@ class YamlError(SpecError):
 
     def __init__(self, message: str, *, file: str, line: int | None = None) -> None:
         self.location = Location(file, line)
+        self.reason = message
         super().__init__(f"{self.location}: {message}")
 
 
@@ -113,7 +114,9 @@ class ValidationFailed(SpecError):
     """Loading a repo found problems; all of them are in ``problems``."""
 
     def __init__(self, problems: list[Problem], *, revision: str | None = None) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.location.file, p.location.line or 0, p.message))
+        self.problems = sorted(
+            set(problems), key=lambda p: (p.location.file, p.location.line or 0, p.message)
+        )
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"fleet repo has {len(self.problems)} problem(s):\n{lines}", revision=revision)
 

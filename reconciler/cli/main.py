@@ -17,7 +17,10 @@ from reconciler import __version__
 from reconciler.errors import StackfleetError
 
 # Each entry is a module in reconciler.cli that defines a click command named ``command``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "validate",
+    "schema",
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -36,7 +39,9 @@ for _name in COMMAND_MODULES:
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)  # returns the code of a click Exit in this mode
+        if isinstance(code, int):
+            sys.exit(code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
