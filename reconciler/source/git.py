@@ -4,18 +4,38 @@ This is the only module that imports pygit2 (an import-linter contract enforces 
 
 - ``Revision``: a resolved ref, written ``<ref>@sha1:<sha>``.
 - ``CommitTree``: the ``FileTree`` of one commit, read blob by blob from the object database.
+- ``Mirror``: a bare mirror of one remote on disk; ``resolve`` lists the remote's refs once and
+  fetches only when the wanted ref moved (and then only the missing objects).
+
+Timeouts: libgit2's socket timeouts (connect and every read) stop a server that accepts and never
+answers; progress callbacks enforce the whole deadline while data trickles in; and the network work
+runs in a worker thread that is abandoned past the deadline (it holds the mirror's lock until it ends,
+so nothing reads a half-fetched mirror). A failed fetch updates no ref, so no partial data is used.
+The retry/staleness policy lives in ``reconciler.source.sources``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import posixpath
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 import pygit2
-from pygit2.enums import FileMode
+from pygit2.enums import CredentialType, FileMode, Option
 
-from reconciler.errors import SourceError, SpecError, UnsafePathError
+from reconciler.errors import SourceAuthError, SourceError, SourceTimeout, SpecError, UnsafePathError
+from reconciler.source import credentials as creds
 from reconciler.spec.trees import MAX_FILE_BYTES, clean_path
+
+T = TypeVar("T")
 
 MAX_SYMLINK_HOPS = 40
 """Symlinks followed while resolving one path before it counts as a loop (Linux uses 40 too)."""
@@ -154,3 +174,282 @@ def _child(node: pygit2.Object, name: str, *, at: str) -> pygit2.Object:
     if entry.filemode == FileMode.COMMIT:
         raise FileNotFoundError(f"{at} (a submodule)")
     return entry
+
+
+# ---------------------------------------------------------------------------------------------------
+# Mirrors
+
+
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_PEELED = "^{}"
+_ABANDON_GRACE = 2.0
+_OPTIONS_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FetchStats:
+    """What one ``resolve`` cost on the wire: ref listings made and objects/bytes received."""
+
+    listings: int = 0
+    fetched: bool = False
+    received_objects: int = 0
+    received_bytes: int = 0
+
+
+class Mirror:
+    """A bare mirror of ``url`` under ``cache_dir``, fetched with a deadline of ``timeout`` seconds."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_dir: Path,
+        credentials: creds.Credentials | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.url = url
+        self.credentials = credentials
+        self.timeout = timeout
+        self.path = cache_dir / mirror_dirname(url)
+        self._lock = threading.Lock()
+        self._repo = _open_bare(self.path)
+        self.last_stats = FetchStats()
+
+    @property
+    def display_url(self) -> str:
+        return creds.redact_url(self.url)
+
+    def resolve(self, ref: str) -> Revision:
+        """``ref`` (branch, tag, ``refs/...`` name or 40-hex SHA) as a commit present in the mirror."""
+        if _SHA.match(ref) and self.has_commit(ref):
+            self.last_stats = FetchStats()
+            return Revision(ref=ref, sha=ref)
+        if _SHA.match(ref):
+            return self._fetch_sha(ref)
+        advertised = self.list_refs()
+        name = _pick(advertised, ref)
+        if name is None:
+            raise SourceError(f"{self.display_url} has no branch or tag {ref!r}", ref=ref)
+        self._fetch_if_moved(name, advertised[name])
+        return Revision(ref=ref, sha=self._commit_of(name))
+
+    def list_refs(self) -> dict[str, str]:
+        """The remote's refs (one ref advertisement, no pack): name to object id (peeled tags as ``^{}``)."""
+
+        def listing(callbacks: _Callbacks) -> dict[str, str]:
+            remote = self._repo.remotes.create_anonymous(self.url)
+            return {head.name: str(head.oid) for head in remote.list_heads(callbacks=callbacks) if head.name}
+
+        return self._network("listing refs", listing)
+
+    def fetch(self, refspecs: list[str]) -> FetchStats:
+        """Fetch ``refspecs`` (forced, so moved tags and force-pushed branches follow the remote)."""
+
+        def fetching(callbacks: _Callbacks) -> FetchStats:
+            remote = self._repo.remotes.create_anonymous(self.url)
+            progress = remote.fetch(refspecs, callbacks=callbacks)
+            return FetchStats(
+                fetched=True,
+                received_objects=progress.received_objects,
+                received_bytes=progress.received_bytes,
+            )
+
+        return self._network("fetching", fetching)
+
+    def has_commit(self, sha: str) -> bool:
+        return isinstance(self._repo.get(sha), pygit2.Commit)
+
+    def descends(self, sha: str, *, from_sha: str) -> bool:
+        """Whether commit ``sha`` is ``from_sha`` or one of its descendants (both must be in the mirror)."""
+        if sha == from_sha:
+            return True
+        if not (self.has_commit(sha) and self.has_commit(from_sha)):
+            return False
+        return bool(self._repo.descendant_of(sha, from_sha))
+
+    def signature(self, sha: str) -> tuple[bytes, bytes] | None:
+        """The commit's signature and the signed payload, or ``None`` when it is unsigned."""
+        commit = self._repo.get(sha)
+        if not isinstance(commit, pygit2.Commit):
+            raise SourceError(f"{sha} is not a commit", sha=sha)
+        signature, payload = commit.gpg_signature
+        return (signature, payload) if signature else None
+
+    def tree(self, revision: Revision, *, max_file_bytes: int = MAX_FILE_BYTES) -> CommitTree:
+        return CommitTree(self._repo, revision, max_file_bytes=max_file_bytes)
+
+    def _fetch_if_moved(self, name: str, remote_sha: str) -> None:
+        listed = FetchStats(listings=1)
+        local = self._repo.references.get(name)
+        if local is not None and str(local.target) == remote_sha and self._repo.get(remote_sha) is not None:
+            self.last_stats = listed
+            return
+        stats = self.fetch([f"+{name}:{name}"])
+        self.last_stats = FetchStats(listings=1, **{k: getattr(stats, k) for k in _FETCH_FIELDS})
+
+    def _fetch_sha(self, sha: str) -> Revision:
+        stats = self.fetch(["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"])
+        self.last_stats = stats
+        if not self.has_commit(sha):
+            raise SourceError(f"commit {sha} is on no branch or tag of {self.display_url}", sha=sha)
+        return Revision(ref=sha, sha=sha)
+
+    def _commit_of(self, name: str) -> str:
+        try:
+            return str(self._repo.references[name].peel(pygit2.Commit).id)
+        except (KeyError, pygit2.GitError, ValueError) as exc:
+            raise SourceError(f"{name} of {self.display_url} does not point at a commit", ref=name) from exc
+
+    def _network(self, what: str, work: Callable[[_Callbacks], T]) -> T:
+        """Run ``work`` against the remote within the deadline, with errors typed and redacted."""
+        if not self._lock.acquire(timeout=self.timeout):
+            raise SourceTimeout(
+                f"{what} {self.display_url}: an earlier fetch is still running", url=self.display_url
+            )
+        callbacks = _Callbacks(self.credentials, deadline=time.monotonic() + self.timeout)
+
+        def locked() -> T:
+            try:
+                _set_socket_timeouts(self.timeout, credentials=self.credentials)
+                return work(callbacks)
+            finally:
+                self._lock.release()
+
+        try:
+            return _within(self.timeout + _ABANDON_GRACE, locked, what=f"{what} {self.display_url}")
+        except pygit2.GitError as exc:
+            raise _typed_error(exc, what=what, mirror=self) from None
+
+
+_FETCH_FIELDS = ("fetched", "received_objects", "received_bytes")
+
+
+def mirror_dirname(url: str) -> str:
+    """A directory name for the mirror of ``url``: a readable tail and a hash of the credential-free URL."""
+    key = creds.strip_userinfo(url).rstrip("/")
+    tail = re.sub(r"[^A-Za-z0-9._-]+", "-", key.rsplit("/", 1)[-1].rsplit(":", 1)[-1]).strip("-.") or "repo"
+    return f"{tail[:40]}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.git"
+
+
+def _open_bare(path: Path) -> pygit2.Repository:
+    if (path / "HEAD").exists():
+        return pygit2.Repository(str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".init-", dir=path.parent))
+    pygit2.init_repository(str(scratch), bare=True)
+    with contextlib.suppress(OSError):  # someone else made it first
+        scratch.rename(path)  # atomic: a concurrent opener sees no half-made repo
+    return pygit2.Repository(str(path))
+
+
+def _pick(advertised: dict[str, str], ref: str) -> str | None:
+    """The advertised ref ``ref`` names: a full ``refs/...`` name, else a tag, else a branch (git's order)."""
+    candidates = [ref] if ref.startswith("refs/") else [f"refs/tags/{ref}", f"refs/heads/{ref}"]
+    return next((name for name in candidates if name in advertised), None)
+
+
+def _within(timeout: float, work: Callable[[], T], *, what: str) -> T:
+    """``work()`` in a worker thread; past ``timeout`` the thread is abandoned and ``SourceTimeout`` raised."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name=f"stackfleet-git: {what}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise SourceTimeout(f"{what} did not finish within {timeout:.0f}s")
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def _set_socket_timeouts(seconds: float, *, credentials: creds.Credentials | None) -> None:
+    """libgit2's connect and per-read timeouts (process-wide), and its home for the pinned known_hosts."""
+    millis = max(1, int(seconds * 1000))
+    with _OPTIONS_LOCK:
+        pygit2.option(Option.SET_SERVER_CONNECT_TIMEOUT, millis)
+        pygit2.option(Option.SET_SERVER_TIMEOUT, millis)
+        if isinstance(credentials, creds.SshKeyAuth):
+            pygit2.option(Option.SET_HOMEDIR, str(_known_hosts_home(credentials.known_hosts)))
+
+
+def _known_hosts_home(known_hosts: Path) -> Path:
+    """A home directory whose ``.ssh/known_hosts`` is the pinned file (libgit2 checks host keys there)."""
+    home = (
+        Path(tempfile.gettempdir())
+        / f"stackfleet-ssh-{hashlib.sha256(str(known_hosts).encode()).hexdigest()[:12]}"
+    )
+    (home / ".ssh").mkdir(parents=True, exist_ok=True)
+    (home / ".ssh" / "known_hosts").write_bytes(known_hosts.read_bytes())
+    return home
+
+
+class _Callbacks(pygit2.RemoteCallbacks):
+    """Credentials (offered once: a refusal is final), host key checks, and the overall deadline."""
+
+    def __init__(self, credentials: creds.Credentials | None, *, deadline: float) -> None:
+        super().__init__()
+        self._credentials = credentials
+        self._deadline = deadline
+        self._offered = False
+
+    def credentials(
+        self, url: str, username_from_url: str | None, allowed_types: CredentialType
+    ) -> pygit2.Username | pygit2.UserPass | pygit2.Keypair:
+        if self._credentials is None:
+            raise SourceAuthError(f"{creds.redact_url(url)} asks for credentials and none are configured")
+        if self._offered:
+            raise SourceAuthError(f"{creds.redact_url(url)} refused the configured credentials")
+        self._offered = True
+        return _pygit2_credentials(self._credentials, username_from_url=username_from_url)
+
+    def certificate_check(self, certificate: None, valid: bool, host: bytes) -> bool:
+        # TLS: the system's verification; SSH: libgit2's check against the pinned known_hosts.
+        if not valid:
+            raise SourceAuthError(
+                f"host key or certificate of {host.decode(errors='replace')} is not trusted"
+            )
+        return True
+
+    def transfer_progress(self, stats: object) -> None:
+        self._check_deadline()
+
+    def sideband_progress(self, string: str) -> None:
+        self._check_deadline()
+
+    def _check_deadline(self) -> None:
+        if time.monotonic() > self._deadline:
+            raise SourceTimeout("the remote is too slow: deadline passed mid-transfer")
+
+
+def _pygit2_credentials(
+    credentials: creds.Credentials, *, username_from_url: str | None
+) -> pygit2.UserPass | pygit2.Keypair:
+    if isinstance(credentials, creds.TokenAuth):
+        return pygit2.UserPass(credentials.username, credentials.token.reveal())
+    if isinstance(credentials, creds.BasicAuth):
+        return pygit2.UserPass(credentials.username, credentials.password.reveal())
+    passphrase = credentials.passphrase.reveal() if credentials.passphrase else ""
+    return pygit2.Keypair(
+        username_from_url or credentials.username,
+        str(credentials.public_key) if credentials.public_key else None,
+        str(credentials.private_key),
+        passphrase,
+    )
+
+
+def _typed_error(exc: pygit2.GitError, *, what: str, mirror: Mirror) -> SourceError:
+    text = creds.redact(str(exc), secrets=creds.secrets_of(mirror.credentials))
+    message = f"{what} {mirror.display_url} failed: {text}"
+    lowered = text.lower()
+    if "timed out" in lowered or "timeout" in lowered:
+        return SourceTimeout(message, url=mirror.display_url)
+    if any(word in lowered for word in ("401", "403", "authentication", "credentials", "unauthorized")):
+        return SourceAuthError(message, url=mirror.display_url)
+    return SourceError(message, url=mirror.display_url)

@@ -1,0 +1,248 @@
+"""Mirror and GitSource against real servers on loopback: git daemon and smart HTTP with basic auth."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from reconciler.errors import SourceAuthError, SourceError, SourceTimeout
+from reconciler.source.credentials import BasicAuth, Secret
+from reconciler.source.git import Mirror
+from reconciler.source.sources import Backoff, GitSource
+
+if TYPE_CHECKING:
+    from tests.source.conftest import GitDaemon, HangingServer, HttpGit, ServedRepo
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _mirror(url: str, tmp_path: Path, **kwargs: object) -> Mirror:
+    return Mirror(url, cache_dir=tmp_path / "cache", **kwargs)  # type: ignore[arg-type]
+
+
+def _http_mirror(http_git: HttpGit, tmp_path: Path) -> Mirror:
+    auth = BasicAuth(http_git.username, Secret(http_git.password))
+    return _mirror(http_git.url(), tmp_path, credentials=auth, timeout=10)
+
+
+def test_branch_resolves_to_pushed_commit(
+    upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path
+) -> None:
+    sha = upstream.work.git("rev-parse", "HEAD")
+    assert str(_mirror(git_daemon.url(), tmp_path).resolve("main")) == f"main@sha1:{sha}"
+
+
+def test_new_commit_is_seen(upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path) -> None:
+    source = GitSource(_mirror(git_daemon.url(), tmp_path), ref="main")
+    source.poll()
+    sha = upstream.commit_and_push("second", {"clusters/a.yaml": "kind: Cluster\n"})
+    assert source.poll().revision is not None and source.status.revision.sha == sha  # type: ignore[union-attr]
+
+
+def test_files_of_new_commit_are_read_from_mirror(
+    upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path
+) -> None:
+    source = GitSource(_mirror(git_daemon.url(), tmp_path), ref="main")
+    upstream.commit_and_push("second", {"clusters/a.yaml": "kind: Cluster\n"})
+    source.poll()
+    assert source.tree().read("clusters/a.yaml") == b"kind: Cluster\n"
+
+
+def test_unchanged_poll_fetches_no_pack(upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path) -> None:
+    source = GitSource(_mirror(git_daemon.url(), tmp_path), ref="main")
+    source.poll()
+    stats = source.poll().last_fetch
+    assert (stats.listings, stats.fetched, stats.received_objects) == (1, False, 0)
+
+
+def test_unchanged_poll_over_http_makes_only_a_ref_listing(
+    upstream: ServedRepo, http_git: HttpGit, tmp_path: Path
+) -> None:
+    mirror = _http_mirror(http_git, tmp_path)
+    mirror.resolve("main")
+    http_git.served.clear()
+    mirror.resolve("main")
+    assert [(s.method, s.path.split("?")[0]) for s in http_git.served if s.status == 200] == [
+        ("GET", "/fleet.git/info/refs")
+    ]
+
+
+def test_new_commit_over_http_fetches_only_new_objects(
+    upstream: ServedRepo, http_git: HttpGit, tmp_path: Path
+) -> None:
+    mirror = _http_mirror(http_git, tmp_path)
+    upstream.commit_and_push("bulk", {f"clusters/c{i}.yaml": f"kind: Cluster\nn: {i}\n" for i in range(50)})
+    mirror.resolve("main")
+    upstream.commit_and_push("one more", {"clusters/new.yaml": "kind: Cluster\n"})
+    mirror.resolve("main")
+    assert mirror.last_stats.received_objects == 4  # the commit, two trees and one blob of 54 objects
+
+
+def test_tag_resolves_to_its_commit(upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path) -> None:
+    sha = upstream.work.git("rev-parse", "HEAD")
+    upstream.work.git("tag", "-a", "v1.0.0", "-m", "release")
+    upstream.push("refs/tags/v1.0.0")
+    assert _mirror(git_daemon.url(), tmp_path).resolve("v1.0.0").sha == sha
+
+
+def test_moved_tag_is_followed(upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path) -> None:
+    mirror = _mirror(git_daemon.url(), tmp_path)
+    upstream.work.git("tag", "stable")
+    upstream.push("refs/tags/stable")
+    mirror.resolve("stable")
+    moved = upstream.commit_and_push("fix")
+    upstream.work.git("tag", "-f", "stable")
+    upstream.push("refs/tags/stable")
+    assert mirror.resolve("stable").sha == moved
+
+
+def test_other_branch_resolves_on_demand(upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path) -> None:
+    upstream.work.git("checkout", "-q", "-b", "feature")
+    sha = upstream.work.commit("feature work")
+    upstream.push("feature")
+    source = GitSource(_mirror(git_daemon.url(), tmp_path), ref="main")
+    assert source.resolve("feature").sha == sha
+
+
+@pytest.mark.parametrize("ref", ["refs/pull/1/head", "refs/merge-requests/7/head"])
+def test_pull_request_ref_resolves(
+    upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path, ref: str
+) -> None:
+    upstream.work.git("checkout", "-q", "-b", "pr")
+    sha = upstream.work.commit("proposed change", {"clusters/b.yaml": "kind: Cluster\n"})
+    upstream.push(f"HEAD:{ref}")
+    assert str(_mirror(git_daemon.url(), tmp_path).resolve(ref)) == f"{ref}@sha1:{sha}"
+
+
+def test_fixed_sha_resolves(upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path) -> None:
+    sha = upstream.work.git("rev-parse", "HEAD")
+    upstream.commit_and_push("later")
+    assert _mirror(git_daemon.url(), tmp_path).resolve(sha).sha == sha
+
+
+def test_unknown_ref_is_a_clear_error(upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no branch or tag 'nope'"):
+        _mirror(git_daemon.url(), tmp_path).resolve("nope")
+
+
+def test_force_push_is_reported(upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path) -> None:
+    source = GitSource(_mirror(git_daemon.url(), tmp_path), ref="main")
+    upstream.commit_and_push("will be rewritten")
+    applied = source.poll().revision
+    assert applied is not None
+    source.mark_applied(applied)
+    upstream.work.git("reset", "-q", "--hard", "HEAD~1")
+    upstream.commit_and_push("rewritten history")
+    assert source.poll().force_pushed_from == applied
+
+
+def test_fast_forward_is_not_a_force_push(
+    upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path
+) -> None:
+    source = GitSource(_mirror(git_daemon.url(), tmp_path), ref="main")
+    source.mark_applied(source.poll().revision)  # type: ignore[arg-type]
+    upstream.commit_and_push("normal change")
+    assert source.poll().force_pushed_from is None
+
+
+def test_server_gone_keeps_last_revision_and_reports_stale(
+    upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    source = GitSource(_mirror(git_daemon.url(), tmp_path, timeout=5), ref="main", clock=clock)
+    good = source.poll().revision
+    git_daemon.stop()
+    clock.now += 60
+    status = source.poll()
+    assert (status.revision, status.stale_since, status.failures) == (good, clock.now, 1)
+
+
+def test_stale_status_names_since_when_and_why(
+    upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path
+) -> None:
+    source = GitSource(_mirror(git_daemon.url(), tmp_path, timeout=5), ref="main", clock=FakeClock())
+    source.poll()
+    git_daemon.stop()
+    assert "source stale since 2027-01-15T08:00:00Z: SourceError" in source.poll().describe()
+
+
+def test_failures_back_off_and_recover(upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path) -> None:
+    clock = FakeClock()
+    source = GitSource(
+        _mirror(git_daemon.url(), tmp_path, timeout=5), ref="main", clock=clock, backoff=Backoff(initial=10)
+    )
+    git_daemon.stop()
+    first = source.poll()
+    clock.now += 5
+    skipped = source.poll()  # still inside the backoff: no attempt
+    clock.now += 10
+    second = source.poll()
+    assert (first.retry_at, skipped.failures, second.retry_at) == (clock.now - 5, 1, clock.now + 20)
+
+
+def test_recovery_clears_staleness(upstream: ServedRepo, tmp_path: Path) -> None:
+    source = GitSource(_mirror("git://127.0.0.1:1/fleet.git", tmp_path, timeout=5), ref="main")
+    source.poll()
+    source.mirror.url = upstream.bare.as_uri()
+    assert source.poll(force=True).stale_since is None
+
+
+def test_hanging_git_server_times_out(hanging_server: HangingServer, tmp_path: Path) -> None:
+    mirror = _mirror(f"git://127.0.0.1:{hanging_server.port}/fleet.git", tmp_path, timeout=1)
+    with pytest.raises(SourceTimeout):
+        mirror.resolve("main")
+
+
+def test_hanging_http_server_times_out_and_keeps_nothing(
+    hanging_server: HangingServer, tmp_path: Path
+) -> None:
+    source = GitSource(
+        _mirror(f"http://127.0.0.1:{hanging_server.port}/fleet.git", tmp_path, timeout=1), ref="main"
+    )
+    started = time.monotonic()
+    status = source.poll()
+    print(f"hanging HTTP server gave up after {time.monotonic() - started:.2f}s")
+    assert (status.revision, status.error is not None and "Timeout" in status.error) == (None, True)
+
+
+def test_wrong_password_is_a_clear_auth_error_without_the_secret(
+    upstream: ServedRepo, http_git: HttpGit, tmp_path: Path
+) -> None:
+    wrong = "wrong-canary-pw-1234"
+    mirror = _mirror(http_git.url(), tmp_path, credentials=BasicAuth(http_git.username, Secret(wrong)))
+    with pytest.raises(SourceAuthError) as caught:
+        mirror.resolve("main")
+    assert (wrong in str(caught.value), "refused the configured credentials" in str(caught.value)) == (
+        False,
+        True,
+    )
+
+
+def test_missing_credentials_are_a_clear_auth_error(
+    upstream: ServedRepo, http_git: HttpGit, tmp_path: Path
+) -> None:
+    with pytest.raises(SourceAuthError, match="none are configured"):
+        _mirror(http_git.url(), tmp_path).resolve("main")
+
+
+def test_password_in_url_never_reaches_the_error(
+    upstream: ServedRepo, http_git: HttpGit, tmp_path: Path
+) -> None:
+    url = f"http://{http_git.username}:canary-in-url-999@127.0.0.1:{http_git.port}/missing.git"
+    with pytest.raises(SourceError) as caught:
+        _mirror(url, tmp_path, timeout=5).resolve("main")
+    assert "canary-in-url-999" not in str(caught.value)
+
+
+def test_right_credentials_read_over_http(upstream: ServedRepo, http_git: HttpGit, tmp_path: Path) -> None:
+    mirror = _http_mirror(http_git, tmp_path)
+    assert mirror.tree(mirror.resolve("main")).read("fleet.yaml") == b"kind: Fleet\n"
