@@ -1,0 +1,130 @@
+"""The bridge between the HTTP layer and the server-side apply engine in ``reconciler.sim.ssa``.
+
+``FieldManagers`` wraps one cluster's ``FieldManager`` (its schema learns that cluster's CRDs) and
+turns ``ApplyConflict`` into the 409 body kube-apiserver sends. Defaulting happens here too, after
+an apply's merge and before an update is recorded, and can be switched off per server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.core.objects import Obj
+from reconciler.sim import statuses
+from reconciler.sim.resources import ResourceType
+
+
+@dataclass(frozen=True)
+class Written:
+    """The object a write would store and whether it differs from what is stored."""
+
+    object: Obj
+    changed: bool
+
+
+def conflict_message(cause: Any) -> str:
+    """``conflict with "mgr"`` for an Apply owner, ``conflict with "mgr" using apps/v1`` for Update."""
+    if getattr(cause, "operation", "Apply") == "Apply":
+        return f'conflict with "{cause.manager}"'
+    return f'conflict with "{cause.manager}" using {cause.api_version}'
+
+
+def conflict_error(rt: ResourceType, name: str, causes: list[Any]) -> statuses.ApiError:
+    """The 409 kube-apiserver answers for an apply that conflicts without force."""
+    rendered = [
+        {"type": "FieldManagerConflict", "message": conflict_message(c), "field": c.field} for c in causes
+    ]
+    lines = [f"{c['message']}: {c['field']}" for c in rendered]
+    plural = "conflict" if len(causes) == 1 else "conflicts"
+    text = f"Apply failed with {len(causes)} {plural}: " + "\n".join(lines)
+    error = statuses.conflict(group=rt.group, plural=rt.plural, name=name, message=text, causes=rendered)
+    error.message = text
+    return error
+
+
+class FieldManagers:
+    """Server-side apply and update bookkeeping for one cluster."""
+
+    def __init__(self, *, defaulting: bool, allocate_ip: Any) -> None:
+        from reconciler.sim.ssa import FieldManager, builtin_schema
+
+        self._fm = FieldManager(builtin_schema())
+        self._defaulting = defaulting
+        self._allocate_ip = allocate_ip
+
+    def register_crd(self, crd: Obj) -> None:
+        self._fm.schema.register_crd(crd)
+
+    def type_name(self, api_version: str, kind: str) -> str | None:
+        result = self._fm.type_name(api_version, kind)
+        return None if result is None else str(result)
+
+    def unknown_fields(self, obj: Obj) -> list[str]:
+        type_name = self._fm.type_name(obj.get("apiVersion", ""), obj.get("kind", ""))
+        if type_name is None:
+            return []
+        return list(self._fm.schema.unknown_fields(obj, type_name))
+
+    def apply(self, rt: ResourceType, live: Obj | None, config: Obj, **how: Any) -> Written:
+        from reconciler.sim.ssa import ApplyConflict
+
+        try:
+            outcome = self._fm.apply(live, config, manager=how["manager"], force=how["force"], now=how["now"])
+        except ApplyConflict as exc:
+            raise conflict_error(rt, str(config["metadata"]["name"]), list(exc.causes)) from exc
+        merged = self._default(outcome.object)
+        return Written(merged, outcome.changed or merged != outcome.object)
+
+    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str) -> Written:
+        outcome = self._fm.update(live, self._default(new), manager=manager, now=now)
+        return Written(outcome.object, outcome.changed)
+
+    def _default(self, obj: Obj) -> Obj:
+        if not self._defaulting:
+            return obj
+        from reconciler.sim import defaults
+
+        return defaults.apply_defaults(obj, allocate_cluster_ip=self._allocate_ip)
+
+
+def _merged(live: Any, config: Any) -> Any:
+    if isinstance(live, dict) and isinstance(config, dict):
+        return {**live, **{k: _merged(live.get(k), v) for k, v in config.items()}}
+    return config
+
+
+class PlainManagers:
+    """Stand-in used while ``reconciler.sim.ssa`` is absent: merges without ownership tracking."""
+
+    def __init__(self, *, defaulting: bool, allocate_ip: Any) -> None:
+        self._defaulting = defaulting
+        self._allocate_ip = allocate_ip
+
+    def register_crd(self, crd: Obj) -> None:
+        del crd
+
+    def unknown_fields(self, obj: Obj) -> list[str]:
+        del obj
+        return []
+
+    def type_name(self, api_version: str, kind: str) -> str | None:
+        del api_version, kind
+        return None
+
+    def apply(self, rt: ResourceType, live: Obj | None, config: Obj, **how: Any) -> Written:
+        del rt, how
+        merged = _merged(live or {}, config)
+        return Written(merged, merged != live)
+
+    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str) -> Written:
+        del manager, now
+        return Written(new, new != live)
+
+
+def make(*, defaulting: bool, allocate_ip: Any) -> FieldManagers | PlainManagers:
+    """The SSA engine when it is installed, else the plain stand-in."""
+    try:
+        return FieldManagers(defaulting=defaulting, allocate_ip=allocate_ip)
+    except ImportError:
+        return PlainManagers(defaulting=defaulting, allocate_ip=allocate_ip)
