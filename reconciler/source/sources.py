@@ -122,6 +122,8 @@ class GitSource:
     def _verify(self, revision: Revision) -> str | None:
         if self.verifier is None:
             return None
+        if revision == self._status.revision:
+            return self._status.signer  # verified when it was accepted
         signed = self.mirror.signature(revision.sha)
         signature, payload = signed if signed else (None, b"")
         return self.verifier.verify(signature=signature, payload=payload, revision=str(revision))
