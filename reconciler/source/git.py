@@ -280,11 +280,11 @@ class Mirror:
 
     def _fetch_if_moved(self, name: str, remote_sha: str) -> None:
         listed = FetchStats(listings=1)
-        local = self._repo.references.get(name)
+        local = self._repo.references.get(_local_name(name))
         if local is not None and str(local.target) == remote_sha and self._repo.get(remote_sha) is not None:
             self.last_stats = listed
             return
-        stats = self.fetch([f"+{name}:{name}"])
+        stats = self.fetch([f"+{name}:{_local_name(name)}"])
         self.last_stats = FetchStats(listings=1, **{k: getattr(stats, k) for k in _FETCH_FIELDS})
 
     def _fetch_sha(self, sha: str) -> Revision:
@@ -296,7 +296,7 @@ class Mirror:
 
     def _commit_of(self, name: str) -> str:
         try:
-            return str(self._repo.references[name].peel(pygit2.Commit).id)
+            return str(self._repo.references[_local_name(name)].peel(pygit2.Commit).id)
         except (KeyError, pygit2.GitError, ValueError) as exc:
             raise SourceError(f"{name} of {self.display_url} does not point at a commit", ref=name) from exc
 
@@ -343,9 +343,16 @@ def _open_bare(path: Path) -> pygit2.Repository:
 
 
 def _pick(advertised: dict[str, str], ref: str) -> str | None:
-    """The advertised ref ``ref`` names: a full ``refs/...`` name, else a tag, else a branch (git's order)."""
-    candidates = [ref] if ref.startswith("refs/") else [f"refs/tags/{ref}", f"refs/heads/{ref}"]
+    """The advertised ref ``ref`` names: ``HEAD`` or a full ``refs/...`` name, else a tag, else a branch
+    (git's order)."""
+    full = ref == "HEAD" or ref.startswith("refs/")
+    candidates = [ref] if full else [f"refs/tags/{ref}", f"refs/heads/{ref}"]
     return next((name for name in candidates if name in advertised), None)
+
+
+def _local_name(name: str) -> str:
+    """Where the mirror keeps remote ref ``name`` (the remote's ``HEAD`` must not replace the mirror's)."""
+    return "refs/stackfleet/remote-HEAD" if name == "HEAD" else name
 
 
 def _within(timeout: float, work: Callable[[], T], *, what: str) -> T:
