@@ -30,14 +30,11 @@ def conflict_message(cause: Any) -> str:
     return f'conflict with "{cause.manager}" using {cause.api_version}'
 
 
-def conflict_error(rt: ResourceType, name: str, causes: list[Any]) -> statuses.ApiError:
+def conflict_error(rt: ResourceType, name: str, causes: list[Any], *, text: str) -> statuses.ApiError:
     """The 409 kube-apiserver answers for an apply that conflicts without force."""
     rendered = [
         {"type": "FieldManagerConflict", "message": conflict_message(c), "field": c.field} for c in causes
     ]
-    lines = [f"{c['message']}: {c['field']}" for c in rendered]
-    plural = "conflict" if len(causes) == 1 else "conflicts"
-    text = f"Apply failed with {len(causes)} {plural}: " + "\n".join(lines)
     error = statuses.conflict(group=rt.group, plural=rt.plural, name=name, message=text, causes=rendered)
     error.message = text
     return error
@@ -72,7 +69,7 @@ class FieldManagers:
         try:
             outcome = self._fm.apply(live, config, manager=how["manager"], force=how["force"], now=how["now"])
         except ApplyConflict as exc:
-            raise conflict_error(rt, str(config["metadata"]["name"]), list(exc.causes)) from exc
+            raise conflict_error(rt, str(config["metadata"]["name"]), list(exc.causes), text=str(exc)) from exc
         merged = self._default(outcome.object)
         return Written(merged, outcome.changed or merged != outcome.object)
 
