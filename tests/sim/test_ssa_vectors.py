@@ -60,7 +60,9 @@ def _managed(obj: dict[str, Any] | None) -> dict[tuple[str, str], tuple[str, fro
 
 
 def _by_owner(entries: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[str, frozenset[tuple[str, ...]]]]:
-    return {(e["manager"], e["operation"]): (e["apiVersion"], fieldpaths.decode(e["fieldsV1"])) for e in entries}
+    return {
+        (e["manager"], e["operation"]): (e["apiVersion"], fieldpaths.decode(e["fieldsV1"])) for e in entries
+    }
 
 
 def _without_managed(obj: dict[str, Any]) -> dict[str, Any]:
