@@ -74,6 +74,11 @@ class CommitTree:
     before their content is read.
     """
 
+    _repo: pygit2.Repository
+    _root: pygit2.Tree
+    _revision: Revision
+    max_file_bytes: int
+
     def __init__(
         self,
         repo: pygit2.Repository,
@@ -85,7 +90,7 @@ class CommitTree:
         if not isinstance(commit, pygit2.Commit):
             raise SourceError(f"{revision.sha} is not a commit in {repo.path}", revision=str(revision))
         self._repo = repo
-        self._root: pygit2.Tree = commit.tree
+        self._root = commit.tree
         self._revision = revision
         self.max_file_bytes = max_file_bytes
 
@@ -149,7 +154,10 @@ class CommitTree:
         """Where the symlink ``entry`` in directory ``base`` points, as a repo-relative path."""
         where = posixpath.join(base, entry.name or "")
         self._check_size(entry.id, path=where, limit=_MAX_LINK_BYTES)
-        target = self._repo[entry.id].data.decode("utf-8", errors="replace")
+        blob = self._repo[entry.id]
+        if not isinstance(blob, pygit2.Blob):
+            raise UnsafePathError(f"{where}: symlink entry is not a blob", path=where)
+        target = blob.data.decode("utf-8", errors="replace")
         joined = posixpath.normpath(posixpath.join(base, target))
         if target.startswith("/") or joined == ".." or joined.startswith("../"):
             raise UnsafePathError(f"{where}: symlink to {target!r} leads outside the fleet repo", path=where)
