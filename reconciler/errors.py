@@ -58,6 +58,8 @@ class Problem:
     location: Location
     message: str
     rule: str = "invalid"
+    refers_to: tuple[str, str] | None = None
+    """(kind, name) of the document a reference problem points at, if any."""
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"

@@ -16,7 +16,7 @@ from reconciler.spec import selectors, versions
 from reconciler.spec.models import RolloutPolicy, StackRef
 
 if TYPE_CHECKING:
-    from reconciler.spec.loader import FleetRepo
+    from reconciler.spec.loader import FleetRepo, Located
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,12 @@ class StackAssignment:
 class _Candidate:
     ref: StackRef
     source: str
-    where: Location
+    doc: Located[Any]
+    path: tuple[str | int, ...]
     rollout: RolloutPolicy | None
+
+    def where(self, field: str) -> Location:
+        return self.doc.at(*self.path, field)
 
 
 def resolve(repo: FleetRepo) -> tuple[dict[str, list[StackAssignment]], list[Problem]]:
@@ -57,7 +61,7 @@ def resolve(repo: FleetRepo) -> tuple[dict[str, list[StackAssignment]], list[Pro
 def _candidates(repo: FleetRepo, cluster_name: str) -> list[_Candidate]:
     located = repo.clusters[cluster_name]
     out = [
-        _Candidate(ref, "cluster", located.at("spec", "stacks", i), None)
+        _Candidate(ref, "cluster", located, ("spec", "stacks", i), None)
         for i, ref in enumerate(located.model.spec.stacks)
     ]
     labels = located.model.metadata.labels
@@ -66,8 +70,8 @@ def _candidates(repo: FleetRepo, cluster_name: str) -> list[_Candidate]:
         if not selectors.matches(assignment.selector, labels):
             continue
         for j, ref in enumerate(assignment.stacks):
-            where = fleet.at("spec", "assignments", i, "stacks", j)
-            out.append(_Candidate(ref, f"assignment/{assignment.name}", where, assignment.rollout))
+            path = ("spec", "assignments", i, "stacks", j)
+            out.append(_Candidate(ref, f"assignment/{assignment.name}", fleet, path, assignment.rollout))
     return out
 
 
@@ -83,7 +87,7 @@ def _choose(cluster: str, candidates: list[_Candidate], problems: list[Problem])
         elif other.ref.version != cand.ref.version:
             problems.append(
                 Problem(
-                    cand.where,
+                    cand.where("version"),
                     f"selectors conflict for cluster {cluster!r}: {other.source} assigns stack "
                     f"{cand.ref.name}@{other.ref.version} and {cand.source} assigns "
                     f"{cand.ref.name}@{cand.ref.version}",
@@ -99,20 +103,25 @@ def _resolve_one(
     ref = cand.ref
     available = repo.versions(ref.name)
     if not available:
-        problems.append(Problem(cand.where, f"unknown stack {ref.name!r}", rule="unknown-stack"))
+        problems.append(
+            Problem(
+                cand.where("name"), f"unknown stack {ref.name!r}", rule="unknown-stack", refers_to=("Stack", ref.name)
+            )
+        )
         return None
     try:
         version = versions.resolve(ref.version, available)
     except versions.VersionSyntaxError as exc:
-        problems.append(Problem(cand.where, str(exc), rule="version-syntax"))
+        problems.append(Problem(cand.where("version"), str(exc), rule="version-syntax"))
         return None
     if version is None:
         problems.append(
             Problem(
-                cand.where,
+                cand.where("version"),
                 f"no version of stack {ref.name!r} satisfies {ref.version!r} "
                 f"(available: {', '.join(available)})",
                 rule="unknown-version",
+                refers_to=("Stack", ref.name),
             )
         )
         return None

@@ -28,7 +28,12 @@ def run_all(repo: FleetRepo) -> list[Problem]:
     problems: list[Problem] = []
     for check in CHECKS:
         problems.extend(check(repo))
-    return problems
+    return [p for p in problems if not _about_broken(repo, p)]
+
+
+def _about_broken(repo: FleetRepo, problem: Problem) -> bool:
+    """A reference to a document that failed to parse is a consequence, not a new problem."""
+    return problem.refers_to is not None and problem.refers_to in repo.broken
 
 
 def _stacks(repo: FleetRepo) -> Iterator[tuple[str, str, Located[Stack]]]:
@@ -221,7 +226,12 @@ def check_management_cluster(repo: FleetRepo) -> list[Problem]:
         return []
     where = repo.fleet.at("spec", "managementCluster")
     return [
-        Problem(where, f"management cluster {mgmt!r} is not a Cluster of this repo", rule="unknown-cluster")
+        Problem(
+            where,
+            f"management cluster {mgmt!r} is not a Cluster of this repo",
+            rule="unknown-cluster",
+            refers_to=("Cluster", mgmt),
+        )
     ]
 
 
@@ -238,6 +248,7 @@ def check_connections(repo: FleetRepo) -> list[Problem]:
                     where,
                     f"kubeconfigSecret names unknown cluster {secret.cluster!r}",
                     rule="unknown-cluster",
+                    refers_to=("Cluster", secret.cluster),
                 )
             )
         elif secret.cluster == name:
@@ -271,7 +282,9 @@ def check_assignment_refs(repo: FleetRepo) -> list[Problem]:
             problem = _ref_problem(repo, ref)
             if problem:
                 rule, message = problem
-                out.append(Problem(repo.fleet.at("spec", "assignments", i, "stacks", j), message, rule=rule))
+                field = "name" if rule == "unknown-stack" else "version"
+                where = repo.fleet.at("spec", "assignments", i, "stacks", j, field)
+                out.append(Problem(where, message, rule=rule, refers_to=("Stack", ref.name)))
     return out
 
 

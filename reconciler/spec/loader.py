@@ -23,7 +23,7 @@ from reconciler.errors import Location, Problem, SpecError, UnsafePathError, Val
 from reconciler.spec import checks, yamldocs
 from reconciler.spec.models import API_VERSION, DEFAULT_FLEET, KINDS, Cluster, Fleet, Model, Stack
 from reconciler.spec.trees import FileTree
-from reconciler.spec.versions import sort_versions
+from reconciler.spec.versions import is_version, sort_versions
 
 FLEET_FILES = ("fleet.yaml", "fleet.yml")
 CLUSTERS_DIR = "clusters"
@@ -56,6 +56,8 @@ class FleetRepo:
     stacks: Mapping[str, Mapping[str, Located[Stack]]]
     """Stack name -> version -> stack."""
     tree: FileTree = field(repr=False, compare=False)
+    broken: frozenset[tuple[str, str]] = frozenset()
+    """(kind, name) of documents that failed to parse: references to them are not reported again."""
 
     @property
     def name(self) -> str:
@@ -65,8 +67,8 @@ class FleetRepo:
         return self.stacks[name][version].model
 
     def versions(self, name: str) -> list[str]:
-        """Versions of stack ``name`` present in the repo, ascending."""
-        return sort_versions(self.stacks.get(name, {}).keys())
+        """Valid semver versions of stack ``name`` present in the repo, ascending (others are reported by checks)."""
+        return sort_versions(v for v in self.stacks.get(name, {}) if is_version(v))
 
     @staticmethod
     def stack_dir(name: str, version: str) -> str:
@@ -86,15 +88,17 @@ class FleetRepo:
 def load(tree: FileTree) -> FleetRepo:
     """Load and validate the fleet repo in ``tree``; raises ``ValidationFailed`` with every problem."""
     problems: list[Problem] = []
-    fleet = _load_fleet(tree, problems)
-    clusters = _load_clusters(tree, problems)
-    stacks = _load_stacks(tree, problems)
+    broken: set[tuple[str, str]] = set()
+    fleet = _load_fleet(tree, problems, broken)
+    clusters = _load_clusters(tree, problems, broken)
+    stacks = _load_stacks(tree, problems, broken)
     repo = FleetRepo(
         revision=tree.revision,
         fleet=fleet,
         clusters=MappingProxyType(clusters),
         stacks=MappingProxyType({k: MappingProxyType(v) for k, v in sorted(stacks.items())}),
         tree=tree,
+        broken=frozenset(broken),
     )
     problems.extend(checks.run_all(repo))
     if problems:
@@ -117,7 +121,9 @@ def _read_docs(tree: FileTree, path: str, problems: list[Problem]) -> list[yamld
     return []
 
 
-def _parse(doc: yamldocs.Document, kind: str, problems: list[Problem]) -> Located[Any] | None:
+def _parse(
+    doc: yamldocs.Document, kind: str, problems: list[Problem], broken: set[tuple[str, str]]
+) -> Located[Any] | None:
     data = doc.data
     if not isinstance(data, dict):
         problems.append(Problem(Location(doc.file, doc.line), "a document must be a mapping", rule="schema"))
@@ -136,6 +142,9 @@ def _parse(doc: yamldocs.Document, kind: str, problems: list[Problem]) -> Locate
         model = KINDS[kind].model_validate(data)
     except ValidationError as exc:
         problems.extend(_schema_problems(exc, doc))
+        name = (data.get("metadata") or {}).get("name") if isinstance(data.get("metadata"), dict) else None
+        if isinstance(name, str):
+            broken.add((kind, name))
         return None
     return Located(model=model, file=doc.file, lines=doc.lines)
 
@@ -158,7 +167,7 @@ def _schema_problems(exc: ValidationError, doc: yamldocs.Document) -> list[Probl
 # ----------------------------------------------------------------------------- the three kinds
 
 
-def _load_fleet(tree: FileTree, problems: list[Problem]) -> Located[Fleet]:
+def _load_fleet(tree: FileTree, problems: list[Problem], broken: set[tuple[str, str]]) -> Located[Fleet]:
     default = Located(model=DEFAULT_FLEET, file="(default fleet)", lines=yamldocs.LineIndex())
     for name in FLEET_FILES:
         if not tree.is_file(name):
@@ -168,16 +177,18 @@ def _load_fleet(tree: FileTree, problems: list[Problem]) -> Located[Fleet]:
             if docs:
                 problems.append(Problem(Location(name, docs[1].line), "fleet.yaml holds one Fleet document"))
             return default
-        parsed = _parse(docs[0], "Fleet", problems)
+        parsed = _parse(docs[0], "Fleet", problems, broken)
         return parsed if parsed is not None else default
     return default
 
 
-def _load_clusters(tree: FileTree, problems: list[Problem]) -> dict[str, Located[Cluster]]:
+def _load_clusters(
+    tree: FileTree, problems: list[Problem], broken: set[tuple[str, str]]
+) -> dict[str, Located[Cluster]]:
     out: dict[str, Located[Cluster]] = {}
     for path in _yaml_files(tree, CLUSTERS_DIR, problems):
         for doc in _read_docs(tree, path, problems):
-            parsed = _parse(doc, "Cluster", problems)
+            parsed = _parse(doc, "Cluster", problems, broken)
             if parsed is None:
                 continue
             name = parsed.model.metadata.name
@@ -195,7 +206,9 @@ def _load_clusters(tree: FileTree, problems: list[Problem]) -> dict[str, Located
     return dict(sorted(out.items()))
 
 
-def _load_stacks(tree: FileTree, problems: list[Problem]) -> dict[str, dict[str, Located[Stack]]]:
+def _load_stacks(
+    tree: FileTree, problems: list[Problem], broken: set[tuple[str, str]]
+) -> dict[str, dict[str, Located[Stack]]]:
     out: dict[str, dict[str, Located[Stack]]] = {}
     for stack_name in _subdirs(tree, STACKS_DIR, problems):
         for version in _subdirs(tree, f"{STACKS_DIR}/{stack_name}", problems):
@@ -210,7 +223,7 @@ def _load_stacks(tree: FileTree, problems: list[Problem]) -> dict[str, dict[str,
                         Problem(Location(path, docs[1].line), "stack.yaml holds one Stack document")
                     )
                 continue
-            parsed = _parse(docs[0], "Stack", problems)
+            parsed = _parse(docs[0], "Stack", problems, broken)
             if parsed is not None:
                 out.setdefault(stack_name, {})[version] = parsed
     return out

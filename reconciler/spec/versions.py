@@ -18,6 +18,14 @@ def parse_version(text: str) -> semantic_version.Version:
         raise VersionSyntaxError(f"{text!r} is not a semantic version (like 1.4.2)") from None
 
 
+def is_version(text: str) -> bool:
+    try:
+        parse_version(text)
+    except VersionSyntaxError:
+        return False
+    return True
+
+
 def parse_range(text: str) -> semantic_version.NpmSpec:
     try:
         return semantic_version.NpmSpec(text)
