@@ -268,6 +268,9 @@ class _BridgeHandler(BaseHTTPRequestHandler):
         }
 
     def _reply(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.server.served.append(
+            Served(self.command, self.path, status, len(body))
+        )  # before the client sees it
         self.send_response(status)
         for name, value in headers.items():
             if name.lower() not in ("content-length", "transfer-encoding"):
@@ -275,7 +278,6 @@ class _BridgeHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.server.served.append(Served(self.command, self.path, status, len(body)))
 
 
 class _BridgeServer(ThreadingHTTPServer):

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pygit2
 import pytest
+from pygit2.enums import Option
 
 from reconciler.errors import SourceAuthError, SourceError, SourceTimeout
+from reconciler.source import git
 from reconciler.source.credentials import BasicAuth, Secret
 from reconciler.source.git import Mirror
 from reconciler.source.sources import Backoff, GitSource
+from reconciler.source.webhooks import CoalescingTrigger, WebhookReceiver
 
 if TYPE_CHECKING:
     from tests.source.conftest import GitDaemon, HangingServer, HttpGit, ServedRepo
@@ -71,6 +78,8 @@ def test_unchanged_poll_over_http_makes_only_a_ref_listing(
     mirror.resolve("main")
     http_git.served.clear()
     mirror.resolve("main")
+    sent = sum(s.body_bytes for s in http_git.served)
+    print(f"unchanged poll over HTTP: {len(http_git.served)} requests, {sent} body bytes, no pack")
     assert [(s.method, s.path.split("?")[0]) for s in http_git.served if s.status == 200] == [
         ("GET", "/fleet.git/info/refs")
     ]
@@ -246,3 +255,40 @@ def test_password_in_url_never_reaches_the_error(
 def test_right_credentials_read_over_http(upstream: ServedRepo, http_git: HttpGit, tmp_path: Path) -> None:
     mirror = _http_mirror(http_git, tmp_path)
     assert mirror.tree(mirror.resolve("main")).read("fleet.yaml") == b"kind: Fleet\n"
+
+
+def test_abandoned_fetch_holds_the_mirror_until_it_ends(
+    hanging_server: HangingServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without libgit2's socket timeouts the worker thread is abandoned; the mirror stays locked meanwhile."""
+    monkeypatch.setattr(git, "_set_socket_timeouts", _no_socket_timeouts)
+    monkeypatch.setattr(git, "_ABANDON_GRACE", 0.0)
+    mirror = _mirror(f"git://127.0.0.1:{hanging_server.port}/fleet.git", tmp_path, timeout=0.5)
+    with pytest.raises(SourceTimeout, match="did not finish"):
+        mirror.resolve("main")
+    with pytest.raises(SourceTimeout, match="an earlier fetch is still running"):
+        mirror.resolve("main")
+    hanging_server.stop()  # the abandoned worker's socket closes, it fails and lets go of the mirror
+    with pytest.raises(SourceError, match="listing refs"):
+        mirror.resolve("main")
+
+
+def _no_socket_timeouts(seconds: float, *, credentials: object) -> None:
+    pygit2.option(Option.SET_SERVER_CONNECT_TIMEOUT, 0)
+    pygit2.option(Option.SET_SERVER_TIMEOUT, 0)
+
+
+def test_webhook_push_makes_the_source_see_the_commit(
+    upstream: ServedRepo, git_daemon: GitDaemon, tmp_path: Path
+) -> None:
+    source = GitSource(_mirror(git_daemon.url(), tmp_path), ref="main")
+    source.poll()
+    trigger = CoalescingTrigger(lambda url: source.poll(force=True))
+    receiver = WebhookReceiver(secret="s", tracked=[git_daemon.url()], trigger=trigger)
+    sha = upstream.commit_and_push("pushed")
+    body = json.dumps({"repository": git_daemon.url()}).encode()
+    signature = "sha256=" + hmac.new(b"s", body, hashlib.sha256).hexdigest()
+    receiver.handle({"X-Signature-256": signature}, body)
+    trigger.wait_idle(10)
+    trigger.close()
+    assert source.status.revision is not None and source.status.revision.sha == sha
