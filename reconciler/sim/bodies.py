@@ -24,7 +24,9 @@ def media_type(content_type: str) -> str:
 
 
 def decode(raw: bytes, content_type: str) -> Any:
-    """The body as data; JSON first, YAML when the content type says so."""
+    """The body as data; JSON first, YAML when the content type says so. Protobuf and CBOR are refused."""
+    if media_type(content_type) in ("application/vnd.kubernetes.protobuf", "application/cbor"):
+        raise statuses.unsupported_media_type(content_type)
     try:
         if media_type(content_type) in ("application/yaml", APPLY) and not raw.lstrip().startswith(b"{"):
             return yaml.load(raw.decode(), Loader=_Loader)

@@ -213,10 +213,13 @@ def watch_lines(cluster: Cluster, request: Request, route: routes.Route, rt: Res
     if start and start != "0" and int(start) < cluster.events.oldest() - 1:
         yield _line("ERROR", statuses.gone(f"too old resource version: {start}").to_status())
         return
-    if not start or start == "0":
+    if not start or start == "0" or request.flag("sendInitialEvents"):
         for obj in page.items:
             yield _line("ADDED", obj)
         start = page.resource_version
+    if request.flag("sendInitialEvents"):
+        yield _line("BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": {
+            "resourceVersion": start, "annotations": {"k8s.io/initial-events-end": "true"}}})
     deadline = time.monotonic() + float(q.get("timeoutSeconds") or 1800)
     match = _event_matcher(rt, route.namespace, page_filter=(q.get("labelSelector", ""), q.get("fieldSelector", "")))
     bookmarks = request.flag("allowWatchBookmarks")

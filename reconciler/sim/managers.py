@@ -7,6 +7,7 @@ an apply's merge and before an update is recorded, and can be switched off per s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,48 +42,56 @@ def conflict_error(rt: ResourceType, name: str, causes: list[Any], *, text: str)
 
 
 class FieldManagers:
-    """Server-side apply and update bookkeeping for one cluster."""
+    """Server-side apply and update bookkeeping for one cluster (its own copy of the schema)."""
 
-    def __init__(self, *, defaulting: bool, allocate_ip: Any) -> None:
-        from reconciler.sim.ssa import FieldManager, builtin_schema
+    def __init__(self, *, defaulting: bool, allocate_ip: Callable[[], str]) -> None:
+        from reconciler.sim import ssa
 
-        self._fm = FieldManager(builtin_schema())
-        self._defaulting = defaulting
-        self._allocate_ip = allocate_ip
+        defaults = _defaulter(allocate_ip) if defaulting else None
+        self._fm = ssa.FieldManager(ssa.builtin_schema().copy(), defaults=defaults)
 
     def register_crd(self, crd: Obj) -> None:
         self._fm.schema.register_crd(crd)
 
     def type_name(self, api_version: str, kind: str) -> str | None:
-        result = self._fm.type_name(api_version, kind)
-        return None if result is None else str(result)
+        return self._fm.type_name(api_version, kind)
 
     def unknown_fields(self, obj: Obj) -> list[str]:
         type_name = self._fm.type_name(obj.get("apiVersion", ""), obj.get("kind", ""))
         if type_name is None:
             return []
-        return list(self._fm.schema.unknown_fields(obj, type_name))
+        try:
+            return list(self._fm.schema.unknown_fields(obj, type_name))
+        except ImportError:  # an engine without field validation: accept what it cannot check
+            return []
 
     def apply(self, rt: ResourceType, live: Obj | None, config: Obj, **how: Any) -> Written:
-        from reconciler.sim.ssa import ApplyConflict
+        from reconciler.sim import ssa
 
         try:
             outcome = self._fm.apply(live, config, manager=how["manager"], force=how["force"], now=how["now"])
-        except ApplyConflict as exc:
+        except ssa.ApplyConflict as exc:
             raise conflict_error(rt, str(config["metadata"]["name"]), list(exc.causes), text=str(exc)) from exc
-        merged = self._default(outcome.object)
-        return Written(merged, outcome.changed or merged != outcome.object)
-
-    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str) -> Written:
-        outcome = self._fm.update(live, self._default(new), manager=manager, now=now)
+        except ssa.InvalidObject as exc:
+            raise statuses.ApiError(422, "Invalid", str(exc)) from exc
         return Written(outcome.object, outcome.changed)
 
-    def _default(self, obj: Obj) -> Obj:
-        if not self._defaulting:
-            return obj
-        from reconciler.sim import defaults
+    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str) -> Written:
+        from reconciler.sim import ssa
 
-        return defaults.apply_defaults(obj, allocate_cluster_ip=self._allocate_ip)
+        try:
+            outcome = self._fm.update(live, new, manager=manager, now=now)
+        except ssa.InvalidObject as exc:
+            raise statuses.ApiError(422, "Invalid", str(exc)) from exc
+        return Written(outcome.object, outcome.changed)
+
+
+def _defaulter(allocate_ip: Callable[[], str]) -> Callable[[Obj], Obj] | None:
+    try:
+        from reconciler.sim import defaults
+    except ImportError:
+        return None
+    return lambda obj: defaults.apply_defaults(obj, allocate_cluster_ip=allocate_ip)
 
 
 def _merged(live: Any, config: Any) -> Any:
@@ -123,5 +132,5 @@ def make(*, defaulting: bool, allocate_ip: Any) -> FieldManagers | PlainManagers
     """The SSA engine when it is installed, else the plain stand-in."""
     try:
         return FieldManagers(defaulting=defaulting, allocate_ip=allocate_ip)
-    except ImportError:
+    except (ImportError, FileNotFoundError):
         return PlainManagers(defaulting=defaulting, allocate_ip=allocate_ip)

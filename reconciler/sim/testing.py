@@ -80,14 +80,22 @@ def cluster_names(count: int, prefix: str = "c") -> list[str]:
 @contextmanager
 def running(clusters: int | list[str] = 1, *, workdir: Path | None = None, tls: bool = False,
             defaulting: bool = True, ready_after: float = 0.0, interval: float = 0.02,
-            clock: Clock | None = None) -> Iterator[RunningSim]:
-    """Start a sim server with ``clusters`` (a count or names) and its controllers; stop both on exit."""
+            clock: Clock | None = None, controllers: bool = True) -> Iterator[RunningSim]:
+    """Start a sim server with ``clusters`` (a count or names) and its controllers; stop both on exit.
+
+    With ``controllers=False`` nothing writes status on its own; ``RunningSim.tick()`` still works.
+    """
     names = cluster_names(clusters) if isinstance(clusters, int) else clusters
     with tempfile.TemporaryDirectory(prefix="sim-") as scratch:
         folder = workdir or Path(scratch)
         server = SimServer(tls=tls, defaulting=defaulting, **({"clock": clock} if clock else {}))
         for name in names:
             server.add_cluster(name)
-        controllers = Controllers(server, ready_after=ready_after, interval=interval)
-        with server, controllers:
-            yield RunningSim(server, server.kubeconfig(folder / "kubeconfig"), controllers)
+        loop = Controllers(server, ready_after=ready_after, interval=interval)
+        with server:
+            if controllers:
+                loop.start()
+            try:
+                yield RunningSim(server, server.kubeconfig(folder / "kubeconfig"), loop)
+            finally:
+                loop.stop()

@@ -61,7 +61,7 @@ def conflict_set(status: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[testing.RunningSim]:
-    with testing.running(clusters=[], defaulting=False) as sim:
+    with testing.running(clusters=[], defaulting=False, controllers=False) as sim:
         yield sim
 
 
