@@ -1,0 +1,108 @@
+"""Diffing one desired object against its live counterpart, with every secret value masked.
+
+``compare(desired=..., live=...)`` returns a ``Difference``: whether they differ, the two sides as
+compared (``before`` = live, ``after`` = desired; projected, canonical and masked), a JSON patch from
+before to after and a unified diff of their YAML. Pass ``desired=None`` for a delete and ``live=None``
+for a create. Only the fields the desired object declares and the fields our field manager owned
+before are compared (see ``normalize``), after dropping the RFC 6901 pointers in ``ignore``.
+
+Every rendering of a difference comes from the masked sides, so no Secret value or sensitive
+annotation reaches a patch, a diff text, a plan or a report.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+import yaml
+
+from reconciler.core import fieldsets, masks, normalize
+from reconciler.core.objects import Obj
+
+Patch = tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """The outcome of comparing one object; ``before``/``after`` are ``None`` when absent."""
+
+    changed: bool
+    before: Obj | None
+    after: Obj | None
+    patch: Patch
+    text: str
+
+
+def compare(*, desired: Obj | None, live: Obj | None, ignore: Iterable[str] = ()) -> Difference:
+    """Compare ``desired`` with ``live`` (see the module docstring)."""
+    before = _view(live, desired=desired, ignore=ignore) if live is not None else None
+    after = _view(desired, desired=None, ignore=ignore) if desired is not None else None
+    return render(before=before, after=after)
+
+
+def render(*, before: Obj | None, after: Obj | None) -> Difference:
+    """A ``Difference`` between two views that are already canonical and masked."""
+    patch = tuple(jsonpatch.make_patch(before or {}, after or {}).patch)
+    return Difference(
+        changed=before != after,
+        before=before,
+        after=after,
+        patch=patch,
+        text=unified(before=before, after=after),
+    )
+
+
+def _view(obj: Obj, *, desired: Obj | None, ignore: Iterable[str]) -> Obj:
+    if desired is not None:
+        obj = normalize.project(obj, desired=desired, owned=fieldsets.owned_by(obj))
+    shown = normalize.canonical(normalize.strip_server_fields(obj))
+    for pointer in ignore:
+        remove_pointer(shown, pointer)
+    return masks.mask(normalize.sort_named_lists(shown))
+
+
+def remove_pointer(doc: Any, pointer: str) -> None:
+    """Delete the value at RFC 6901 ``pointer`` in ``doc`` in place, if it is there."""
+    parts = jsonpointer.JsonPointer(pointer).parts
+    if not parts:
+        return
+    parent = _walk(doc, parts[:-1])
+    last = parts[-1]
+    if isinstance(parent, dict):
+        parent.pop(last, None)
+    elif isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
+        del parent[int(last)]
+
+
+def _walk(doc: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(doc, Mapping):
+            doc = doc.get(part)
+        elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+            doc = doc[int(part)]
+        else:
+            return None
+    return doc
+
+
+def to_yaml(obj: Obj | None) -> str:
+    if obj is None:
+        return ""
+    return str(yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, allow_unicode=True))
+
+
+def unified(*, before: Obj | None, after: Obj | None) -> str:
+    """A unified diff of the YAML of two (masked) views."""
+    lines = difflib.unified_diff(
+        to_yaml(before).splitlines(),
+        to_yaml(after).splitlines(),
+        fromfile="live" if before is not None else "/dev/null",
+        tofile="desired" if after is not None else "/dev/null",
+        lineterm="",
+    )
+    return "\n".join(lines)

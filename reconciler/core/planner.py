@@ -1,0 +1,331 @@
+"""The planner: desired, live, inventory and policy in, a ``Plan`` out. Pure: no I/O, no clock.
+
+Call it as::
+
+    planner.plan(desired=bundles, failures=render_failures, live={name: LiveCluster, ...},
+                 inventory=inv, policy=planner.PlanPolicy(), revision="main@sha1:...",
+                 previous_revision_forced=False, now=datetime_from_the_caller)
+
+Per desired object: ``create`` when absent, ``unchanged``/``update`` when it carries this bundle's
+marks, ``adopt`` when it exists without marks (needs approval unless the bundle allows adoption),
+``conflict`` when another bundle or fleet owns it. Per inventory entry the desired state dropped:
+``delete`` only when the live object still carries this bundle's marks, else ``skipped: not owned``.
+
+Safety rails: an empty render never prunes (unless ``allowEmpty``); deletions over the prune budget,
+of protected kinds, after a force-pushed revision, or of a whole bundle that left the desired state
+need approval; a paused, unreachable or unobserved cluster and a bundle that failed to render get
+``skipped`` and nothing there is deleted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from reconciler.core import diff, masks, ordering
+from reconciler.core import live as lives
+from reconciler.core.desired import BundleId, DesiredBundle, RenderFailure
+from reconciler.core.inventory import BundleInventory, Inventory, fingerprint
+from reconciler.core.live import LiveCluster
+from reconciler.core.objects import Obj, ObjectKey, Owner, read_owner
+from reconciler.core.plans import ACTIONABLE, Action, BundleRecord, Change, ClusterRecord, Plan
+
+PROTECTED_KINDS = frozenset({"Namespace", "CustomResourceDefinition", "PersistentVolumeClaim"})
+
+
+@dataclass(frozen=True)
+class PlanPolicy:
+    """Fleet-wide planning policy (mirrors the fleet spec's ``policy``)."""
+
+    prune_budget_percent: int = 30
+    protected_kinds: frozenset[str] = PROTECTED_KINDS
+    paused_clusters: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Context:
+    live: Mapping[str, LiveCluster]
+    inventory: Inventory
+    policy: PlanPolicy
+    forced: bool
+    crds: Mapping[str, frozenset[str]]
+    """Per destination, the kinds whose CRD is in the desired state."""
+    claims: Mapping[tuple[str, ObjectKey], BundleId]
+    """Per destination and object, the bundle whose desired state declares it."""
+
+    def cluster(self, name: str) -> LiveCluster:
+        return self.live.get(name) or lives.unobserved(name)
+
+
+def plan(
+    *,
+    desired: Sequence[DesiredBundle],
+    failures: Sequence[RenderFailure],
+    live: Mapping[str, LiveCluster],
+    inventory: Inventory,
+    policy: PlanPolicy,
+    revision: str,
+    previous_revision_forced: bool,
+    now: datetime,
+) -> Plan:
+    """The fleet-wide plan (see the module docstring)."""
+    ctx = _Context(live, inventory, policy, previous_revision_forced, _crds(desired), _claims(desired))
+    changes = [c for b in desired for c in _bundle_changes(b, ctx)]
+    changes += [c for f in failures for c in _failure_changes(f, ctx)]
+    dropped = _dropped(desired, failures, inventory)
+    changes += [c for inv in dropped for c in _dropped_changes(inv, ctx)]
+    return Plan(
+        revision=revision,
+        created_at=now.isoformat(),
+        forced=previous_revision_forced,
+        changes=_number(changes, desired),
+        bundles=_bundle_records(desired, failures, dropped),
+        clusters=_cluster_records(live, changes),
+    )
+
+
+def _crds(desired: Sequence[DesiredBundle]) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for bundle in desired:
+        kinds = {k for k in map(ordering.provided_kind, bundle.objects) if k}
+        found.setdefault(bundle.dest, set()).update(kinds)
+    return {dest: frozenset(kinds) for dest, kinds in found.items()}
+
+
+def _claims(desired: Sequence[DesiredBundle]) -> dict[tuple[str, ObjectKey], BundleId]:
+    return {(b.dest, key): b.id for b in desired for key in b.keys}
+
+
+def _bundle_changes(bundle: DesiredBundle, ctx: _Context) -> list[Change]:
+    cluster = ctx.cluster(bundle.dest)
+    inv = ctx.inventory.get(bundle.dest, bundle.id)
+    held = _hold_reason(bundle.id, bundle.dest, cluster, ctx, paused=bundle.paused)
+    if held:
+        keys = sorted({*bundle.keys, *(inv.keys if inv else ())})
+        return [_skipped(bundle.id, bundle.dest, k, held, cluster.get(k)) for k in keys]
+    applies = [_object_change(obj, bundle, cluster, ctx) for obj in bundle.objects]
+    return applies + _prunes(bundle, inv, cluster, ctx)
+
+
+def _hold_reason(bundle: BundleId, dest: str, cluster: LiveCluster, ctx: _Context, *, paused: bool) -> str:
+    if paused or bundle.cluster in ctx.policy.paused_clusters or dest in ctx.policy.paused_clusters:
+        return "paused"
+    if not cluster.is_reachable:
+        return (
+            f"cluster {dest} is {cluster.status.value}: {cluster.reason}"
+            if cluster.reason
+            else f"cluster {dest} is {cluster.status.value}"
+        )
+    return ""
+
+
+def _skipped(bundle: BundleId, dest: str, key: ObjectKey, reason: str, live: Obj | None) -> Change:
+    return _base(Action.SKIPPED, bundle, dest, key, live, reason=reason)
+
+
+def _base(
+    action: Action, bundle: BundleId, dest: str, key: ObjectKey, live: Obj | None, **more: object
+) -> Change:
+    return Change(
+        action=action,
+        cluster=dest,
+        bundle=bundle,
+        key=key,
+        live_uid=lives.uid_of(live),
+        live_resource_version=lives.resource_version_of(live),
+        **more,  # type: ignore[arg-type]
+    )
+
+
+def _object_change(obj: Obj, bundle: DesiredBundle, cluster: LiveCluster, ctx: _Context) -> Change:
+    key = ObjectKey.of(obj)
+    current = cluster.get(key)
+    if (
+        current is None
+        and not cluster.serves(key.group_kind)
+        and key.group_kind not in ctx.crds.get(bundle.dest, ())
+    ):
+        return _skipped(
+            bundle.id, bundle.dest, key, f"kind {key.group_kind} is not served by cluster {bundle.dest}", None
+        )
+    if current is None:
+        return _apply(Action.CREATE, obj, bundle, current)
+    owner = read_owner(current)
+    if owner is None:
+        approval = (
+            ""
+            if bundle.policy.allow_adoption
+            else "exists without stackfleet marks; adoption needs allowAdoption or approval"
+        )
+        return _apply(Action.ADOPT, obj, bundle, current, approval=approval)
+    if _foreign(owner, bundle, ctx.claims.get((bundle.dest, key))):
+        reason = f"owned by {owner.fleet}/{owner.stack}/{owner.bundle}"
+        return _base(Action.CONFLICT, bundle.id, bundle.dest, key, current, reason=reason)
+    return _apply(Action.UPDATE, obj, bundle, current, inventory=ctx.inventory.get(bundle.dest, bundle.id))
+
+
+def _foreign(owner: Owner, bundle: DesiredBundle, claimant: BundleId | None) -> bool:
+    """True when ``owner`` is another fleet, or another bundle that still declares the object."""
+    if owner.fleet != bundle.fleet:
+        return True
+    if (owner.stack, owner.bundle) == (bundle.id.stack, bundle.id.bundle):
+        return False
+    return claimant is None or (claimant.stack, claimant.bundle) != (bundle.id.stack, bundle.id.bundle)
+
+
+def _apply(
+    action: Action,
+    obj: Obj,
+    bundle: DesiredBundle,
+    current: Obj | None,
+    *,
+    approval: str = "",
+    inventory: BundleInventory | None = None,
+) -> Change:
+    key = ObjectKey.of(obj)
+    ignore = [p for rule in bundle.policy.ignore if rule.applies_to(key) for p in rule.pointers]
+    difference = diff.compare(desired=obj, live=current, ignore=ignore)
+    if action is Action.UPDATE and not difference.changed:
+        return _base(Action.UNCHANGED, bundle.id, bundle.dest, key, current)
+    entry = inventory.entry(key) if inventory else None
+    sealed = masks.needs_masking(obj)
+    return _base(
+        action,
+        bundle.id,
+        bundle.dest,
+        key,
+        current,
+        approval=approval,
+        drift=entry is not None and entry.fingerprint == fingerprint(obj),
+        object=masks.mask(obj) if sealed else obj,
+        object_hash=fingerprint(obj),
+        sealed=sealed,
+        patch=difference.patch,
+        diff=difference.text,
+    )
+
+
+def _prunes(
+    bundle: DesiredBundle, inv: BundleInventory | None, cluster: LiveCluster, ctx: _Context
+) -> list[Change]:
+    stale = sorted(inv.keys - set(bundle.keys)) if inv else []
+    if not stale or inv is None:
+        return []
+    if not bundle.objects and not bundle.policy.allow_empty:
+        reason = f"empty render would delete all {len(stale)} objects; needs allowEmpty"
+        return [_skipped(bundle.id, bundle.dest, k, reason, cluster.get(k)) for k in stale]
+    if not bundle.policy.prune:
+        return [
+            _skipped(bundle.id, bundle.dest, k, "prune disabled for this bundle", cluster.get(k))
+            for k in stale
+        ]
+    changes = [_prune(bundle.id, bundle.dest, k, cluster, ctx) for k in stale]
+    budget = "" if not bundle.objects else _over_budget(changes, total=len(inv.entries), ctx=ctx)
+    return [_with_approvals(c, budget, ctx) for c in changes]
+
+
+def _prune(bundle: BundleId, dest: str, key: ObjectKey, cluster: LiveCluster, ctx: _Context) -> Change:
+    current = cluster.get(key)
+    if current is None:
+        return _base(Action.UNCHANGED, bundle, dest, key, None, reason="already deleted")
+    claimant = ctx.claims.get((dest, key))
+    if claimant is not None:
+        return _skipped(bundle, dest, key, f"moved to bundle {claimant}", current)
+    owner = read_owner(current)
+    if owner is None or (owner.stack, owner.bundle) != (bundle.stack, bundle.bundle):
+        return _skipped(bundle, dest, key, "not owned: the live object lost this bundle's marks", current)
+    difference = diff.compare(desired=None, live=current)
+    return _base(Action.DELETE, bundle, dest, key, current, patch=difference.patch, diff=difference.text)
+
+
+def _over_budget(changes: Sequence[Change], *, total: int, ctx: _Context) -> str:
+    deletes = sum(1 for c in changes if c.action is Action.DELETE)
+    budget = ctx.policy.prune_budget_percent
+    if total and deletes * 100 > budget * total:
+        return f"deletes {deletes} of {total} objects ({deletes * 100 // total}% > budget {budget}%)"
+    return ""
+
+
+def _with_approvals(change: Change, budget: str, ctx: _Context, *extra: str) -> Change:
+    if change.action is not Action.DELETE:
+        return change
+    reasons = [*extra, budget]
+    if change.key.kind in ctx.policy.protected_kinds:
+        reasons.append(f"{change.key.kind} is a protected kind")
+    if ctx.forced:
+        reasons.append("the revision was force-pushed (does not descend from the last applied one)")
+    return dataclasses.replace(change, approval="; ".join(r for r in reasons if r))
+
+
+def _failure_changes(failure: RenderFailure, ctx: _Context) -> list[Change]:
+    inv = ctx.inventory.get(failure.dest, failure.id)
+    cluster = ctx.cluster(failure.dest)
+    reason = f"render failed: {failure.error}"
+    return [
+        _skipped(failure.id, failure.dest, k, reason, cluster.get(k)) for k in sorted(inv.keys if inv else ())
+    ]
+
+
+def _dropped(
+    desired: Sequence[DesiredBundle], failures: Sequence[RenderFailure], inventory: Inventory
+) -> list[BundleInventory]:
+    known = {(b.dest, b.id) for b in desired} | {(f.dest, f.id) for f in failures}
+    return [inv for inv in inventory if (inv.dest, inv.bundle) not in known]
+
+
+def _dropped_changes(inv: BundleInventory, ctx: _Context) -> list[Change]:
+    cluster = ctx.cluster(inv.dest)
+    held = _hold_reason(inv.bundle, inv.dest, cluster, ctx, paused=False)
+    if held:
+        return [_skipped(inv.bundle, inv.dest, k, held, cluster.get(k)) for k in sorted(inv.keys)]
+    whole = f"bundle left the desired state: deletes all {len(inv.entries)} objects"
+    return [
+        _with_approvals(_prune(inv.bundle, inv.dest, k, cluster, ctx), "", ctx, whole)
+        for k in sorted(inv.keys)
+    ]
+
+
+def _number(changes: Sequence[Change], desired: Sequence[DesiredBundle]) -> tuple[Change, ...]:
+    steps = [c for c in changes if c.action in ACTIONABLE]
+    order = ordering.sequence([_item(c) for c in steps], bundles=[ordering.node(b) for b in desired])
+    number = {index: n for n, (index, _) in enumerate(order, start=1)}
+    numbered = [
+        dataclasses.replace(steps[i], step=number[i], after=tuple(sorted(number[w] for w in waits)))
+        for i, waits in order
+    ]
+    rest = sorted(
+        (c for c in changes if c.action not in ACTIONABLE), key=lambda c: (c.cluster, c.bundle, c.key)
+    )
+    return (*numbered, *rest)
+
+
+def _item(change: Change) -> ordering.Item:
+    obj = change.object
+    return ordering.Item(
+        bundle=change.bundle,
+        dest=change.cluster,
+        key=change.key,
+        wave=ordering.wave_of(obj) if obj is not None else 0,
+        delete=change.action is Action.DELETE,
+        provides=ordering.provided_kind(obj) if obj is not None else None,
+    )
+
+
+def _bundle_records(
+    desired: Iterable[DesiredBundle], failures: Iterable[RenderFailure], dropped: Iterable[BundleInventory]
+) -> tuple[BundleRecord, ...]:
+    records = [BundleRecord(b.id, b.dest, b.version, b.content_hash) for b in desired]
+    records += [BundleRecord(f.id, f.dest, error=f.error) for f in failures]
+    records += [BundleRecord(inv.bundle, inv.dest, error="removed from the desired state") for inv in dropped]
+    return tuple(sorted(records, key=lambda r: (r.dest, r.bundle)))
+
+
+def _cluster_records(live: Mapping[str, LiveCluster], changes: Iterable[Change]) -> tuple[ClusterRecord, ...]:
+    names = sorted({*live, *(c.cluster for c in changes)})
+    return tuple(_cluster_record(live.get(n) or lives.unobserved(n)) for n in names)
+
+
+def _cluster_record(cluster: LiveCluster) -> ClusterRecord:
+    return ClusterRecord(cluster.name, cluster.status.value, cluster.reason)

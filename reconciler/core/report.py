@@ -1,0 +1,157 @@
+"""Views of a Plan: terminal text, Markdown for pull requests, JSON. Pure string building.
+
+- ``text(plan, color=..., detail=...)``: a summary table per cluster and bundle, the numbered steps
+  (with what they wait for and why they need approval), what was held back and why, and with
+  ``detail`` the unified diff of every step (coloured when ``color``).
+- ``markdown(plan, limit=...)``: summary first, then one ``<details>`` section per cluster; once the
+  text would pass ``limit`` characters, the remaining clusters are cut and a note says which.
+- ``json(plan)``: the plan artifact itself (``plans.to_json``).
+
+Every view is built from the Plan value, whose diffs and objects are already masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from reconciler.core import plans
+from reconciler.core.plans import Action, Change, Plan
+
+COLUMNS = tuple(Action)
+_RESET, _GREEN, _RED, _CYAN, _BOLD = "\x1b[0m", "\x1b[32m", "\x1b[31m", "\x1b[36m", "\x1b[1m"
+MARKDOWN_LIMIT = 60_000
+
+
+def json(plan: Plan) -> str:
+    return plans.to_json(plan)
+
+
+def table_rows(plan: Plan) -> list[tuple[str, str, dict[str, int]]]:
+    """``(cluster, bundle, counts per action)`` for every cluster and bundle the plan touches."""
+    rows: dict[tuple[str, str], dict[str, int]] = {}
+    for change in plan.changes:
+        counts = rows.setdefault((change.cluster, str(change.bundle)), {})
+        counts[change.action.value] = counts.get(change.action.value, 0) + 1
+    return [(cluster, bundle, counts) for (cluster, bundle), counts in sorted(rows.items())]
+
+
+def _table(plan: Plan, *, separator: str) -> list[str]:
+    header = ["cluster", "bundle", *(a.value for a in COLUMNS)]
+    body = [[c, b, *(str(n.get(a.value, 0)) for a in COLUMNS)] for c, b, n in table_rows(plan)]
+    if separator == "|":
+        lines = [_md_row(header), _md_row(["---"] * len(header))]
+        return lines + [_md_row(row) for row in body]
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *body]
+    ]
+
+
+def _md_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(_md_escape(c) for c in cells) + " |"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def headline(plan: Plan) -> str:
+    actions = plan.summary().actions
+    counts = ", ".join(
+        f"{actions.get(a.value, 0)} to {a.value}"
+        for a in (Action.CREATE, Action.UPDATE, Action.ADOPT, Action.DELETE)
+    )
+    held = ", ".join(
+        f"{actions[a.value]} {a.value}" for a in (Action.CONFLICT, Action.SKIPPED) if actions.get(a.value)
+    )
+    approvals = plan.summary().needs_approval
+    extra = f"; {held}" if held else ""
+    extra += f"; {approvals} need approval" if approvals else ""
+    return (
+        f"Plan at {plan.revision}: {counts}{extra}."
+        if plan.has_changes
+        else f"Plan at {plan.revision}: no changes{extra}."
+    )
+
+
+def step_line(change: Change) -> str:
+    after = f" (after {', '.join(map(str, change.after))})" if change.after else ""
+    approval = f" [needs approval: {change.approval}]" if change.approval else ""
+    drift = " [drift]" if change.drift else ""
+    return f"{change.step:>4}. {change.action.value:<7} {change.cluster} {change.bundle} {change.key}{after}{drift}{approval}"
+
+
+def held_line(change: Change) -> str:
+    return f"      {change.action.value:<9} {change.cluster} {change.bundle} {change.key}: {change.reason}"
+
+
+def text(plan: Plan, *, color: bool = False, detail: bool = False) -> str:
+    """The terminal view (see the module docstring)."""
+    lines = [_paint(headline(plan), _BOLD, color), "", *_table(plan, separator=" ")]
+    if plan.steps:
+        lines += ["", "Steps:", *(step_line(c) for c in plan.steps)]
+    held = [c for c in plan.changes if c.action in (Action.CONFLICT, Action.SKIPPED)]
+    if held:
+        lines += ["", "Held back:", *(held_line(c) for c in held)]
+    if detail:
+        for change in plan.steps:
+            lines += [
+                "",
+                _paint(step_line(change).strip(), _BOLD, color),
+                *colour_diff(change.diff, color=color),
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def colour_diff(diff_text: str, *, color: bool) -> list[str]:
+    return [_paint(line, _diff_colour(line), color) for line in diff_text.splitlines()]
+
+
+def _diff_colour(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return _BOLD
+    if line.startswith("@@"):
+        return _CYAN
+    return {"+": _GREEN, "-": _RED}.get(line[:1], "")
+
+
+def _paint(line: str, code: str, color: bool) -> str:
+    return f"{code}{line}{_RESET}" if color and code else line
+
+
+def markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
+    """The pull-request view (see the module docstring)."""
+    head = [f"### {_md_escape(headline(plan))}", "", *_table(plan, separator="|"), ""]
+    out, used = list(head), sum(len(line) + 1 for line in head)
+    clusters = sorted({c.cluster for c in plan.changes if c.action is not Action.UNCHANGED})
+    for index, cluster in enumerate(clusters):
+        section = _cluster_section(plan, cluster)
+        if used + len(section) > limit:
+            return "\n".join([*out, _cut_note(clusters[index:], limit)]) + "\n"
+        out.append(section)
+        used += len(section) + 1
+    return "\n".join(out) + "\n"
+
+
+def _cluster_section(plan: Plan, cluster: str) -> str:
+    changes = [c for c in plan.changes if c.cluster == cluster and c.action is not Action.UNCHANGED]
+    body = [f"<details><summary>{_md_escape(cluster)}: {len(changes)} change(s)</summary>", ""]
+    for change in changes:
+        body += _markdown_change(change)
+    return "\n".join([*body, "</details>", ""])
+
+
+def _markdown_change(change: Change) -> list[str]:
+    line = step_line(change).strip() if change.step is not None else held_line(change).strip()
+    lines = [f"- {_md_escape(line)}"]
+    if change.diff:
+        fence = "````" if "```" in change.diff else "```"
+        lines += ["", f"{fence}diff", change.diff, fence, ""]
+    return lines
+
+
+def _cut_note(cut: Iterable[str], limit: int) -> str:
+    names = list(cut)
+    shown = ", ".join(_md_escape(n) for n in names[:20]) + (", ..." if len(names) > 20 else "")
+    return f"_Output capped at {limit} characters: details of {len(names)} cluster(s) cut ({shown}). Run `stackfleet plan -o json` for the full plan._"
