@@ -20,6 +20,7 @@ from reconciler.errors import StackfleetError
 COMMAND_MODULES: tuple[str, ...] = (
     "validate",
     "schema",
+    "render",
 )
 
 EXIT_OK = 0

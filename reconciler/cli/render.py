@@ -1,0 +1,99 @@
+"""``stackfleet render``: print the desired objects of every cluster, deterministically.
+
+Objects are ordered by destination cluster, layer, bundle (cluster, stack, bundle name), then within a
+bundle pre hooks, objects (kind rank, namespace, name) and post hooks. A bundle that fails to render
+is reported on stderr (naming the bundle and file) and makes the exit code 1; the others are printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.cli.options import fleet_option, output_option
+from reconciler.render import fleet, helm, streams
+from reconciler.render.cache import Cache
+from reconciler.render.capabilities import DEFAULT_KUBE_VERSION, Capabilities
+from reconciler.source import opening
+from reconciler.spec import loader
+
+
+@click.command("render")
+@fleet_option
+@click.option(
+    "--cluster", "clusters", multiple=True, metavar="C", help="Only objects going to cluster C (repeatable)."
+)
+@click.option(
+    "--bundle", "bundles", multiple=True, metavar="B", help="Only bundle B or STACK/B (repeatable)."
+)
+@output_option("yaml", "json", default="yaml")
+@click.option(
+    "--revision", default=None, metavar="R", help="Render the fleet repo at Git ref R (same as --fleet F@R)."
+)
+@click.option(
+    "--kube-version", default=DEFAULT_KUBE_VERSION, show_default=True, help="For .Capabilities.KubeVersion."
+)
+@click.option(
+    "--api-versions",
+    "api_versions",
+    multiple=True,
+    metavar="G/V[/KIND]",
+    help="Extra .Capabilities.APIVersions.",
+)
+@click.option(
+    "--cache-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Keep Helm and Kustomize renders here.",
+)
+@click.option(
+    "--plain-http-registry",
+    "plain_http",
+    multiple=True,
+    metavar="HOST:PORT",
+    help="OCI registry over plain HTTP.",
+)
+def command(
+    fleet: str,
+    clusters: tuple[str, ...],
+    bundles: tuple[str, ...],
+    output: str,
+    revision: str | None,
+    kube_version: str,
+    api_versions: tuple[str, ...],
+    cache_dir: str | None,
+    plain_http: tuple[str, ...],
+) -> None:
+    """Render the desired objects of the fleet (all clusters, or --cluster) as YAML or JSON."""
+    repo = loader.load(opening.open_tree(f"{fleet}@{revision}" if revision else fleet))
+    options = fleet_options(
+        kube_version=kube_version, api_versions=api_versions, cache_dir=cache_dir, plain_http=plain_http
+    )
+    result = fleet_render(repo, options=options, clusters=clusters, bundles=bundles)
+    click.echo(streams.to_json(result) if output == "json" else streams.to_yaml(result), nl=False)
+    for failure in result.failures:
+        click.echo(f"error: {failure.error}", err=True)
+    if result.failures:
+        raise click.exceptions.Exit(1)
+
+
+def fleet_options(
+    *, kube_version: str, api_versions: tuple[str, ...], cache_dir: str | None, plain_http: tuple[str, ...]
+) -> fleet.Options:
+    return fleet.Options(
+        default_capabilities=Capabilities(kube_version=kube_version, api_versions=api_versions),
+        cache=Cache(directory=cache_dir),
+        fetcher=helm.Fetcher(
+            plain_http_hosts=frozenset(plain_http), cache_dir=Path(cache_dir) if cache_dir else None
+        ),
+    )
+
+
+def fleet_render(
+    repo: loader.FleetRepo, *, options: fleet.Options, clusters: tuple[str, ...], bundles: tuple[str, ...]
+) -> fleet.FleetRender:
+    unknown = sorted(set(clusters) - set(repo.clusters))
+    if unknown:
+        raise click.BadParameter(f"unknown cluster(s): {', '.join(unknown)}", param_hint="--cluster")
+    return fleet.render(repo, options=options, clusters=clusters or None, bundles=bundles or None)

@@ -1,0 +1,356 @@
+"""Render every target of a fleet repo into ``DesiredBundle`` values (or ``RenderFailure``).
+
+The pipeline, per target:
+
+1. source: manifests, Kustomize or Helm to documents, substituted (``render.sources``, cached);
+2. Helm hooks split off (``render.hooks``): test hooks dropped, pre/post hooks kept as ``HelmHook``;
+3. namespace defaulting: namespaced objects without a namespace get the bundle's namespace (for Helm,
+   the release namespace), else ``default``; cluster-scoped objects lose any namespace. Cluster-scoped
+   means a built-in cluster-scoped kind, or a custom kind whose CRD, rendered for the same destination
+   cluster, says ``scope: Cluster``;
+4. the bundle's patches;
+5. ownership marks: labels ``stackfleet.dev/{fleet,stack,bundle}``, the self-naming
+   ``stackfleet.dev/owner`` annotation and ``stackfleet.dev/stack-version``;
+6. stable order within the bundle: kind rank, namespace, name (then group and kind).
+
+Then, per destination cluster, an object rendered by two bundles fails the later bundle (in
+destination, layer, cluster, stack, bundle order) with an error naming both. A failing bundle becomes
+a ``RenderFailure``; every other bundle still renders.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from reconciler.core import objects as objects_
+from reconciler.core import targeting
+from reconciler.core.desired import BundleId, DesiredBundle, HelmHook, RenderFailure
+from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.targeting import Target
+from reconciler.errors import DuplicateObjectError, StackfleetError
+from reconciler.render import helm, hooks, patches, scopes, sources
+from reconciler.render.cache import Cache
+from reconciler.render.capabilities import DEFAULT, Capabilities
+from reconciler.render.manifests import Doc
+from reconciler.spec.loader import FleetRepo
+from reconciler.spec.yamldocs import LineIndex
+
+
+@dataclass
+class Options:
+    capabilities: Mapping[str, Capabilities] = field(default_factory=dict)
+    """Per destination cluster; others get ``default_capabilities``."""
+    default_capabilities: Capabilities = DEFAULT
+    cache: Cache = field(default_factory=Cache)
+    fetcher: helm.Fetcher = field(default_factory=helm.Fetcher)
+    workers: int = 4
+    kustomize_timeout: float = 60.0
+
+    def capabilities_of(self, dest: str) -> Capabilities:
+        return self.capabilities.get(dest, self.default_capabilities)
+
+
+@dataclass(frozen=True)
+class FleetRender:
+    revision: str
+    bundles: tuple[DesiredBundle, ...]
+    failures: tuple[RenderFailure, ...]
+
+    @property
+    def object_count(self) -> int:
+        return sum(len(b.objects) + len(b.hooks) for b in self.bundles)
+
+
+@dataclass(frozen=True)
+class _Sourced:
+    target: Target
+    docs: tuple[Doc, ...] = ()
+    failure: RenderFailure | None = None
+
+
+@dataclass(frozen=True)
+class _Finished:
+    desired: DesiredBundle
+    files: Mapping[ObjectKey, str]
+
+
+def render(
+    repo: FleetRepo,
+    *,
+    options: Options | None = None,
+    clusters: Collection[str] | None = None,
+    bundles: Collection[str] | None = None,
+) -> FleetRender:
+    """Render ``repo``: every target, or those for destination ``clusters`` and of ``bundles``
+    (``<bundle>`` or ``<stack>/<bundle>``; other bundles of those destinations still count for CRD
+    scopes and duplicates)."""
+    options = options or Options()
+    targets = [t for t in targeting.build(repo) if clusters is None or t.dest in clusters]
+    ctx = sources.Context(
+        repo=repo, cache=options.cache, fetcher=options.fetcher, kustomize_timeout=options.kustomize_timeout
+    )
+    sourced = _map(lambda t: _source(ctx, t, options), targets, workers=options.workers)
+    custom = _custom_scopes(sourced)
+    finished, failures = _finish_all(repo, sourced, custom)
+    kept, dupes = _deduplicate(finished)
+    failures.extend(dupes)
+    return FleetRender(
+        revision=repo.revision,
+        bundles=tuple(f.desired for f in kept if _selected(f.desired.id, bundles)),
+        failures=tuple(
+            sorted((f for f in failures if _selected(f.id, bundles)), key=lambda f: (f.dest, f.id))
+        ),
+    )
+
+
+def _selected(bundle_id: BundleId, wanted: Collection[str] | None) -> bool:
+    if not wanted:
+        return True
+    return bundle_id.bundle in wanted or f"{bundle_id.stack}/{bundle_id.bundle}" in wanted
+
+
+def _map(func: Callable[[Target], _Sourced], targets: list[Target], *, workers: int) -> list[_Sourced]:
+    if workers <= 1 or len(targets) <= 1:
+        return [func(t) for t in targets]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stackfleet-render") as pool:
+        return list(pool.map(func, targets))
+
+
+def _source(ctx: sources.Context, target: Target, options: Options) -> _Sourced:
+    try:
+        docs = sources.render(ctx, target, options.capabilities_of(target.dest))
+    except (StackfleetError, OSError) as exc:
+        return _Sourced(target, failure=failure_of(target, exc))
+    return _Sourced(target, docs=tuple(docs))
+
+
+def failure_of(target: Target, exc: BaseException) -> RenderFailure:
+    """A ``RenderFailure`` whose error names the stack, version, bundle and file."""
+    about: dict[str, object] = {
+        "stack": target.id.stack,
+        "version": target.version,
+        "bundle": target.id.bundle,
+    }
+    if isinstance(exc, StackfleetError):
+        about.update(exc.about)
+        detail = str(exc)
+    else:
+        detail = f"{type(exc).__name__}: {exc}"
+    error = f"bundle {target.id.stack}@{target.version}/{target.id.bundle} for cluster {target.id.cluster}: {detail}"
+    return RenderFailure(id=target.id, dest=target.dest, error=error, about=about)
+
+
+def _custom_scopes(sourced: list[_Sourced]) -> dict[str, frozenset[tuple[str, str]]]:
+    found: dict[str, set[tuple[str, str]]] = {}
+    for item in sourced:
+        found.setdefault(item.target.dest, set()).update(
+            scopes.declared_cluster_scoped(d.obj for d in item.docs)
+        )
+    return {dest: frozenset(kinds) for dest, kinds in found.items()}
+
+
+def stack_lines(repo: FleetRepo, target: Target) -> LineIndex:
+    return repo.stacks[target.id.stack][target.version].lines
+
+
+def _finish_all(
+    repo: FleetRepo, sourced: list[_Sourced], custom: Mapping[str, frozenset[tuple[str, str]]]
+) -> tuple[list[_Finished], list[RenderFailure]]:
+    finished: list[_Finished] = []
+    failures: list[RenderFailure] = []
+    for item in sourced:
+        if item.failure is not None:
+            failures.append(item.failure)
+            continue
+        try:
+            kinds = custom.get(item.target.dest, frozenset())
+            finished.append(
+                finish(item.target, list(item.docs), custom=kinds, lines=stack_lines(repo, item.target))
+            )
+        except StackfleetError as exc:
+            failures.append(failure_of(item.target, exc))
+    return finished, failures
+
+
+# ----------------------------------------------------------------------------- one bundle
+
+
+def finish(
+    target: Target, docs: list[Doc], *, custom: Collection[tuple[str, str]], lines: LineIndex | None = None
+) -> _Finished:
+    """Steps 2 to 6 of the pipeline for one target (``lines``: of its stack.yaml, for patch errors)."""
+    plain, found_hooks = hooks.split(docs) if target.bundle.helm is not None else (docs, [])
+    namespace = (
+        sources.release_namespace(target) if target.bundle.helm else (target.bundle.namespace or "default")
+    )
+    objs = [default_namespace(copy.deepcopy(d.obj), namespace=namespace, custom=custom) for d in plain]
+    objs = patches.apply_all(objs, target.bundle.patches, where=lambda i: _patch_where(target, i, lines))
+    files = _files_of(target, objs, [d.file for d in plain])
+    marked = sorted((mark(o, target) for o in objs), key=object_order)
+    helm_hooks = sorted(
+        (_helm_hook(h, target, namespace=namespace, custom=custom) for h in found_hooks), key=hook_order
+    )
+    desired = DesiredBundle(
+        id=target.id,
+        dest=target.dest,
+        fleet=target.fleet,
+        version=target.version,
+        layer=target.layer,
+        layer_index=target.layer_index,
+        depends_on=tuple(target.bundle.depends_on),
+        objects=tuple(marked),
+        policy=target.policy,
+        hooks=tuple(helm_hooks),
+        paused=target.paused,
+        content_hash=content_hash(marked, helm_hooks),
+        source=target.source,
+    )
+    return _Finished(desired=desired, files=files)
+
+
+def _patch_where(target: Target, index: int, lines: LineIndex | None) -> tuple[str, int | None]:
+    path = ("spec", "bundles", target.bundle_index, "patches", index)
+    return target.stack_file, lines.line_of(path) if lines is not None else None
+
+
+def _files_of(target: Target, objs: list[Obj], files: list[str]) -> dict[ObjectKey, str]:
+    out: dict[ObjectKey, str] = {}
+    for obj, file in zip(objs, files, strict=True):
+        key = ObjectKey.of(obj)
+        if key in out:
+            raise DuplicateObjectError(
+                f"{key} is rendered twice by this bundle ({out[key]} and {file})", file=file
+            )
+        out[key] = file
+    return out
+
+
+def default_namespace(obj: Obj, *, namespace: str, custom: Collection[tuple[str, str]]) -> Obj:
+    meta = obj.setdefault("metadata", {})
+    if scopes.is_cluster_scoped(obj, custom=custom):
+        meta.pop("namespace", None)
+    elif not meta.get("namespace"):
+        obj["metadata"] = _with_namespace(meta, namespace)
+    return obj
+
+
+def _with_namespace(meta: dict[str, object], namespace: str) -> dict[str, object]:
+    """``meta`` with ``namespace`` written right after ``name``, where a person would write it."""
+    out: dict[str, object] = {}
+    for key, value in meta.items():
+        if key != "namespace":
+            out[key] = value
+        if key == "name":
+            out["namespace"] = namespace
+    out.setdefault("namespace", namespace)
+    return out
+
+
+def mark(obj: Obj, target: Target) -> Obj:
+    """``obj`` with stackfleet's ownership labels and annotations."""
+    meta = obj.setdefault("metadata", {})
+    labels = meta.get("labels") or {}
+    meta["labels"] = {
+        **labels,
+        objects_.LABEL_FLEET: target.fleet,
+        objects_.LABEL_STACK: target.id.stack,
+        objects_.LABEL_BUNDLE: target.id.bundle,
+    }
+    owner = objects_.owner_annotation(
+        fleet=target.fleet, stack=target.id.stack, bundle=target.id.bundle, key=ObjectKey.of(obj)
+    )
+    annotations = meta.get("annotations") or {}
+    meta["annotations"] = {
+        **annotations,
+        objects_.ANNOTATION_OWNER: owner,
+        objects_.ANNOTATION_STACK_VERSION: target.version,
+    }
+    return obj
+
+
+def _helm_hook(
+    hook: hooks.Hook, target: Target, *, namespace: str, custom: Collection[tuple[str, str]]
+) -> HelmHook:
+    obj = default_namespace(copy.deepcopy(hook.obj), namespace=namespace, custom=custom)
+    return HelmHook(
+        phase=hook.phase, weight=hook.weight, delete_policies=hook.delete_policies, object=mark(obj, target)
+    )
+
+
+def object_order(obj: Obj) -> tuple[int, str, str, str, str]:
+    key = ObjectKey.of(obj)
+    return (scopes.kind_rank(obj), key.namespace, key.name, key.group, key.kind)
+
+
+def hook_order(hook: HelmHook) -> tuple[int, int, tuple[int, str, str, str, str]]:
+    return (0 if hook.phase == "pre" else 1, hook.weight, object_order(hook.object))
+
+
+def content_hash(objs: list[Obj], helm_hooks: list[HelmHook]) -> str:
+    body = {
+        "objects": objs,
+        "hooks": [[h.phase, h.weight, list(h.delete_policies), h.object] for h in helm_hooks],
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- duplicates
+
+
+def _deduplicate(finished: list[_Finished]) -> tuple[list[_Finished], list[RenderFailure]]:
+    """Per destination, the first bundle (in stable order) keeps an object; later claimants fail."""
+    owners: dict[tuple[str, ObjectKey], tuple[BundleId, str]] = {}
+    kept: list[_Finished] = []
+    failures: list[RenderFailure] = []
+    for item in sorted(finished, key=lambda f: _order(f.desired)):
+        clash = _first_clash(item, owners)
+        if clash is None:
+            kept.append(item)
+            owners.update({(item.desired.dest, k): (item.desired.id, f) for k, f in item.files.items()})
+            continue
+        failures.append(_duplicate_failure(item, *clash))
+    return kept, failures
+
+
+def _order(desired: DesiredBundle) -> tuple[str, int, str, str, str]:
+    return (desired.dest, desired.layer_index, desired.id.cluster, desired.id.stack, desired.id.bundle)
+
+
+def _first_clash(
+    item: _Finished, owners: Mapping[tuple[str, ObjectKey], tuple[BundleId, str]]
+) -> tuple[ObjectKey, BundleId, str] | None:
+    hook_keys = {ObjectKey.of(h.object): "(helm hook)" for h in item.desired.hooks}
+    for key in sorted({**hook_keys, **item.files}):
+        owner = owners.get((item.desired.dest, key))
+        if owner is not None:
+            return key, owner[0], owner[1]
+    return None
+
+
+def _duplicate_failure(item: _Finished, key: ObjectKey, owner: BundleId, owner_file: str) -> RenderFailure:
+    desired = item.desired
+    file = item.files.get(key, "(helm hook)")
+    exc = DuplicateObjectError(
+        f"{key} in cluster {desired.dest} is rendered by bundle {owner} ({owner_file}) "
+        f"and by bundle {desired.id} ({file})",
+        file=file,
+    )
+    failure = RenderFailure(
+        id=desired.id,
+        dest=desired.dest,
+        error=f"bundle {desired.id.stack}@{desired.version}/{desired.id.bundle} for cluster {desired.id.cluster}: {exc}",
+        about={
+            "stack": desired.id.stack,
+            "version": desired.version,
+            "bundle": desired.id.bundle,
+            "file": file,
+            "other": str(owner),
+        },
+    )
+    return failure

@@ -1,0 +1,96 @@
+"""Helm hooks as stackfleet runs them.
+
+- ``test`` hooks (``test``, ``test-success``, ``test-failure``) are not desired state: dropped.
+- ``pre-install``/``pre-upgrade`` hooks become ``HelmHook(phase="pre")``: ordered steps applied before
+  the bundle's other objects; ``post-install``/``post-upgrade`` become ``phase="post"``, after them.
+  ``helm.sh/hook-weight`` orders hooks within a phase; ``helm.sh/hook-delete-policy`` is kept
+  (default ``before-hook-creation``, as in Helm).
+- A hook that runs only on delete or rollback (``pre-delete``, ``post-delete``, ``pre-rollback``,
+  ``post-rollback``) has no place in a declarative apply: the chart fails with a ``ChartError``
+  naming the template. Delete and rollback events listed next to install/upgrade ones are ignored.
+- A hook listed for both a pre and a post event is refused too (Helm would run it twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from reconciler.core.objects import Obj
+from reconciler.errors import ChartError
+from reconciler.render.manifests import Doc
+
+HOOK = "helm.sh/hook"
+WEIGHT = "helm.sh/hook-weight"
+DELETE_POLICY = "helm.sh/hook-delete-policy"
+
+TEST_EVENTS = frozenset({"test", "test-success", "test-failure"})
+PHASES = {"pre-install": "pre", "pre-upgrade": "pre", "post-install": "post", "post-upgrade": "post"}
+IGNORED_EVENTS = frozenset({"pre-delete", "post-delete", "pre-rollback", "post-rollback"})
+DELETE_POLICIES = frozenset({"before-hook-creation", "hook-succeeded", "hook-failed"})
+DEFAULT_DELETE_POLICIES = ("before-hook-creation",)
+
+
+@dataclass(frozen=True)
+class Hook:
+    phase: str
+    weight: int
+    delete_policies: tuple[str, ...]
+    obj: Obj
+
+
+def split(docs: Iterable[Doc]) -> tuple[list[Doc], list[Hook]]:
+    """Plain objects, and the hooks (test hooks dropped)."""
+    plain: list[Doc] = []
+    found: list[Hook] = []
+    for doc in docs:
+        events = _events(doc.obj)
+        if not events:
+            plain.append(doc)
+        elif not events <= TEST_EVENTS:
+            found.append(_hook(doc, events))
+    return plain, found
+
+
+def _events(obj: Obj) -> set[str]:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    raw = str(annotations.get(HOOK, ""))
+    return {e.strip() for e in raw.split(",") if e.strip()}
+
+
+def _hook(doc: Doc, events: set[str]) -> Hook:
+    unknown = events - TEST_EVENTS - set(PHASES) - IGNORED_EVENTS
+    if unknown:
+        raise _error(doc, f"unknown Helm hook {', '.join(sorted(unknown))}")
+    phases = {PHASES[e] for e in events if e in PHASES}
+    if not phases:
+        raise _error(
+            doc, f"Helm hook {', '.join(sorted(events))} is not supported (only pre/post install/upgrade)"
+        )
+    if len(phases) > 1:
+        raise _error(doc, "a Helm hook that is both pre and post is not supported")
+    return Hook(phase=phases.pop(), weight=_weight(doc), delete_policies=_policies(doc), obj=doc.obj)
+
+
+def _weight(doc: Doc) -> int:
+    annotations = doc.obj["metadata"].get("annotations") or {}
+    raw = str(annotations.get(WEIGHT, "0")).strip()
+    try:
+        return int(raw)
+    except ValueError:
+        raise _error(doc, f"hook weight {raw!r} is not an integer") from None
+
+
+def _policies(doc: Doc) -> tuple[str, ...]:
+    annotations = doc.obj["metadata"].get("annotations") or {}
+    raw = str(annotations.get(DELETE_POLICY, ""))
+    policies = tuple(sorted({p.strip() for p in raw.split(",") if p.strip()}))
+    bad = set(policies) - DELETE_POLICIES
+    if bad:
+        raise _error(doc, f"unknown hook delete policy {', '.join(sorted(bad))}")
+    return policies or DEFAULT_DELETE_POLICIES
+
+
+def _error(doc: Doc, message: str) -> ChartError:
+    name = f"{doc.obj.get('kind')}/{doc.obj['metadata'].get('name')}"
+    return ChartError(f"{message} ({name})", file=doc.file, line=doc.line)
