@@ -99,3 +99,16 @@ def running(clusters: int | list[str] = 1, *, workdir: Path | None = None, tls: 
                 yield RunningSim(server, server.kubeconfig(folder / "kubeconfig"), loop)
             finally:
                 loop.stop()
+
+
+class FakeClock:
+    """A clock that moves only when told: ``clock.advance(30)``. Pass it as ``running(clock=...)``."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
