@@ -22,7 +22,7 @@ from typing import Any
 import jsonpatch
 
 from reconciler.sim.ssa import shapes
-from reconciler.sim.ssa.schemas import ListShape, MapShape, Schema, TypeRef
+from reconciler.sim.ssa.schemas import ListShape, MapShape, Schema, TypeRef, builtin_schema
 from reconciler.sim.ssa.values import MISSING, clone
 
 JSON_PATCH = "application/json-patch+json"
@@ -66,7 +66,7 @@ def merge_patch(obj: Any, patch: Any) -> Any:
 
 
 def apply_patch(
-    obj: dict[str, Any], patch: Any, *, content_type: str, schema: Schema, type_name: str | None
+    obj: dict[str, Any], patch: Any, *, content_type: str, type_name: str | None, schema: Schema | None = None
 ) -> dict[str, Any]:
     """Dispatch on the request's content type (parameters such as ``; charset=`` are ignored)."""
     kind = content_type.split(";", 1)[0].strip().lower()
@@ -83,9 +83,10 @@ def apply_patch(
 
 
 def strategic_merge_patch(
-    obj: dict[str, Any], patch: dict[str, Any], *, schema: Schema, type_name: str | None
+    obj: dict[str, Any], patch: dict[str, Any], *, type_name: str | None, schema: Schema | None = None
 ) -> dict[str, Any]:
-    """``obj`` with a strategic merge patch applied, list semantics from ``schema``."""
+    """``obj`` with a strategic merge patch applied, list semantics from ``schema`` (default: built-in)."""
+    schema = schema or builtin_schema()
     merged = _Strategic(schema).value(schema.root(type_name), obj, patch)
     return merged if isinstance(merged, dict) else {}
 
