@@ -170,7 +170,8 @@ def _patch(cluster: Cluster, request: Request, route: routes.Route, rt: Resource
         return ok(obj, 200 if existed else 201)
     if request.query.get("force"):
         raise statuses.bad_request("force is only allowed with server-side apply")
-    change = bodies.patcher(request.body, content_type, type_name=cluster.type_name(rt))
+    change = bodies.patcher(request.body, content_type, type_name=cluster.type_name(rt),
+                            schema=cluster.managers.schema)
     return ok(cluster.patch(rt, route.namespace, route.name, change, how))
 
 

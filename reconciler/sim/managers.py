@@ -50,6 +50,10 @@ class FieldManagers:
         defaults = _defaulter(allocate_ip) if defaulting else None
         self._fm = ssa.FieldManager(ssa.builtin_schema().copy(), defaults=defaults)
 
+    @property
+    def schema(self) -> Any:
+        return self._fm.schema
+
     def register_crd(self, crd: Obj) -> None:
         self._fm.schema.register_crd(crd)
 
@@ -106,6 +110,8 @@ class PlainManagers:
     def __init__(self, *, defaulting: bool, allocate_ip: Any) -> None:
         self._defaulting = defaulting
         self._allocate_ip = allocate_ip
+
+    schema = None
 
     def register_crd(self, crd: Obj) -> None:
         del crd
