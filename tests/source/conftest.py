@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import shlex
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import paramiko
 import pytest
 
 GIT_ENV = {
@@ -156,8 +159,8 @@ def git_daemon(upstream: ServedRepo) -> Iterator[GitDaemon]:
     daemon.stop()
 
 
-class HangingServer:
-    """Accepts connections and never answers (until stopped)."""
+class AcceptLoop:
+    """A loopback listener that hands each accepted connection (TCP_NODELAY set) to ``serve``."""
 
     def __init__(self) -> None:
         self.listener = socket.socket()
@@ -170,6 +173,9 @@ class HangingServer:
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
+    def serve(self, conn: socket.socket) -> None:
+        """Accept and never answer: what a hung server does."""
+
     def _accept(self) -> None:
         while not self._stop.is_set():
             try:
@@ -178,6 +184,7 @@ class HangingServer:
                 continue
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.accepted.append(conn)
+            self.serve(conn)
 
     def stop(self) -> None:
         self._stop.set()
@@ -185,6 +192,10 @@ class HangingServer:
         for conn in self.accepted:
             conn.close()
         self.listener.close()
+
+
+class HangingServer(AcceptLoop):
+    """Accepts connections and never answers (until stopped)."""
 
 
 @pytest.fixture
@@ -324,3 +335,104 @@ def http_git(upstream: ServedRepo) -> Iterator[HttpGit]:
     server = HttpGit(upstream.base)
     yield server
     server.stop()
+
+
+def keygen(path: Path) -> Path:
+    """A fresh ed25519 key pair at ``path`` and ``path.pub`` (no passphrase)."""
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True
+    )
+    return path
+
+
+class _GitOverSsh(paramiko.ServerInterface):
+    """Public-key auth for one key, and ``git-upload-pack '<path>'`` below ``base`` as the only command."""
+
+    def __init__(self, *, authorized: paramiko.PKey, base: Path) -> None:
+        self.authorized = authorized
+        self.base = base
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        return (
+            paramiko.OPEN_SUCCEEDED if kind == "session" else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        )
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "publickey"
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        same = key.get_base64() == self.authorized.get_base64()
+        return paramiko.AUTH_SUCCESSFUL if same else paramiko.AUTH_FAILED
+
+    def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
+        program, path = shlex.split(command.decode())
+        if program != "git-upload-pack":
+            return False
+        process = subprocess.Popen(
+            ["git-upload-pack", str(self.base / path.lstrip("/"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        threading.Thread(target=_pump_in, args=(channel, process), daemon=True).start()
+        threading.Thread(target=_pump_out, args=(channel, process), daemon=True).start()
+        return True
+
+
+def _pump_in(channel: paramiko.Channel, process: subprocess.Popen[bytes]) -> None:
+    assert process.stdin is not None
+    with contextlib.suppress(OSError):
+        while data := channel.recv(65536):
+            process.stdin.write(data)
+            process.stdin.flush()
+        process.stdin.close()
+
+
+def _pump_out(channel: paramiko.Channel, process: subprocess.Popen[bytes]) -> None:
+    assert process.stdout is not None
+    while data := process.stdout.read1(65536):
+        channel.sendall(data)
+    channel.send_exit_status(process.wait())
+    channel.close()
+
+
+class SshGitServer(AcceptLoop):
+    """An SSH server on loopback that lets one client key run ``git-upload-pack`` below ``base``."""
+
+    def __init__(self, *, host_key: Path, authorized: Path, base: Path) -> None:
+        self.host_key = paramiko.Ed25519Key.from_private_key_file(str(host_key))
+        self.interface = _GitOverSsh(
+            authorized=paramiko.Ed25519Key.from_private_key_file(str(authorized)), base=base
+        )
+        self.transports: list[paramiko.Transport] = []
+        super().__init__()
+
+    def serve(self, conn: socket.socket) -> None:
+        transport = paramiko.Transport(conn)
+        transport.add_server_key(self.host_key)
+        self.transports.append(transport)
+        with contextlib.suppress(paramiko.SSHException, EOFError):
+            transport.start_server(server=self.interface)
+
+    def known_hosts_line(self) -> str:
+        return f"[127.0.0.1]:{self.port} {self.host_key.get_name()} {self.host_key.get_base64()}\n"
+
+    def stop(self) -> None:
+        for transport in self.transports:
+            transport.close()
+        super().stop()
+
+
+@pytest.fixture
+def ssh_server(upstream: ServedRepo, tmp_path: Path) -> Iterator[SshGitServer]:
+    server = SshGitServer(
+        host_key=keygen(tmp_path / "host_key"),
+        authorized=keygen(tmp_path / "id_client"),
+        base=upstream.base,
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ssh_keygen() -> Callable[[Path], Path]:
+    return keygen
