@@ -16,10 +16,10 @@ The retry/staleness policy lives in ``reconciler.source.sources``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import posixpath
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -220,7 +220,10 @@ class Mirror:
         self.timeout = timeout
         self.path = cache_dir / mirror_dirname(url)
         self._lock = threading.Lock()
-        self._repo = _open_bare(self.path)
+        try:
+            self._repo = _open_bare(self.path)
+        except (OSError, pygit2.GitError) as exc:
+            raise SourceError(f"cannot open the mirror of {self.display_url} at {self.path}: {exc}") from None
         self.last_stats = FetchStats()
 
     @property
@@ -345,8 +348,10 @@ def _open_bare(path: Path) -> pygit2.Repository:
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".init-", dir=path.parent))
     pygit2.init_repository(str(scratch), bare=True)
-    with contextlib.suppress(OSError):  # someone else made it first
+    try:
         scratch.rename(path)  # atomic: a concurrent opener sees no half-made repo
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)  # someone else made it first
     return pygit2.Repository(str(path))
 
 

@@ -238,6 +238,9 @@ class _BridgeHandler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self) -> None:
+        if self.server.fail_status:
+            self._reply(self.server.fail_status, {}, b"forge is having a bad day\n")
+            return
         if not self._authorized():
             self._reply(401, {"WWW-Authenticate": 'Basic realm="git"'}, b"unauthorized\n")
             return
@@ -300,6 +303,7 @@ class _BridgeServer(ThreadingHTTPServer):
         self.username = username
         self.password = password
         self.served: list[Served] = []
+        self.fail_status: int | None = None
 
 
 class HttpGit:

@@ -292,3 +292,19 @@ def test_webhook_push_makes_the_source_see_the_commit(
     trigger.wait_idle(10)
     trigger.close()
     assert source.status.revision is not None and source.status.revision.sha == sha
+
+
+def test_server_error_keeps_last_revision_and_says_why(
+    upstream: ServedRepo, http_git: HttpGit, tmp_path: Path
+) -> None:
+    source = GitSource(_http_mirror(http_git, tmp_path), ref="main", clock=FakeClock())
+    good = source.poll().revision
+    http_git.server.fail_status = 500
+    status = source.poll(force=True)
+    assert (status.revision, status.stale, "500" in (status.error or "")) == (good, True, True)
+
+
+def test_unwritable_cache_dir_is_a_source_error(tmp_path: Path) -> None:
+    (tmp_path / "cache").write_text("a file, not a directory")
+    with pytest.raises(SourceError, match="cannot open the mirror"):
+        _mirror("git://127.0.0.1:1/fleet.git", tmp_path)
