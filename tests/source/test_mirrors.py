@@ -15,7 +15,7 @@ from pygit2.enums import Option
 
 from reconciler.errors import SourceAuthError, SourceError, SourceTimeout
 from reconciler.source import git
-from reconciler.source.credentials import BasicAuth, Secret
+from reconciler.source.credentials import BasicAuth, Secret, TokenAuth
 from reconciler.source.git import Mirror
 from reconciler.source.sources import Backoff, GitSource
 from reconciler.source.webhooks import CoalescingTrigger, WebhookReceiver
@@ -308,3 +308,14 @@ def test_unwritable_cache_dir_is_a_source_error(tmp_path: Path) -> None:
     (tmp_path / "cache").write_text("a file, not a directory")
     with pytest.raises(SourceError, match="cannot open the mirror"):
         _mirror("git://127.0.0.1:1/fleet.git", tmp_path)
+
+
+def test_token_auth_reads_over_http(upstream: ServedRepo, http_git: HttpGit, tmp_path: Path) -> None:
+    token = TokenAuth(Secret(http_git.password), username=http_git.username)
+    mirror = _mirror(http_git.url(), tmp_path, credentials=token)
+    assert mirror.resolve("main").sha == upstream.work.git("rev-parse", "HEAD")
+
+
+@pytest.mark.parametrize(("failures", "delay"), [(1, 5.0), (2, 10.0), (3, 20.0), (7, 300.0), (50, 300.0)])
+def test_backoff_doubles_up_to_its_cap(failures: int, delay: float) -> None:
+    assert Backoff().delay(failures) == delay
