@@ -1,0 +1,73 @@
+"""``stackfleet sim``: serve simulated Kubernetes clusters and write a kubeconfig for them.
+
+``stackfleet sim --clusters 50 --kubeconfig K`` serves 50 empty clusters; ``stackfleet sim --fleet
+fleet/ --kubeconfig K`` serves the clusters a fleet repo's connections expect (contexts, and Cluster
+API on the clusters that hold kubeconfig Secrets). Both serve until interrupted (Ctrl-C or SIGTERM).
+kubectl sends bearer tokens only over TLS: add ``--tls`` to use kubectl against the sim.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.sim import fleets
+from reconciler.sim.controllers import Controllers
+from reconciler.sim.server import SimServer
+
+
+def _load_layout(fleet: str) -> fleets.Layout:
+    from reconciler.source import opening
+    from reconciler.spec import loader
+
+    return fleets.layout(loader.load(opening.open_tree(fleet)).clusters)
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+
+    def handler(*_: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    stop.wait()
+
+
+@click.command("sim")
+@click.option("--clusters", "count", type=click.IntRange(min=1), default=None, help="Serve this many clusters.")
+@click.option("--fleet", default=None, metavar="PATH|GIT_URL[@REF]", help="Serve the clusters of this fleet repo.")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the kubeconfig (one context per cluster).")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=0, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--tls/--no-tls", default=False, show_default=True, help="Serve HTTPS with a generated CA.")
+@click.option("--prefix", default="cluster-", show_default=True, help="Name prefix with --clusters.")
+@click.option("--ready-after", type=float, default=2.0, show_default=True,
+              help="Seconds before workloads report ready.")
+@click.option("--provision-after", type=float, default=5.0, show_default=True,
+              help="Seconds before a Cluster API Cluster is provisioned.")
+@click.option("--no-defaulting", is_flag=True, help="Store objects without API-server defaults.")
+def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, tls: bool, prefix: str,
+            ready_after: float, provision_after: float, no_defaulting: bool) -> None:
+    """Serve simulated Kubernetes clusters until interrupted."""
+    if (count is None) == (fleet is None):
+        raise click.UsageError("give exactly one of --clusters N or --fleet PATH")
+    server = SimServer(port=port, tls=tls, defaulting=not no_defaulting)
+    if fleet is not None:
+        fleets.start(server, _load_layout(fleet))
+    else:
+        width = len(str(count))
+        for index in range(1, (count or 0) + 1):
+            server.add_cluster(f"{prefix}{index:0{width}d}")
+    controllers = Controllers(server, ready_after=ready_after, provision_after=provision_after)
+    with server, controllers:
+        server.kubeconfig(kubeconfig)
+        click.echo(f"serving {len(server.clusters)} cluster(s) at {server.base_url}/clusters/<name>; "
+                   f"kubeconfig: {kubeconfig}", err=True)
+        _wait_for_signal()
+    click.echo("sim stopped", err=True)
