@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "validate",
     "schema",
     "render",
+    "sim",
 )
 
 EXIT_OK = 0
