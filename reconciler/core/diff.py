@@ -59,7 +59,7 @@ def render(*, before: Obj | None, after: Obj | None) -> Difference:
 
 def _view(obj: Obj, *, desired: Obj | None, ignore: Iterable[str]) -> Obj:
     if desired is not None:
-        obj = normalize.project(obj, desired=desired, owned=fieldsets.owned_by(obj))
+        obj = normalize.project(obj, desired=normalize.canonical(desired), owned=fieldsets.owned_by(obj))
     shown = normalize.canonical(normalize.strip_server_fields(obj))
     for pointer in ignore:
         remove_pointer(shown, pointer)

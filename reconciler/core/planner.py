@@ -52,8 +52,8 @@ class _Context:
     forced: bool
     crds: Mapping[str, frozenset[str]]
     """Per destination, the kinds whose CRD is in the desired state."""
-    claims: Mapping[tuple[str, ObjectKey], BundleId]
-    """Per destination and object, the bundle whose desired state declares it."""
+    claims: Mapping[tuple[str, ObjectKey], frozenset[BundleId]]
+    """Per destination and object, the bundles whose desired state declares it."""
 
     def cluster(self, name: str) -> LiveCluster:
         return self.live.get(name) or lives.unobserved(name)
@@ -94,8 +94,12 @@ def _crds(desired: Sequence[DesiredBundle]) -> dict[str, frozenset[str]]:
     return {dest: frozenset(kinds) for dest, kinds in found.items()}
 
 
-def _claims(desired: Sequence[DesiredBundle]) -> dict[tuple[str, ObjectKey], BundleId]:
-    return {(b.dest, key): b.id for b in desired for key in b.keys}
+def _claims(desired: Sequence[DesiredBundle]) -> dict[tuple[str, ObjectKey], frozenset[BundleId]]:
+    found: dict[tuple[str, ObjectKey], set[BundleId]] = {}
+    for bundle in desired:
+        for key in bundle.keys:
+            found.setdefault((bundle.dest, key), set()).add(bundle.id)
+    return {k: frozenset(v) for k, v in found.items()}
 
 
 def _bundle_changes(bundle: DesiredBundle, ctx: _Context) -> list[Change]:
@@ -160,19 +164,22 @@ def _object_change(obj: Obj, bundle: DesiredBundle, cluster: LiveCluster, ctx: _
             else "exists without stackfleet marks; adoption needs allowAdoption or approval"
         )
         return _apply(Action.ADOPT, obj, bundle, current, approval=approval)
-    if _foreign(owner, bundle, ctx.claims.get((bundle.dest, key))):
+    if _foreign(owner, bundle, ctx.claims.get((bundle.dest, key), frozenset())):
         reason = f"owned by {owner.fleet}/{owner.stack}/{owner.bundle}"
         return _base(Action.CONFLICT, bundle.id, bundle.dest, key, current, reason=reason)
     return _apply(Action.UPDATE, obj, bundle, current, inventory=ctx.inventory.get(bundle.dest, bundle.id))
 
 
-def _foreign(owner: Owner, bundle: DesiredBundle, claimant: BundleId | None) -> bool:
-    """True when ``owner`` is another fleet, or another bundle that still declares the object."""
+def _foreign(owner: Owner, bundle: DesiredBundle, claimants: frozenset[BundleId]) -> bool:
+    """True when ``owner`` is another fleet, or another bundle that still declares the object.
+
+    An object whose owning bundle dropped it while this bundle declares it is handed over (update).
+    """
     if owner.fleet != bundle.fleet:
         return True
     if (owner.stack, owner.bundle) == (bundle.id.stack, bundle.id.bundle):
         return False
-    return claimant is None or (claimant.stack, claimant.bundle) != (bundle.id.stack, bundle.id.bundle)
+    return any((c.stack, c.bundle) == (owner.stack, owner.bundle) for c in claimants)
 
 
 def _apply(
@@ -230,9 +237,9 @@ def _prune(bundle: BundleId, dest: str, key: ObjectKey, cluster: LiveCluster, ct
     current = cluster.get(key)
     if current is None:
         return _base(Action.UNCHANGED, bundle, dest, key, None, reason="already deleted")
-    claimant = ctx.claims.get((dest, key))
-    if claimant is not None:
-        return _skipped(bundle, dest, key, f"moved to bundle {claimant}", current)
+    claimants = sorted(ctx.claims.get((dest, key), ()))
+    if claimants:
+        return _skipped(bundle, dest, key, f"moved to bundle {claimants[0]}", current)
     owner = read_owner(current)
     if owner is None or (owner.stack, owner.bundle) != (bundle.stack, bundle.bundle):
         return _skipped(bundle, dest, key, "not owned: the live object lost this bundle's marks", current)
