@@ -27,7 +27,7 @@ RBAC_GROUP = "rbac.authorization.k8s.io"
 
 def apply_defaults(obj: Obj, *, allocate_cluster_ip: IpAllocator) -> Obj:
     """A copy of ``obj`` with the API server's defaults filled in."""
-    out = clone(obj)
+    out: Obj = clone(obj)
     group = str(out.get("apiVersion", "")).rpartition("/")[0]
     defaulter = _KINDS.get((group, str(out.get("kind", ""))))
     if defaulter is not None:

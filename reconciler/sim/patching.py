@@ -98,12 +98,12 @@ class _Strategic:
     def value(self, ref: TypeRef, live: Any, patch: Any) -> Any:
         atom = self.schema.resolve(ref)
         if isinstance(patch, dict) and atom.map is not None:
-            return self.map(atom.map, live, patch)
+            return self.merge_map(atom.map, live, patch)
         if isinstance(patch, list) and atom.list is not None and isinstance(live, list):
-            return self.list(atom.list, live, patch)
+            return self.merge_list(atom.list, live, patch)
         return clone(patch)
 
-    def map(self, shape: MapShape, live: Any, patch: dict[str, Any]) -> Any:
+    def merge_map(self, shape: MapShape, live: Any, patch: dict[str, Any]) -> Any:
         directive = patch.get(PATCH)
         if directive == "delete":
             return MISSING
@@ -139,13 +139,13 @@ class _Strategic:
         else:
             out[name] = merged
 
-    def list(self, shape: ListShape, live: list[Any], patch: list[Any]) -> list[Any]:
+    def merge_list(self, shape: ListShape, live: list[Any], patch: list[Any]) -> list[Any]:
         if any(isinstance(item, dict) and item.get(PATCH) == "replace" for item in patch):
             return [_plain(item) for item in patch if not (isinstance(item, dict) and PATCH in item)]
         if shape.relationship != "associative":
-            return clone(patch)
+            return [clone(item) for item in patch]
         if not shape.keys:
-            return clone(live) + [clone(item) for item in patch if item not in live]
+            return [clone(item) for item in [*live, *(item for item in patch if item not in live)]]
         return self._keyed(shape, clone(live), patch)
 
     def _keyed(self, shape: ListShape, out: list[Any], patch: list[Any]) -> list[Any]:

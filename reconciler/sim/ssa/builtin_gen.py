@@ -75,6 +75,14 @@ CORE_TYPES = frozenset(
     }
 )
 
+CONTAINER_LISTS: dict[str, tuple[str, ...]] = {
+    "ports": ("containerPort", "protocol"),
+    "env": ("name",),
+    "volumeMounts": ("mountPath",),
+    "volumeDevices": ("devicePath",),
+}
+"""Keyed lists of containers (and of ephemeral containers, which have the same fields)."""
+
 KEYED_LISTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("ObjectMeta", "ownerReferences"): ("uid",),
     ("PodSpec", "containers"): ("name",),
@@ -86,14 +94,11 @@ KEYED_LISTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("PodSpec", "topologySpreadConstraints"): ("topologyKey", "whenUnsatisfiable"),
     ("PodSpec", "resourceClaims"): ("name",),
     ("PodSpec", "schedulingGates"): ("name",),
-    ("Container", "ports"): ("containerPort", "protocol"),
-    ("Container", "env"): ("name",),
-    ("Container", "volumeMounts"): ("mountPath",),
-    ("Container", "volumeDevices"): ("devicePath",),
-    ("EphemeralContainer", "ports"): ("containerPort", "protocol"),
-    ("EphemeralContainer", "env"): ("name",),
-    ("EphemeralContainer", "volumeMounts"): ("mountPath",),
-    ("EphemeralContainer", "volumeDevices"): ("devicePath",),
+    **{
+        (owner, name): keys
+        for owner in ("Container", "EphemeralContainer")
+        for name, keys in CONTAINER_LISTS.items()
+    },
     ("ResourceRequirements", "claims"): ("name",),
     ("ServiceSpec", "ports"): ("port", "protocol"),
     ("ServiceAccount", "secrets"): ("name",),
