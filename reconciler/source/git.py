@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -290,13 +290,11 @@ class Mirror:
         return CommitTree(self._repo, revision, max_file_bytes=max_file_bytes)
 
     def _fetch_if_moved(self, name: str, remote_sha: str) -> None:
-        listed = FetchStats(listings=1)
         local = self._repo.references.get(_local_name(name))
         if local is not None and str(local.target) == remote_sha and self._repo.get(remote_sha) is not None:
-            self.last_stats = listed
+            self.last_stats = FetchStats(listings=1)
             return
-        stats = self.fetch([f"+{name}:{_local_name(name)}"])
-        self.last_stats = FetchStats(listings=1, **{k: getattr(stats, k) for k in _FETCH_FIELDS})
+        self.last_stats = replace(self.fetch([f"+{name}:{_local_name(name)}"]), listings=1)
 
     def _fetch_sha(self, sha: str) -> Revision:
         stats = self.fetch(["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"])
@@ -330,9 +328,6 @@ class Mirror:
             return _within(self.timeout + _ABANDON_GRACE, locked, what=f"{what} {self.display_url}")
         except pygit2.GitError as exc:
             raise _typed_error(exc, what=what, mirror=self) from None
-
-
-_FETCH_FIELDS = ("fetched", "received_objects", "received_bytes")
 
 
 def mirror_dirname(url: str) -> str:
