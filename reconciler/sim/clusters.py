@@ -212,7 +212,7 @@ class Cluster:
     def _check_strict(self, rt: ResourceType, obj: Obj) -> None:
         unknown = self.managers.unknown_fields(obj)
         if unknown:
-            text = ", ".join(f'unknown field "{f}"' for f in unknown)
+            text = ", ".join(f'unknown field "{f.lstrip(".")}"' for f in unknown)
             raise statuses.bad_request(f"{rt.kind} in version \"{rt.version}\" cannot be handled as a "
                                        f"{rt.kind}: strict decoding error: {text}")
 
