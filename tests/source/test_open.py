@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.errors import SpecError
 from reconciler.source.dirtree import DirTree
-from reconciler.source.open import open_tree, split_ref
+from reconciler.source.opening import open_tree, split_ref
 
 if TYPE_CHECKING:
     from tests.source.conftest import GitDaemon, ServedRepo
