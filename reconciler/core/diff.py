@@ -2,7 +2,7 @@
 
 ``compare(desired=..., live=...)`` returns a ``Difference``: whether they differ, the two sides as
 compared (``before`` = live, ``after`` = desired; projected, canonical and masked), a JSON patch from
-before to after and a unified diff of their YAML. Pass ``desired=None`` for a delete and ``live=None``
+before to after (RFC 6902, checked with ``jsonpatch``) and a unified diff of their YAML. Pass ``desired=None`` for a delete and ``live=None``
 for a create. Only the fields the desired object declares and the fields our field manager owned
 before are compared (see ``normalize``), after dropping the RFC 6901 pointers in ``ignore``.
 
@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jsonpatch
 import jsonpointer
 import yaml
 
@@ -47,7 +46,7 @@ def compare(*, desired: Obj | None, live: Obj | None, ignore: Iterable[str] = ()
 
 def render(*, before: Obj | None, after: Obj | None) -> Difference:
     """A ``Difference`` between two views that are already canonical and masked."""
-    patch = tuple(jsonpatch.make_patch(before or {}, after or {}).patch)
+    patch = tuple(patch_ops(before or {}, after or {}, path=""))
     return Difference(
         changed=before != after,
         before=before,
@@ -55,6 +54,38 @@ def render(*, before: Obj | None, after: Obj | None) -> Difference:
         patch=patch,
         text=unified(before=before, after=after),
     )
+
+
+def patch_ops(before: Any, after: Any, *, path: str) -> list[dict[str, Any]]:
+    """RFC 6902 operations turning ``before`` into ``after``, in a stable order (maps by key).
+
+    Lists of the same length are compared element by element; a list that changed length is
+    replaced whole (as server-side apply replaces an atomic list).
+    """
+    if before == after:
+        return []
+    if isinstance(before, dict) and isinstance(after, dict):
+        return _map_ops(before, after, path=path)
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            op
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
+            for op in patch_ops(b, a, path=f"{path}/{i}")
+        ]
+    return [{"op": "replace", "path": path, "value": after}]
+
+
+def _map_ops(before: dict[str, Any], after: dict[str, Any], *, path: str) -> list[dict[str, Any]]:
+    ops: list[dict[str, Any]] = []
+    for name in sorted(before.keys() | after.keys()):
+        child = f"{path}/{jsonpointer.escape(name)}"
+        if name not in after:
+            ops.append({"op": "remove", "path": child})
+        elif name not in before:
+            ops.append({"op": "add", "path": child, "value": after[name]})
+        else:
+            ops += patch_ops(before[name], after[name], path=child)
+    return ops
 
 
 def _view(obj: Obj, *, desired: Obj | None, ignore: Iterable[str]) -> Obj:

@@ -1,0 +1,150 @@
+"""The Plan artifact and its views: round trip, staleness checks, text/Markdown/JSON, no secrets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from reconciler.core import inventory, planner, plans, report
+from reconciler.core.desired import BundleId, DesiredBundle
+from reconciler.core.inventory import Inventory
+from reconciler.core.live import LiveCluster
+from reconciler.core.objects import ObjectKey
+from reconciler.errors import PlanError, StalePlanError
+
+CANARY = "canary-7rT2q"
+CANARY_B64 = "Y2FuYXJ5LTdyVDJx"
+NOW = datetime(2026, 1, 2, tzinfo=UTC)
+
+
+def cm(name: str, value: str) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": "n"},
+        "data": {"k": value},
+    }
+
+
+SECRET = {
+    "apiVersion": "v1",
+    "kind": "Secret",
+    "metadata": {"name": "s", "namespace": "n"},
+    "stringData": {"password": CANARY},
+}
+
+
+def make_plan(clusters: int = 1) -> plans.Plan:
+    bundles = [
+        DesiredBundle(
+            id=BundleId(f"c{i}", "web", "app"),
+            dest=f"c{i}",
+            fleet="demo",
+            version="1.0.0",
+            layer="addons",
+            layer_index=2,
+            depends_on=(),
+            objects=(cm("a", "1"), SECRET),
+            content_hash="sha256:abc",
+        )
+        for i in range(clusters)
+    ]
+    live = {f"c{i}": LiveCluster.reachable(f"c{i}", objects=[]) for i in range(clusters)}
+    return planner.plan(
+        desired=bundles,
+        failures=[],
+        live=live,
+        inventory=Inventory(),
+        policy=planner.PlanPolicy(),
+        revision="main@sha1:abc",
+        previous_revision_forced=False,
+        now=NOW,
+    )
+
+
+def test_json_round_trip_is_lossless() -> None:
+    plan = make_plan()
+    assert plans.from_json(plans.to_json(plan)) == plan
+
+
+def test_unknown_schema_is_refused() -> None:
+    with pytest.raises(PlanError, match="unsupported plan schema"):
+        plans.from_json('{"schema": "stackfleet.dev/plan/v0"}')
+
+
+def test_secret_is_sealed_and_checked_against_the_rendered_object() -> None:
+    step = next(c for c in make_plan().steps if c.key.kind == "Secret")
+    assert plans.check_object(step, SECRET) is SECRET and step.sealed
+
+
+def test_changed_rendered_object_is_stale() -> None:
+    step = next(c for c in make_plan().steps if c.key.kind == "Secret")
+    with pytest.raises(StalePlanError):
+        plans.check_object(step, {**SECRET, "stringData": {"password": "other"}})
+
+
+def test_live_object_that_appeared_is_stale() -> None:
+    step = make_plan().steps[0]
+    with pytest.raises(StalePlanError, match="live object changed"):
+        plans.check_live(step, {"metadata": {"uid": "u", "resourceVersion": "1"}})
+
+
+def test_summary_counts_per_action_cluster_and_bundle() -> None:
+    summary = make_plan(clusters=2).summary()
+    assert (summary.actions, summary.clusters["c1"], summary.bundles["c0/web/app"]) == (
+        {"create": 4},
+        {"create": 2},
+        {"create": 2},
+    )
+
+
+VIEWS = {
+    "json": lambda p: report.json(p),
+    "text": lambda p: report.text(p, color=True, detail=True),
+    "markdown": lambda p: report.markdown(p),
+}
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+def test_no_view_holds_a_secret_value(view: str) -> None:
+    rendered = VIEWS[view](make_plan())
+    assert (CANARY in rendered, CANARY_B64 in rendered) == (False, False)
+
+
+def test_text_view_lists_steps_and_colours_diffs() -> None:
+    text = report.text(make_plan(), color=True, detail=True)
+    assert "   1. create  c0 c0/web/app ConfigMap/n/a" in text and "\x1b[32m+kind: ConfigMap\x1b[0m" in text
+
+
+def test_plain_text_has_no_colour() -> None:
+    assert "\x1b[" not in report.text(make_plan(), color=False, detail=True)
+
+
+def test_markdown_is_capped_with_a_note() -> None:
+    text = report.markdown(make_plan(clusters=30), limit=4000)
+    assert len(text) < 4600 and "Output capped at 4000 characters" in text
+
+
+def test_markdown_puts_each_cluster_in_details() -> None:
+    text = report.markdown(make_plan(clusters=2))
+    assert text.count("<details><summary>") == 2 and text.index("| cluster |") < text.index("<details>")
+
+
+def test_no_changes_headline() -> None:
+    empty = plans.Plan(revision="r", created_at=NOW.isoformat())
+    assert report.headline(empty) == "Plan at r: no changes."
+
+
+def test_inventory_round_trip() -> None:
+    inv = Inventory.of(
+        [
+            inventory.BundleInventory(
+                "c1",
+                BundleId("c1", "s", "b"),
+                "r",
+                (inventory.Entry(ObjectKey("", "ConfigMap", "n", "x"), "u", "f"),),
+            )
+        ]
+    )
+    assert Inventory.from_dict(inv.to_dict()) == inv
