@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import tarfile
 import tempfile
 import threading
@@ -197,7 +198,15 @@ def render(archive: bytes, release: Release, *, file_prefix: str) -> list[manife
         raise _chart_error(exc, "cannot load chart") from None
     with chart:
         crds = _crd_docs(chart, file_prefix) if release.include_crds else []
-        return crds + _template_docs(chart, release, file_prefix)
+        try:
+            return crds + _template_docs(chart, release, file_prefix)
+        except ChartError as exc:
+            raise ChartError(_repo_paths(exc.message, chart.name, file_prefix), file=file_prefix) from None
+
+
+def _repo_paths(message: str, chart_name: str, prefix: str) -> str:
+    """Helm names templates ``<chart>/templates/x.yaml``; say where they are in the repo instead."""
+    return re.sub(rf"(?<![\w./-]){re.escape(chart_name)}/", lambda _: f"{prefix}/", message)
 
 
 def _crd_docs(chart: helm_python.Chart, prefix: str) -> list[manifests.Doc]:
