@@ -494,3 +494,40 @@ UNKNOWN = [
 @pytest.mark.parametrize(("name", "obj", "expected"), UNKNOWN, ids=[u[0] for u in UNKNOWN])
 def test_unknown_fields(name: str, obj: Obj, expected: list[str]) -> None:
     assert ssa.unknown_fields(obj, "io.k8s.api.apps.v1.Deployment") == expected
+
+
+def _service_with_status(**status: Any) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s"},
+        "spec": {"type": "ClusterIP"},
+        "status": status,
+    }
+
+
+def test_the_main_resource_ignores_status_in_an_applied_config() -> None:
+    obj = run([apply("ci", _service_with_status(loadBalancer={"ingress": [{"ip": "1.2.3.4"}]}))])
+    assert ("status" in obj, owned(obj, "ci")) == (False, {".spec.type"})
+
+
+def test_a_status_update_owns_only_status_as_a_subresource_entry() -> None:
+    manager = ssa.FieldManager(ssa.builtin_schema())
+    live = manager.apply(None, _service_with_status(), manager="ci", force=False, now=NOW).object
+    new = {**live, "spec": {"type": "NodePort"}, "status": {"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}]}}}
+    obj = manager.update(live, new, manager="lb-controller", now=NOW, subresource="status").object
+    entry = next(e for e in obj["metadata"]["managedFields"] if e["manager"] == "lb-controller")
+    assert (obj["spec"]["type"], entry["subresource"], list(entry["fieldsV1"])) == (
+        "ClusterIP",
+        "status",
+        ["f:status"],
+    )
+
+
+def test_reapplying_a_config_with_status_is_a_noop_once_status_is_set() -> None:
+    manager = ssa.FieldManager(ssa.builtin_schema())
+    config = _service_with_status(loadBalancer={"ingress": [{"ip": "0.0.0.0"}]})
+    live = manager.apply(None, config, manager="ci", force=False, now=NOW).object
+    lb = {"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}]}}
+    live = manager.update(live, {**live, "status": lb}, manager="lb", now=NOW, subresource="status").object
+    assert manager.apply(live, config, manager="ci", force=False, now=LATER).changed is False

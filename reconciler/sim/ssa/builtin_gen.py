@@ -144,6 +144,9 @@ ATOMIC_STRUCTS = frozenset(
 )
 """``+structType=atomic``: owned and replaced as one leaf."""
 
+NO_STATUS_SUBRESOURCE = frozenset({"NetworkPolicy"})
+"""Kinds with a ``status`` field but no status subresource."""
+
 ATOMIC_MAPS: frozenset[tuple[str, str]] = frozenset(
     {("PodSpec", "nodeSelector"), ("ServiceSpec", "selector")}
 )
@@ -227,13 +230,19 @@ class Generator:
 def document(models: Any) -> dict[str, Any]:
     """The whole schema document: types sorted by name, then the kinds table."""
     generator = Generator(models)
-    kinds = [
-        {"apiVersion": api_version, "kind": kind, "type": generator.name_of(model, package)}
-        for api_version, kind, model, package in ROOTS
-    ]
+    kinds = [_kind_row(generator, models, *root) for root in ROOTS]
     extra = [{"name": TIME, "scalar": "untyped"}, {"name": MICRO_TIME, "scalar": "untyped"}]
     types = [{"name": name, **generator.types[name]} for name in sorted(generator.types)]
     return {"types": types + extra, "kinds": kinds}
+
+
+def _kind_row(
+    generator: Generator, models: Any, api_version: str, kind: str, model: str, package: str
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "type": generator.name_of(model, package)}
+    if "status" in getattr(models, model).openapi_types and kind not in NO_STATUS_SUBRESOURCE:
+        row["statusSubresource"] = True
+    return row
 
 
 def _lines(doc: dict[str, Any]) -> Iterator[str]:

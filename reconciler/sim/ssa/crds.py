@@ -36,6 +36,8 @@ def register(schema: Schema, crd: Mapping[str, Any]) -> list[str]:
         props = ((version.get("schema") or {}).get("openAPIV3Schema")) or {}
         schema.types[name] = _root(schema, props)
         schema.kinds[(f"{group}/{version.get('name')}", kind)] = name
+        if "status" in (version.get("subresources") or {}):
+            schema.with_status.add(name)
         names.append(name)
     return names
 

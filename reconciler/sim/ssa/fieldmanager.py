@@ -65,11 +65,18 @@ class FieldManager:
         """The schema type of a kind, or ``None`` when it is deduced (no schema)."""
         return self.schema.type_name(api_version, kind)
 
-    def apply(self, live: Obj | None, config: Obj, *, manager: str, force: bool, now: str) -> Outcome:
-        """Apply ``config`` as ``manager``; raises ``ApplyConflict`` (changing nothing) on conflicts."""
-        actor = Owner.of(manager=manager, operation=APPLY, api_version=str(config.get("apiVersion", "")))
+    def apply(
+        self, live: Obj | None, config: Obj, *, manager: str, force: bool, now: str, subresource: str = ""
+    ) -> Outcome:
+        """Apply ``config`` as ``manager``; raises ``ApplyConflict`` (changing nothing) on conflicts.
+
+        ``subresource="status"`` applies only the configuration's ``status``; on the main resource
+        of a kind with a status subresource, the configuration's ``status`` is ignored.
+        """
+        api_version = str(config.get("apiVersion", ""))
+        actor = Owner.of(manager=manager, operation=APPLY, api_version=api_version, subresource=subresource)
         typed, managed = self._typed(config), _managed_of(live)
-        body = _without_server_meta(_body(config))
+        body = self._scoped_config(_without_server_meta(_body(config)), subresource)
         sets = {owner: entry.fields for owner, entry in managed.items()}
         try:
             merged, sets, comparison = updaters.apply(
@@ -84,17 +91,47 @@ class FieldManager:
             live, result, _entries(managed, sets, actor, config, now=now, touched=not comparison.is_same())
         )
 
-    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str) -> Outcome:
-        """Replace (or create) the object with ``new`` as ``manager``; never conflicts."""
-        actor = Owner.of(manager=manager, operation=UPDATE, api_version=str(new.get("apiVersion", "")))
+    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str, subresource: str = "") -> Outcome:
+        """Replace (or create) the object with ``new`` as ``manager``; never conflicts.
+
+        ``subresource="status"`` takes only ``status`` from ``new``; on the main resource of a kind
+        with a status subresource, the live ``status`` is kept.
+        """
+        api_version = str(new.get("apiVersion", ""))
+        actor = Owner.of(manager=manager, operation=UPDATE, api_version=api_version, subresource=subresource)
         typed, managed = self._typed(new), _managed_of(live)
-        body = _carry_server_meta(live, without_nulls(_body(new)))
+        body = _carry_server_meta(live, without_nulls(self._scoped_update(live, _body(new), subresource)))
         if self.defaults is not None:
             body = self.defaults(body)
         sets = {owner: entry.fields for owner, entry in managed.items()}
         sets, comparison = updaters.update(typed, _body_or_base(live, new), body, sets, actor)
         touched = bool(_contribution(comparison))
         return _outcome(live, body, _entries(managed, sets, actor, new, now=now, touched=touched))
+
+    def _has_status(self, obj: Obj) -> bool:
+        return (
+            self.type_name(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+            in self.schema.with_status
+        )
+
+    def _scoped_config(self, config: Obj, subresource: str) -> Obj:
+        """The part of an applied configuration the endpoint writes."""
+        if subresource == "status":
+            return {**_identity(config), **({"status": config["status"]} if "status" in config else {})}
+        if self._has_status(config):
+            return {k: v for k, v in config.items() if k != "status"}
+        return config
+
+    def _scoped_update(self, live: Obj | None, new: Obj, subresource: str) -> Obj:
+        """The object an update writes: live but for ``status``, or ``new`` but for ``status``."""
+        if subresource == "status":
+            return {**_body_or_base(live, new), "status": new.get("status")}
+        if not self._has_status(new):
+            return new
+        kept = {k: v for k, v in new.items() if k != "status"}
+        if live is not None and "status" in live:
+            kept["status"] = live["status"]
+        return kept
 
     def _typed(self, obj: Obj) -> updaters.Typed:
         name = self.type_name(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
@@ -126,9 +163,14 @@ def _body_or_base(live: Obj | None, request: Obj) -> Obj:
     """The live object without managedFields, or for a create the bare identity of the request."""
     if live is not None:
         return _body(live)
-    meta = request.get("metadata") or {}
+    return _identity(request)
+
+
+def _identity(obj: Obj) -> Obj:
+    """``apiVersion``, ``kind`` and ``metadata.name``/``namespace`` of ``obj``."""
+    meta = obj.get("metadata") or {}
     identity = {k: meta[k] for k in ("name", "namespace") if k in meta}
-    return {"apiVersion": request.get("apiVersion"), "kind": request.get("kind"), "metadata": identity}
+    return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": identity}
 
 
 def _carry_server_meta(live: Obj | None, obj: Obj) -> Obj:

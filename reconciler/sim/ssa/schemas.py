@@ -10,7 +10,8 @@ Two types always exist: ``__untyped_atomic_`` (any value, owned whole) and ``__u
 (maps granular, lists atomic), the fallback for kinds without a schema (custom resources).
 
 Besides ``types``, a schema file may carry ``kinds``: ``{apiVersion, kind, type}`` rows naming the
-type of each served kind.
+type of each served kind, with ``statusSubresource: true`` when it is served with a status
+subresource (its main resource then ignores ``status``, as kube-apiserver's reset fields do).
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ class Schema:
 
     types: dict[str, Atom] = field(default_factory=_fallback_types)
     kinds: dict[tuple[str, str], str] = field(default_factory=dict)
+    with_status: set[str] = field(default_factory=set)
+    """Types served with a ``status`` subresource: their main resource ignores ``status``."""
 
     def resolve(self, ref: TypeRef) -> Atom:
         atom = self.types.get(ref.named, self.types[DEDUCED]) if ref.named else ref.inline
@@ -111,7 +114,7 @@ class Schema:
 
     def copy(self) -> Schema:
         """A copy to register CRDs into without touching the shared original."""
-        return Schema(types=dict(self.types), kinds=dict(self.kinds))
+        return Schema(types=dict(self.types), kinds=dict(self.kinds), with_status=set(self.with_status))
 
     def register_crd(self, crd: Mapping[str, Any]) -> list[str]:
         """Add the types of a CustomResourceDefinition's served versions; returns their names."""
@@ -178,6 +181,8 @@ def load_schema(source: Path | str | Mapping[str, Any]) -> Schema:
         schema.types[str(raw["name"])] = parse_atom(raw)
     for row in document.get("kinds") or ():
         schema.kinds[(str(row["apiVersion"]), str(row["kind"]))] = str(row["type"])
+        if row.get("statusSubresource"):
+            schema.with_status.add(str(row["type"]))
     return schema
 
 
