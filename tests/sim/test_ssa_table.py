@@ -531,3 +531,15 @@ def test_reapplying_a_config_with_status_is_a_noop_once_status_is_set() -> None:
     lb = {"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}]}}
     live = manager.update(live, {**live, "status": lb}, manager="lb", now=NOW, subresource="status").object
     assert manager.apply(live, config, manager="ci", force=False, now=LATER).changed is False
+
+
+def test_an_update_with_duplicate_keys_owns_the_list_whole() -> None:
+    env = [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]
+    obj = run([update("kubectl-create", deployment(pod_spec(nginx(env=env))))])
+    assert '.spec.template.spec.containers[name="nginx"].env' in owned(obj, "kubectl-create", "Update")
+
+
+def test_unknown_fields_can_be_dropped() -> None:
+    obj = deployment({"replicas": 1, "replicaz": 2}, bogus="x")
+    kept = ssa.builtin_schema().drop_unknown_fields(obj, "io.k8s.api.apps.v1.Deployment")
+    assert kept == deployment({"replicas": 1})

@@ -14,27 +14,25 @@ from typing import Any
 
 from reconciler.sim.ssa import fieldpaths, shapes
 from reconciler.sim.ssa.fieldpaths import FieldSet, Path
-from reconciler.sim.ssa.schemas import Schema, TypeRef
+from reconciler.sim.ssa.schemas import ListShape, Schema, TypeRef
 
 
-def of_value(schema: Schema, ref: TypeRef, value: Any) -> FieldSet:
-    """The paths ``value`` sets."""
+def of_value(schema: Schema, ref: TypeRef, value: Any, *, strict: bool = False) -> FieldSet:
+    """The paths ``value`` sets; a list with duplicate keys counts as one leaf unless ``strict``."""
     out: set[Path] = set()
-    _collect(schema, ref, value, (), out)
+    _collect(schema, ref, value, (), out, strict=strict)
     out.discard(())
     return frozenset(out)
 
 
-def _collect(schema: Schema, ref: TypeRef, value: Any, path: Path, out: set[Path]) -> None:
+def _collect(schema: Schema, ref: TypeRef, value: Any, path: Path, out: set[Path], *, strict: bool) -> None:
     atom = schema.resolve(ref)
     form = shapes.form_of(atom, value)
     if form == "list" and atom.list is not None:
         if atom.list.atomic:
             out.add(path)
         elif isinstance(value, list):
-            for element, item in shapes.list_items(schema, atom.list, value, path=path).items():
-                _collect(schema, atom.list.element, item, (*path, element), out)
-                out.add((*path, element))
+            _collect_items(schema, atom.list, value, path, out, strict=strict)
     elif form == "map" and atom.map is not None:
         if atom.map.atomic:
             out.add(path)
@@ -42,11 +40,26 @@ def _collect(schema: Schema, ref: TypeRef, value: Any, path: Path, out: set[Path
             for name, child in value.items():
                 child_ref, declared = shapes.map_child(atom.map, name)
                 child_path = (*path, fieldpaths.field(name))
-                _collect(schema, child_ref, child, child_path, out)
+                _collect(schema, child_ref, child, child_path, out, strict=strict)
                 if child is None or child == {} or not declared:
                     out.add(child_path)
     else:
         out.add(path)
+
+
+def _collect_items(
+    schema: Schema, shape: ListShape, items: list[Any], path: Path, out: set[Path], *, strict: bool
+) -> None:
+    try:
+        keyed = shapes.list_items(schema, shape, items, path=path)
+    except shapes.DuplicateItems:
+        if strict:
+            raise
+        out.add(path)
+        return
+    for element, item in keyed.items():
+        _collect(schema, shape.element, item, (*path, element), out, strict=strict)
+        out.add((*path, element))
 
 
 def with_named_fields(schema: Schema, ref: TypeRef, paths: Iterable[Path]) -> FieldSet:
@@ -93,7 +106,10 @@ def remove(schema: Schema, ref: TypeRef, value: Any, paths: Iterable[Path]) -> A
     if form == "list" and atom.list is not None:
         if not isinstance(value, list) or not value or atom.list.atomic:
             return None
-        items = shapes.list_items(schema, atom.list, value, path=())
+        try:
+            items = shapes.list_items(schema, atom.list, value, path=())
+        except shapes.DuplicateItems:
+            return value
         left = [
             remove(schema, atom.list.element, item, children.get(e, ()))
             for e, item in items.items()

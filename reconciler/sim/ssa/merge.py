@@ -59,8 +59,11 @@ class PairWalk:
         right = rhs if isinstance(rhs, list) else []
         if shape.atomic or (not left and not right):
             return self.leaf(path, lhs, rhs)
-        left_items = shapes.list_items(self.schema, shape, left, path=path)
-        right_items = shapes.list_items(self.schema, shape, right, path=path)
+        try:
+            left_items = shapes.list_items(self.schema, shape, left, path=path)
+            right_items = shapes.list_items(self.schema, shape, right, path=path)
+        except shapes.DuplicateItems:
+            return self.leaf(path, lhs, rhs)
         out: list[Any] = []
         for element in [*left_items, *(e for e in right_items if e not in left_items)]:
             pair = left_items.get(element, MISSING), right_items.get(element, MISSING)

@@ -128,6 +128,13 @@ class Schema:
 
         return validation.unknown_fields(self, obj, self.root(type_name))
 
+    def drop_unknown_fields(self, obj: Mapping[str, Any], type_name: str | None) -> dict[str, Any]:
+        """A copy of ``obj`` without the fields ``unknown_fields`` reports (the default, non-strict decode)."""
+        from reconciler.sim.ssa import validation
+
+        dropped: dict[str, Any] = validation.drop_unknown_fields(self, obj, self.root(type_name))
+        return dropped
+
 
 def _atomic(atom: Atom) -> Atom:
     list_shape = atom.list and ListShape(element=atom.list.element, relationship="atomic")

@@ -19,6 +19,14 @@ class InvalidObject(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+class DuplicateItems(InvalidObject):
+    """A keyed list or set holds two items with the same key.
+
+    An applied configuration with duplicates is refused; in a stored or updated object the list is
+    then handled as one atomic value, as kube-apiserver does since structured-merge-diff v4.2.
+    """
+
+
 def form_of(atom: Atom, value: Any) -> str:
     """``"map"``, ``"list"`` or ``"scalar"``: how ``value`` is walked under ``atom``."""
     if isinstance(value, dict) and atom.map is not None:
@@ -87,6 +95,6 @@ def list_items(schema: Schema, shape: ListShape, items: list[Any], *, path: Path
     for position, item in enumerate(items):
         element = item_element(schema, shape, position, item, path=path)
         if element in out:
-            raise InvalidObject(f"duplicate entries for key {element[2:]}", path=path)
+            raise DuplicateItems(f"duplicate entries for key {element[2:]}", path=path)
         out[element] = item
     return out

@@ -38,8 +38,8 @@ class Typed:
     schema: Schema
     ref: TypeRef
 
-    def field_set(self, value: Any) -> FieldSet:
-        return fieldsets.of_value(self.schema, self.ref, value)
+    def field_set(self, value: Any, *, strict: bool = False) -> FieldSet:
+        return fieldsets.of_value(self.schema, self.ref, value, strict=strict)
 
     def named(self, paths: FieldSet) -> FieldSet:
         return fieldsets.with_named_fields(self.schema, self.ref, paths)
@@ -52,9 +52,10 @@ def apply(
     typed: Typed, live: Any, config: Any, sets: Sets, actor: Owner, *, force: bool
 ) -> tuple[Any, Sets, Comparison]:
     """The merged value, the owners' new sets, and what changed; ``Conflicts`` unless forced."""
+    applied = typed.field_set(config, strict=True)
     merged = merge.merge(typed.schema, typed.ref, live, config)
     last = sets.get(actor, EMPTY)
-    sets = {**sets, actor: typed.field_set(config)}
+    sets = {**sets, actor: applied}
     if last:
         merged = _prune(typed, merged, sets, last)
     sets, comparison = settle(typed, live, merged, sets, actor, force=force)
