@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from reconciler.core.desired import BundleId
@@ -56,12 +57,16 @@ class BundleInventory:
     revision: str = ""
     entries: tuple[Entry, ...] = ()
 
-    @property
+    @cached_property
     def keys(self) -> frozenset[ObjectKey]:
         return frozenset(entry.key for entry in self.entries)
 
     def entry(self, key: ObjectKey) -> Entry | None:
-        return next((e for e in self.entries if e.key == key), None)
+        return self._by_key.get(key)
+
+    @cached_property
+    def _by_key(self) -> dict[ObjectKey, Entry]:
+        return {e.key: e for e in self.entries}
 
     def to_dict(self) -> dict[str, Any]:
         return {

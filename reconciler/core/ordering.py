@@ -103,6 +103,8 @@ class Item:
     wave: int = 0
     delete: bool = False
     provides: str | None = None
+    hook: str = ""
+    """``pre`` or ``post`` for a Helm hook (``wave`` then holds its weight); empty otherwise."""
 
 
 @dataclass(frozen=True)
@@ -183,8 +185,7 @@ def apply_key(item: Item, depth: Mapping[BundleId, int], layer: Mapping[BundleId
         depth.get(item.bundle, 0),
         layer.get(item.bundle, 0),
         item.bundle,
-        item.wave,
-        kind_rank(k),
+        *phase(item),
         k.group,
         k.kind,
         k.namespace,
@@ -213,8 +214,12 @@ def delete_phase(item: Item, depth: Mapping[BundleId, int], layer: Mapping[Bundl
     return (-depth.get(item.bundle, 0), -layer.get(item.bundle, 0), -item.wave, -kind_rank(item.key))
 
 
-def phase(item: Item) -> tuple[int, int]:
-    return (item.wave, kind_rank(item.key))
+HOOK_RANKS: Mapping[str, int] = {"pre": 0, "": 1, "post": 2}
+
+
+def phase(item: Item) -> tuple[int, int, int]:
+    """Within a bundle: pre hooks, then the objects by wave and kind rank, then post hooks."""
+    return (HOOK_RANKS[item.hook], item.wave, kind_rank(item.key))
 
 
 def sequence(items: Sequence[Item], *, bundles: Sequence[BundleNode]) -> list[tuple[int, tuple[int, ...]]]:

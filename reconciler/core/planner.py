@@ -26,11 +26,11 @@ from datetime import datetime
 
 from reconciler.core import diff, masks, ordering
 from reconciler.core import live as lives
-from reconciler.core.desired import BundleId, DesiredBundle, RenderFailure
+from reconciler.core.desired import BundleId, DesiredBundle, HelmHook, RenderFailure
 from reconciler.core.inventory import BundleInventory, Inventory, fingerprint
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey, Owner, read_owner
-from reconciler.core.plans import ACTIONABLE, Action, BundleRecord, Change, ClusterRecord, Plan
+from reconciler.core.plans import ACTIONABLE, Action, BundleRecord, Change, ClusterRecord, Hook, Plan
 
 PROTECTED_KINDS = frozenset({"Namespace", "CustomResourceDefinition", "PersistentVolumeClaim"})
 
@@ -109,8 +109,27 @@ def _bundle_changes(bundle: DesiredBundle, ctx: _Context) -> list[Change]:
     if held:
         keys = sorted({*bundle.keys, *(inv.keys if inv else ())})
         return [_skipped(bundle.id, bundle.dest, k, held, cluster.get(k)) for k in keys]
-    applies = [_object_change(obj, bundle, cluster, ctx) for obj in bundle.objects]
-    return applies + _prunes(bundle, inv, cluster, ctx)
+    changes = [_object_change(obj, bundle, cluster, ctx) for obj in bundle.objects]
+    changes += _prunes(bundle, inv, cluster, ctx)
+    if any(c.action in ACTIONABLE for c in changes):
+        changes += [_hook_change(hook, bundle, cluster) for hook in bundle.hooks]
+    return changes
+
+
+def _hook_change(hook: HelmHook, bundle: DesiredBundle, cluster: LiveCluster) -> Change:
+    """A hook runs when its bundle changes; an existing hook object must be ours (it gets replaced)."""
+    key = ObjectKey.of(hook.object)
+    current = cluster.get(key)
+    owner = read_owner(current) if current is not None else None
+    if current is not None and (owner is None or _foreign(owner, bundle, frozenset({bundle.id}))):
+        reason = f"{hook.phase} hook object exists and is " + (
+            f"owned by {owner.fleet}/{owner.stack}/{owner.bundle}" if owner else "not ours"
+        )
+        return _base(Action.CONFLICT, bundle.id, bundle.dest, key, current, reason=reason)
+    change = _apply(Action.CREATE, hook.object, bundle, current)
+    return dataclasses.replace(
+        change, hook=Hook(hook.phase, hook.weight, hook.delete_policies), reason=f"helm {hook.phase} hook"
+    )
 
 
 def _hold_reason(bundle: BundleId, dest: str, cluster: LiveCluster, ctx: _Context, *, paused: bool) -> str:
@@ -314,9 +333,10 @@ def _item(change: Change) -> ordering.Item:
         bundle=change.bundle,
         dest=change.cluster,
         key=change.key,
-        wave=ordering.wave_of(obj) if obj is not None else 0,
+        wave=change.hook.weight if change.hook else ordering.wave_of(obj),
         delete=change.action is Action.DELETE,
         provides=ordering.provided_kind(obj) if obj is not None else None,
+        hook=change.hook.phase if change.hook else "",
     )
 
 

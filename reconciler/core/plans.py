@@ -47,6 +47,27 @@ ACTIONABLE = frozenset({Action.CREATE, Action.UPDATE, Action.ADOPT, Action.DELET
 
 
 @dataclass(frozen=True)
+class Hook:
+    """A Helm hook step: run before (``pre``) or after (``post``) the bundle's objects, by weight.
+
+    The engine applies it as Helm would: with ``before-hook-creation`` it deletes the previous hook
+    object first; ``hook-succeeded``/``hook-failed`` delete it after it finished. Hook objects are not
+    recorded in the inventory, so they are never pruned.
+    """
+
+    phase: str
+    weight: int = 0
+    delete_policies: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"phase": self.phase, "weight": self.weight, "deletePolicies": list(self.delete_policies)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Hook:
+        return cls(str(data["phase"]), int(data.get("weight", 0)), tuple(data.get("deletePolicies", ())))
+
+
+@dataclass(frozen=True)
 class Change:
     """What the plan does (or why it does nothing) about one object in one cluster."""
 
@@ -68,6 +89,7 @@ class Change:
     sealed: bool = False
     patch: tuple[dict[str, Any], ...] = ()
     diff: str = ""
+    hook: Hook | None = None
 
     @property
     def needs_approval(self) -> bool:
@@ -90,6 +112,7 @@ class Change:
             "sealed": self.sealed,
             "patch": list(self.patch),
             "diff": self.diff,
+            "hook": self.hook.to_dict() if self.hook else None,
         }
 
     @classmethod
@@ -112,6 +135,7 @@ class Change:
             sealed=bool(data.get("sealed", False)),
             patch=tuple(data.get("patch", ())),
             diff=str(data.get("diff", "")),
+            hook=Hook.from_dict(data["hook"]) if data.get("hook") else None,
         )
 
 

@@ -2,8 +2,8 @@
 
 Each case directory is named after the rule it proves and holds:
 
-- ``desired.yaml``: ``bundles`` (DesiredBundle fields in camelCase; objects get this bundle's ownership
-  marks added, as render does) and optional ``failures``;
+- ``desired.yaml``: ``bundles`` (DesiredBundle fields in camelCase; objects and ``hooks`` get this
+  bundle's ownership marks added, as render does) and optional ``failures``;
 - ``live.yaml``: ``clusters`` with ``name``, optional ``status``/``reason``/``served`` and ``objects``;
   a live object's ``_owner: fleet/stack/bundle`` is turned into real ownership marks;
 - ``inventory.yaml``: an ``Inventory.to_dict`` document (``fingerprint: desired`` means "the
@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from reconciler.core import planner, plans
-from reconciler.core.desired import BundleId, BundlePolicy, DesiredBundle, IgnoreRule, RenderFailure
+from reconciler.core.desired import BundleId, BundlePolicy, DesiredBundle, HelmHook, IgnoreRule, RenderFailure
 from reconciler.core.inventory import Inventory, fingerprint
 from reconciler.core.live import LiveCluster, Reachability
 from reconciler.core.objects import (
@@ -84,8 +84,18 @@ def load_bundle(data: dict[str, Any]) -> DesiredBundle:
             with_marks(o, fleet=fleet, stack=bid.stack, bundle=bid.bundle) for o in data.get("objects", ())
         ),
         policy=load_policy(data.get("policy", {})),
+        hooks=tuple(load_hook(h, fleet=fleet, bundle=bid) for h in data.get("hooks", ())),
         paused=data.get("paused", False),
         content_hash=data.get("contentHash", f"sha256:{bid.bundle}"),
+    )
+
+
+def load_hook(data: dict[str, Any], *, fleet: str, bundle: BundleId) -> HelmHook:
+    return HelmHook(
+        phase=data["phase"],
+        weight=data.get("weight", 0),
+        delete_policies=tuple(data.get("deletePolicies", ("before-hook-creation",))),
+        object=with_marks(data["object"], fleet=fleet, stack=bundle.stack, bundle=bundle.bundle),
     )
 
 
