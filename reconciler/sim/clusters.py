@@ -125,7 +125,8 @@ class Cluster:
         with self._lock:
             live = self.get(rt, namespace, name)
             new = self._prepare_replacement(rt, live, body, how)
-            written = self.managers.update(_clean(live), new, manager=how.manager, now=self._now())
+            written = self.managers.update(_clean(live), new, manager=how.manager, now=self._now(),
+                                           subresource=how.subresource)
             return self._store_change(rt, live, written.object, how)
 
     def patch(self, rt: ResourceType, namespace: str, name: str, change: Callable[[Obj], Obj],
@@ -145,7 +146,7 @@ class Cluster:
             if live is None:
                 self._require_namespace(rt, namespace)
             written = self.managers.apply(rt, _clean(live), config, manager=how.manager, force=force,
-                                          now=self._now())
+                                          now=self._now(), subresource=how.subresource)
             if live is None:
                 return self._store_new(rt, written.object, how)
             self._check_version(rt, live, config)

@@ -35,7 +35,9 @@ class Controllers:
         for cluster in list(self.server.clusters.values()):
             for group, plural in workloads.KINDS:
                 rt = cluster.registry.lookup(group, "v1", plural)
-                for obj in cluster.objects(rt) if rt is not None else ():
+                if rt is None:
+                    continue
+                for obj in cluster.objects(rt):
                     self._reconcile(cluster, rt, obj)
         self.capi.tick()
 

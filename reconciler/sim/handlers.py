@@ -89,7 +89,7 @@ def _discovery_request(cluster: Cluster, request: Request, route: routes.Route) 
     if route.kind in ("api", "apis") and discovery.wants_aggregated(accept):
         doc = discovery.aggregated(registry, core=route.kind == "api")
         return ok(doc, content_type=discovery.AGGREGATED_V2)
-    found: Obj | None = {
+    documents: dict[str, Callable[[], Obj | None]] = {
         "version": lambda: discovery.VERSION,
         "api": discovery.api_versions,
         "apis": lambda: discovery.api_group_list(registry),
@@ -97,7 +97,8 @@ def _discovery_request(cluster: Cluster, request: Request, route: routes.Route) 
         "resources": lambda: discovery.api_resource_list(registry, route.group, route.version),
         "openapi": lambda: openapis.document(registry, route.rest),
         "root": lambda: {"paths": ["/api", "/api/v1", "/apis", "/openapi/v2", "/openapi/v3", "/version"]},
-    }.get(route.kind, lambda: None)()
+    }
+    found = documents.get(route.kind, lambda: None)()
     if found is None:
         raise statuses.ApiError(404, "NotFound", "the server could not find the requested resource")
     return ok(found)

@@ -73,18 +73,19 @@ class FieldManagers:
         from reconciler.sim import ssa
 
         try:
-            outcome = self._fm.apply(live, config, manager=how["manager"], force=how["force"], now=how["now"])
+            outcome = self._fm.apply(live, config, manager=how["manager"], force=how["force"], now=how["now"],
+                                     subresource=how.get("subresource", ""))
         except ssa.ApplyConflict as exc:
             raise conflict_error(rt, str(config["metadata"]["name"]), list(exc.causes), text=str(exc)) from exc
         except ssa.InvalidObject as exc:
             raise statuses.ApiError(422, "Invalid", str(exc)) from exc
         return Written(outcome.object, outcome.changed)
 
-    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str) -> Written:
+    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str, subresource: str = "") -> Written:
         from reconciler.sim import ssa
 
         try:
-            outcome = self._fm.update(live, new, manager=manager, now=now)
+            outcome = self._fm.update(live, new, manager=manager, now=now, subresource=subresource)
         except ssa.InvalidObject as exc:
             raise statuses.ApiError(422, "Invalid", str(exc)) from exc
         return Written(outcome.object, outcome.changed)
@@ -129,8 +130,8 @@ class PlainManagers:
         merged = _merged(live or {}, config)
         return Written(merged, merged != live)
 
-    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str) -> Written:
-        del manager, now
+    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str, subresource: str = "") -> Written:
+        del manager, now, subresource
         return Written(new, new != live)
 
 

@@ -33,7 +33,8 @@ def generated_name(prefix: str) -> str:
 
 
 def meta(obj: Obj) -> dict[str, Any]:
-    return obj.setdefault("metadata", {})
+    found: dict[str, Any] = obj.setdefault("metadata", {})
+    return found
 
 
 def strip_server_set(obj: Obj) -> Obj:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from reconciler.sim import certs, handlers, kubeconfigs, statuses
+from reconciler.sim import certs, handlers, kubeconfigs, routes, statuses
 from reconciler.sim.clusters import Clock, Cluster
 from reconciler.sim.faults import ConnectionReset
 
@@ -167,7 +167,7 @@ class SimServer:
         """Authenticate, count, apply injected faults, then answer ``request`` for ``cluster``."""
         if request.header("authorization") != f"Bearer {cluster.token}":
             return handlers.failure(statuses.unauthorized())
-        route = handlers.routes.parse(request.path)
+        route = routes.parse(request.path)
         cluster.faults.count(handlers.verb_of(request, route), handlers.resource_of(route))
         if cluster.faults.latency:
             time.sleep(cluster.faults.latency)

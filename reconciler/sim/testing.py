@@ -21,6 +21,7 @@ or as a pytest fixture in an area's conftest::
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,12 +62,12 @@ class RunningSim:
         """A ``kubernetes.client.ApiClient`` for cluster ``name`` built from the kubeconfig."""
         from kubernetes import config
 
-        return config.new_client_from_config(config_file=str(self.kubeconfig), context=name)
+        return config.new_client_from_config(config_file=str(self.kubeconfig), context=name)  # type: ignore[no-untyped-call]
 
     def dynamic_client(self, name: str) -> Any:
         from kubernetes import dynamic
 
-        return dynamic.DynamicClient(self.api_client(name))
+        return dynamic.DynamicClient(self.api_client(name))  # type: ignore[no-untyped-call]
 
     def tick(self) -> None:
         """Run the simulated controllers once (they also run on their own every ``interval``)."""
@@ -88,7 +89,7 @@ def running(clusters: int | list[str] = 1, *, workdir: Path | None = None, tls: 
     names = cluster_names(clusters) if isinstance(clusters, int) else clusters
     with tempfile.TemporaryDirectory(prefix="sim-") as scratch:
         folder = workdir or Path(scratch)
-        server = SimServer(tls=tls, defaulting=defaulting, **({"clock": clock} if clock else {}))
+        server = SimServer(tls=tls, defaulting=defaulting, clock=clock or time.time)
         for name in names:
             server.add_cluster(name)
         loop = Controllers(server, ready_after=ready_after, interval=interval)

@@ -190,3 +190,32 @@ def test_generate_name_makes_a_name(api):
 
 def test_unknown_resource_is_not_found(api):
     assert api.get("/apis/example.com/v1/namespaces/default/widgets").status_code == 404
+
+
+def test_delete_collection_by_label(api):
+    api.post(CM, configmap("a", labels={"gone": "yes"}))
+    api.post(CM, configmap("b"))
+    api.delete(CM, labelSelector="gone=yes")
+    names = [i["metadata"]["name"] for i in api.get(CM).json()["items"]]
+    assert names == ["b"]
+
+
+def test_list_pagination_walks_every_item_once(api):
+    for i in range(7):
+        api.post(CM, configmap(f"cm{i}"))
+    names, token = [], ""
+    while True:
+        page = api.get(CM, limit=3, **({"continue": token} if token else {})).json()
+        names += [i["metadata"]["name"] for i in page["items"]]
+        token = page["metadata"].get("continue", "")
+        if not token:
+            break
+    assert names == [f"cm{i}" for i in range(7)]
+
+
+def test_list_across_namespaces(api):
+    api.post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}})
+    api.post(CM, configmap("a"))
+    api.post("/api/v1/namespaces/other/configmaps", configmap("b"))
+    listed = api.get("/api/v1/configmaps").json()["items"]
+    assert [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in listed] == [("default", "a"), ("other", "b")]

@@ -102,3 +102,12 @@ def test_dynamic_resources_of_both_clusters(sim):
     names = {n: dynamic.DynamicClient(sim.api_client(n)).resources.get(api_version="v1", kind="Namespace")
              .get().items[0].metadata.name for n in ("c0", "c1")}
     assert names == {"c0": "default", "c1": "default"}
+
+
+def test_python_client_over_tls_trusts_the_generated_ca(tmp_path):
+    from reconciler.sim import testing
+
+    with testing.running(clusters=1, tls=True, workdir=tmp_path) as secure:
+        api = client.CoreV1Api(secure.api_client("c0"))
+        names = {n.metadata.name for n in api.list_namespace().items}
+        assert (secure.server.base_url.startswith("https://"), "default" in names) == (True, True)
