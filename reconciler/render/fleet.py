@@ -20,12 +20,12 @@ a ``RenderFailure``; every other bundle still renders.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.core import objects as objects_
 from reconciler.core import targeting
@@ -188,7 +188,7 @@ def finish(
     namespace = (
         sources.release_namespace(target) if target.bundle.helm else (target.bundle.namespace or "default")
     )
-    objs = [default_namespace(copy.deepcopy(d.obj), namespace=namespace, custom=custom) for d in plain]
+    objs = [default_namespace(clone(d.obj), namespace=namespace, custom=custom) for d in plain]
     objs = patches.apply_all(objs, target.bundle.patches, where=lambda i: _patch_where(target, i, lines))
     files = _files_of(target, objs, [d.file for d in plain])
     marked = sorted((mark(o, target) for o in objs), key=object_order)
@@ -228,6 +228,15 @@ def _files_of(target: Target, objs: list[Obj], files: list[str]) -> dict[ObjectK
             )
         out[key] = file
     return out
+
+
+def clone(value: Any) -> Any:
+    """A copy of JSON-shaped data (cached renders are shared, so they are copied before changes)."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value
 
 
 def default_namespace(obj: Obj, *, namespace: str, custom: Collection[tuple[str, str]]) -> Obj:
@@ -276,7 +285,7 @@ def mark(obj: Obj, target: Target) -> Obj:
 def _helm_hook(
     hook: hooks.Hook, target: Target, *, namespace: str, custom: Collection[tuple[str, str]]
 ) -> HelmHook:
-    obj = default_namespace(copy.deepcopy(hook.obj), namespace=namespace, custom=custom)
+    obj = default_namespace(clone(hook.obj), namespace=namespace, custom=custom)
     return HelmHook(
         phase=hook.phase, weight=hook.weight, delete_policies=hook.delete_policies, object=mark(obj, target)
     )

@@ -81,7 +81,9 @@ spec:
 
 
 PLAIN = "    - {name: plain, layer: addons, namespace: web-ns, manifests: {path: plain}}\n"
-PLAIN_FILES = {"stacks/app/1.0.0/plain/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: still-here}\n"}
+PLAIN_FILES = {
+    "stacks/app/1.0.0/plain/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: still-here}\n"
+}
 
 
 def write_chart(directory: Path, chart: dict[str, str] = CHART) -> None:
@@ -110,6 +112,29 @@ def marks(kind: str, name: str, *, group: str = "core", namespace: str = "web-ns
             "stackfleet.dev/stack-version": "1.0.0",
         },
     }
+
+
+OFFLINE = {
+    "Chart.yaml": "apiVersion: v2\nname: offline\nversion: 0.1.0\n",
+    "templates/cm.yaml": """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: offline}
+data:
+  lookup: {{ lookup "v1" "Namespace" "" "kube-system" | toJson | quote }}
+  host: {{ getHostByName "localhost" | quote }}
+  outside: {{ .Files.Get "../../../../etc/hostname" | quote }}
+""",
+}
+
+
+def test_templates_reach_no_cluster_no_network_and_no_file_outside_the_chart(repo_writer, options):
+    files = {
+        "stacks/app/1.0.0/stack.yaml": stack("        chart: charts/offline"),
+        **chart_files("stacks/app/1.0.0/charts/offline", OFFLINE),
+    }
+    result = fleet.render(repo_writer.load(files), options=options)
+    assert by_kind(result, "ConfigMap")[0]["data"] == {"lookup": "{}", "host": "", "outside": ""}
 
 
 def test_chart_with_helpers_include_tpl_and_capabilities_renders_as_helm(repo_writer, options):
