@@ -14,6 +14,7 @@ A field set is a ``frozenset`` of paths. ``decode`` and ``encode`` convert to an
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -43,11 +44,27 @@ def field(name: str) -> str:
 
 
 def key(values: Mapping[str, Any]) -> str:
-    return f"k:{canonical_json(dict(values))}"
+    return (
+        "k:{"
+        + ",".join(f"{_scalar_json(name)}:{_scalar_json(values[name])}" for name in sorted(values))
+        + "}"
+    )
 
 
 def value(item: Any) -> str:
-    return f"v:{canonical_json(item)}"
+    return f"v:{_scalar_json(item)}"
+
+
+_PLAIN = re.compile(r'[^"\\\x00-\x1f\x7f\u2028\u2029]*')
+
+
+def _scalar_json(item: Any) -> str:
+    """``canonical_json`` with fast paths for plain strings and integers (the usual key values)."""
+    if isinstance(item, str) and _PLAIN.fullmatch(item):
+        return f'"{item}"'
+    if isinstance(item, int) and not isinstance(item, bool):
+        return str(item)
+    return canonical_json(item)
 
 
 def index(position: int) -> str:
@@ -137,20 +154,3 @@ def _go_string(item: Any) -> str:
     if isinstance(item, int | float):
         return str(_integral(item))
     return canonical_json(item)
-
-
-def with_prefix(paths: FieldSet, element: str) -> FieldSet:
-    """The paths below ``element``, with ``element`` taken off their front."""
-    return frozenset(path[1:] for path in paths if len(path) > 1 and path[0] == element)
-
-
-def split(paths: Iterable[Path]) -> tuple[set[str], dict[str, set[Path]]]:
-    """One level of a set: its one-element members, and the rest grouped by first element."""
-    members: set[str] = set()
-    children: dict[str, set[Path]] = {}
-    for path in paths:
-        if len(path) == 1:
-            members.add(path[0])
-        elif path:
-            children.setdefault(path[0], set()).add(path[1:])
-    return members, children

@@ -65,32 +65,54 @@ def _collect_items(
 def with_named_fields(schema: Schema, ref: TypeRef, paths: Iterable[Path]) -> FieldSet:
     """``paths`` plus every declared struct field that has paths below it."""
     out = set(paths)
-    _add_named(schema, ref, out.copy(), (), out)
+    refs: dict[Path, TypeRef | None] = {(): ref}
+    for path in list(out):
+        for depth in range(1, len(path)):
+            prefix = path[:depth]
+            if prefix not in refs:
+                refs[prefix], named = _step(schema, refs[path[: depth - 1]], path[depth - 1])
+                if named:
+                    out.add(prefix)
     return frozenset(out)
 
 
-def _add_named(
-    schema: Schema, ref: TypeRef | None, paths: Iterable[Path], prefix: Path, out: set[Path]
-) -> None:
+def _step(schema: Schema, ref: TypeRef | None, element: str) -> tuple[TypeRef | None, bool]:
+    """The type below ``element`` of a value of type ``ref``, and whether it is a declared field."""
     atom = schema.resolve(ref) if ref is not None else None
-    _, children = fieldpaths.split(paths)
-    for element, below in children.items():
-        child_ref: TypeRef | None = None
-        if element.startswith("f:") and atom is not None and atom.map is not None:
-            declared = atom.map.fields.get(element[2:])
-            if declared is not None:
-                out.add((*prefix, element))
-            child_ref = declared.type if declared is not None else atom.map.element
-        elif element.startswith("k:") and atom is not None and atom.list is not None:
-            child_ref = atom.list.element
-        _add_named(schema, child_ref, below, (*prefix, element), out)
+    if atom is None:
+        return None, False
+    if element.startswith("f:") and atom.map is not None:
+        declared = atom.map.fields.get(element[2:])
+        return (declared.type, True) if declared is not None else (atom.map.element, False)
+    if element.startswith("k:") and atom.list is not None:
+        return atom.list.element, False
+    return None, False
+
+
+_MEMBER = ""
+"""Marks a trie node that is itself a member (no path element is empty)."""
+
+Trie = dict[str, Any]
+
+
+def _trie(paths: Iterable[Path]) -> Trie:
+    root: Trie = {}
+    for path in paths:
+        node = root
+        for element in path:
+            node = node.setdefault(element, {})
+        node[_MEMBER] = True
+    return root
 
 
 def remove(schema: Schema, ref: TypeRef, value: Any, paths: Iterable[Path]) -> Any:
     """``value`` without the members of ``paths`` (and everything below them)."""
-    members, children = fieldpaths.split(paths)
-    if not members and not children:
-        return value
+    trie = _trie(paths)
+    trie.pop(_MEMBER, None)
+    return _remove(schema, ref, value, trie) if trie else value
+
+
+def _remove(schema: Schema, ref: TypeRef, value: Any, trie: Trie) -> Any:
     atom = schema.resolve(ref)
     form = shapes.form_of(atom, value)
     if form == "map" and atom.map is not None:
@@ -98,22 +120,29 @@ def remove(schema: Schema, ref: TypeRef, value: Any, paths: Iterable[Path]) -> A
             return None
         kept: dict[str, Any] = {}
         for name, child in value.items():
-            element = fieldpaths.field(name)
-            if element not in members:
-                child_ref, _ = shapes.map_child(atom.map, name)
-                kept[name] = remove(schema, child_ref, child, children.get(element, ()))
+            below = trie.get(fieldpaths.field(name))
+            if below is None:
+                kept[name] = child
+            elif _MEMBER not in below:
+                kept[name] = _remove(schema, shapes.map_child(atom.map, name)[0], child, below)
         return kept or None
     if form == "list" and atom.list is not None:
-        if not isinstance(value, list) or not value or atom.list.atomic:
-            return None
-        try:
-            items = shapes.list_items(schema, atom.list, value, path=())
-        except shapes.DuplicateItems:
-            return value
-        left = [
-            remove(schema, atom.list.element, item, children.get(e, ()))
-            for e, item in items.items()
-            if e not in members
-        ]
-        return left or None
+        return _remove_items(schema, atom.list, value, trie)
     return value
+
+
+def _remove_items(schema: Schema, shape: ListShape, value: Any, trie: Trie) -> Any:
+    if not isinstance(value, list) or not value or shape.atomic:
+        return None
+    try:
+        items = shapes.list_items(schema, shape, value, path=())
+    except shapes.DuplicateItems:
+        return value
+    left: list[Any] = []
+    for element, item in items.items():
+        below = trie.get(element)
+        if below is None:
+            left.append(item)
+        elif _MEMBER not in below:
+            left.append(_remove(schema, shape.element, item, below))
+    return left or None

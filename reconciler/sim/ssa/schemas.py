@@ -27,6 +27,7 @@ import yaml
 DEDUCED = "__untyped_deduced_"
 ATOMIC = "__untyped_atomic_"
 BUILTIN_PATH = Path(__file__).with_name("builtin.yaml")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -178,9 +179,9 @@ def _parse_map(raw: Mapping[str, Any]) -> MapShape:
 def load_schema(source: Path | str | Mapping[str, Any]) -> Schema:
     """A schema from a file path, YAML text, or the already parsed document."""
     if isinstance(source, Path):
-        document = yaml.safe_load(source.read_text(encoding="utf-8"))
+        document = yaml.load(source.read_text(encoding="utf-8"), Loader=_LOADER)
     elif isinstance(source, str):
-        document = yaml.safe_load(source)
+        document = yaml.load(source, Loader=_LOADER)
     else:
         document = source
     schema = Schema()
