@@ -84,10 +84,12 @@ class Fetcher:
         with self.lock:
             cached = self.archives.get(key)
         if cached is None:
-            cached = self._from_disk(key) or self._pull(ref)
+            exact = _is_exact(ref.version)
+            cached = (self._from_disk(key) if exact else None) or self._pull(ref)
             with self.lock:
                 self.archives[key] = cached
-            self._to_disk(key, cached)
+            if exact:  # a range may resolve to a newer chart later: never kept across restarts
+                self._to_disk(key, cached)
         return cached
 
     def _pull(self, ref: ChartRef) -> bytes:
@@ -120,6 +122,10 @@ class Fetcher:
             tmp = path.with_suffix(".part")
             tmp.write_bytes(data)
             tmp.replace(path)
+
+
+def _is_exact(version: str | None) -> bool:
+    return version is not None and re.fullmatch(r"v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?", version) is not None
 
 
 def _pull_into(ref: ChartRef, dest: Path, *, plain_http: bool) -> None:
