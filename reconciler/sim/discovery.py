@@ -10,6 +10,8 @@ from __future__ import annotations
 from reconciler.core.objects import Obj
 from reconciler.sim.resources import Registry, ResourceType
 
+SCALABLE = {("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets")}
+
 AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 VERSION: Obj = {
     "major": "1", "minor": "37", "gitVersion": "v1.37.0-sim", "gitCommit": "0000000000000000000000000000000000000000",
@@ -66,6 +68,9 @@ def _resource_entries(rt: ResourceType) -> list[Obj]:
     if rt.has_status:
         entries.append({"name": f"{rt.plural}/status", "singularName": "", "namespaced": rt.namespaced,
                         "kind": rt.kind, "verbs": ["get", "patch", "update"]})
+    if (rt.group, rt.plural) in SCALABLE:
+        entries.append({"name": f"{rt.plural}/scale", "singularName": "", "namespaced": rt.namespaced,
+                        "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]})
     return entries
 
 
@@ -86,8 +91,14 @@ def _aggregated_resource(rt: ResourceType) -> Obj:
         entry["shortNames"] = list(rt.short_names)
     if rt.categories:
         entry["categories"] = list(rt.categories)
+    subresources = []
     if rt.has_status:
-        entry["subresources"] = [{"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}]
+        subresources.append({"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]})
+    if (rt.group, rt.plural) in SCALABLE:
+        subresources.append({"subresource": "scale", "verbs": ["get", "patch", "update"],
+                             "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}})
+    if subresources:
+        entry["subresources"] = subresources
     return entry
 
 

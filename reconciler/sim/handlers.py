@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.objects import Obj
-from reconciler.sim import bodies, discovery, openapis, routes, statuses, watches
+from reconciler.sim import bodies, discovery, openapis, routes, scales, statuses, watches
 from reconciler.sim.clusters import Cluster, Write
 from reconciler.sim.resources import ResourceType
 
@@ -106,6 +106,8 @@ def _discovery_request(cluster: Cluster, request: Request, route: routes.Route) 
 
 def _resource_type(cluster: Cluster, route: routes.Route) -> ResourceType:
     rt = cluster.registry.lookup(route.group, route.version, route.plural)
+    if route.subresource == "scale" and rt is not None and scales.scalable(rt):
+        return rt
     if rt is None or (route.subresource and (route.subresource != "status" or not rt.has_status)):
         raise statuses.ApiError(404, "NotFound", "the server could not find the requested resource")
     if route.namespace and not rt.namespaced:
@@ -116,6 +118,8 @@ def _resource_type(cluster: Cluster, route: routes.Route) -> ResourceType:
 def _object_request(cluster: Cluster, request: Request, route: routes.Route,
                     stopping: Callable[[], bool]) -> Response:
     rt = _resource_type(cluster, route)
+    if route.subresource == "scale":
+        return _scale(cluster, request, route, rt)
     verb = verb_of(request, route)
     handler = _VERBS.get(verb)
     if handler is None or (verb in ("create",) and route.name) or (verb in ("update", "patch") and not route.name):
@@ -123,6 +127,20 @@ def _object_request(cluster: Cluster, request: Request, route: routes.Route,
     if rt.namespaced and not route.namespace and verb not in ("list", "watch"):
         raise statuses.ApiError(404, "NotFound", "the server could not find the requested resource")
     return handler(cluster, request, route, rt, stopping)
+
+
+def _scale(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceType) -> Response:
+    if request.method == "GET":
+        return ok(scales.of(cluster.get(rt, route.namespace, route.name)))
+    if request.method not in ("PUT", "PATCH"):
+        raise statuses.method_not_allowed(request.method, resource=f"{rt.group_resource}/scale")
+    if request.method == "PUT":
+        body = bodies.decode_object(request.body, request.header("content-type"))
+        change: Callable[[Obj], Obj] = lambda _: body  # noqa: E731 - a replacement is a constant change
+    else:
+        change = bodies.patcher(request.body, request.header("content-type"), type_name=None, schema=None)
+    how = _write(request, routes.Route("object", rt.group, rt.version, rt.plural, route.namespace, route.name))
+    return ok(scales.write(cluster, rt, namespace=route.namespace, name=route.name, change=change, how=how))
 
 
 def _write(request: Request, route: routes.Route) -> Write:

@@ -175,7 +175,10 @@ class SimServer:
             cluster.faults.check_request()
         except statuses.ApiError as error:
             return handlers.failure(error)
-        return handlers.handle(cluster, request, stopping=self._stopping.is_set)
+        try:
+            return handlers.handle(cluster, request, stopping=self._stopping.is_set)
+        except Exception as exc:  # a bug in the sim must answer 500, like a panicking apiserver handler
+            return handlers.failure(statuses.internal_error(f"sim: {type(exc).__name__}: {exc}"))
 
     # ---- lifecycle ---------------------------------------------------------------------------
 

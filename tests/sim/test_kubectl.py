@@ -155,3 +155,16 @@ def test_label_selector_through_kubectl(kubectl):
     kubectl.ok("label", "configmap", "picked", "tier=gold")
     names = [i["metadata"]["name"] for i in kubectl.get("configmaps", "-l", "tier in (gold,silver)")["items"]]
     assert names == ["picked"]
+
+
+def test_scale_through_the_scale_subresource(kubectl):
+    kubectl.ok("apply", "--server-side", "-f", "-", stdin=DEPLOYMENT.replace("name: web", "name: scaled"))
+    kubectl.ok("scale", "deployment", "scaled", "--replicas=4")
+    assert kubectl.get("deployment", "scaled")["spec"]["replicas"] == 4
+
+
+def test_client_side_apply_updates_with_a_strategic_patch(kubectl):
+    kubectl.ok("apply", "-f", "-", stdin=DEPLOYMENT.replace("name: web", "name: csa"))
+    kubectl.ok("apply", "-f", "-", stdin=DEPLOYMENT.replace("name: web", "name: csa").replace("1.25", "1.26"))
+    containers = kubectl.get("deployment", "csa")["spec"]["template"]["spec"]["containers"]
+    assert [(c["name"], c["image"]) for c in containers] == [("nginx", "nginx:1.26")]

@@ -219,3 +219,15 @@ def test_list_across_namespaces(api):
     api.post("/api/v1/namespaces/other/configmaps", configmap("b"))
     listed = api.get("/api/v1/configmaps").json()["items"]
     assert [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in listed] == [("default", "a"), ("other", "b")]
+
+
+def test_scale_subresource_reads_and_writes_replicas(api):
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    api.post(path, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                    "spec": {"replicas": 1, "selector": {"matchLabels": {"a": "b"}},
+                             "template": {"metadata": {"labels": {"a": "b"}},
+                                          "spec": {"containers": [{"name": "c", "image": "x"}]}}}})
+    scale = api.get(f"{path}/d/scale").json()
+    api.patch(f"{path}/d/scale", {"spec": {"replicas": 5}}, "application/merge-patch+json")
+    assert ((scale["kind"], scale["spec"]["replicas"], scale["status"]["selector"]),
+            api.get(f"{path}/d").json()["spec"]["replicas"]) == (("Scale", 1, "a=b"), 5)
