@@ -301,6 +301,12 @@ CONFLICTS = [
         {("kubectl-scale", "Update", ".spec.replicas")},
     ),
     ConflictCase(
+        "apply-and-update-entries-of-one-manager-are-separate-owners",
+        [apply("ci", deployment({"replicas": 2})), update("ci", deployment({"replicas": 4}))],
+        apply("ci", deployment({"replicas": 2})),
+        {("ci", "Update", ".spec.replicas")},
+    ),
+    ConflictCase(
         "an-atomic-list-conflicts-whole",
         [apply("ci", deployment(pod_spec(nginx(args=["--a"]))))],
         apply("ops", deployment(pod_spec(nginx(args=["--b"])))),
