@@ -1,0 +1,176 @@
+"""The ``Daemon``: polls, reconciles and drift scans on an APScheduler 3.x ``BackgroundScheduler``.
+
+Per source: a poll job (interval with jitter) that reconciles as soon as a new revision arrives, and a
+reconcile job on the reconcile interval that re-runs the newest good revision (this is what brings
+clusters back after a failure). One drift-scan job for the fleet. Every job is single-flight
+(``max_instances=1``) and coalesced (``coalesce=True``: runs missed while busy collapse into one).
+Reconciles and drift scans share one work lock, so one step runs at a time and a stop waits for it.
+
+A webhook push calls ``trigger(url)``: an immediate forced poll of that source, coalesced by
+``CoalescingTrigger`` (a burst of pushes makes one extra poll). Git being down, an invalid revision or
+a failed reconcile are recorded and logged; the last good revision keeps running.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from reconciler.daemon.ports import DriftScan, Journal, Outcome, Pipeline
+from reconciler.daemon.tracks import Track
+from reconciler.errors import RenderError, SpecError, StackfleetError
+from reconciler.source.git import Revision
+from reconciler.source.sources import SourceStatus
+from reconciler.source.webhooks import CoalescingTrigger, repo_key
+
+log = structlog.get_logger("stackfleet.daemon")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Job intervals in seconds (``jitter`` spreads polls of many sources apart)."""
+
+    poll: float = 30.0
+    jitter: float = 0.0
+    reconcile: float = 300.0
+    drift: float = 120.0
+
+
+class Daemon:
+    """Runs the fleet's jobs until ``stop``; see the module docstring."""
+
+    def __init__(
+        self,
+        tracks: Sequence[Track],
+        *,
+        pipeline: Pipeline,
+        journal: Journal,
+        drift: DriftScan | None = None,
+        schedule: Schedule | None = None,
+        on_outcome: Callable[[Track, Outcome], None] | None = None,
+    ) -> None:
+        self.tracks = {track.name: track for track in tracks}
+        self.pipeline = pipeline
+        self.journal = journal
+        self.drift = drift
+        self.schedule = schedule or Schedule()
+        self.on_outcome = on_outcome
+        self.stopping = threading.Event()
+        self.trigger = CoalescingTrigger(self.poll_url)
+        self._work = threading.Lock()
+        self._scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True})
+
+    def start(self) -> Daemon:
+        """Schedule every job (the first poll at once) and start the scheduler thread."""
+        for track in self.tracks.values():
+            self._every(self.schedule.poll, self.poll, track, job=f"poll:{track.name}", jitter=self.schedule.jitter)
+            self._every(self.schedule.reconcile, self.reconcile, track, job=f"reconcile:{track.name}", delay=True)
+        if self.drift is not None:
+            self._every(self.schedule.drift, self.scan_drift, job="drift", delay=True)
+        self._scheduler.start()
+        log.info("started", sources=sorted(self.tracks), poll_seconds=self.schedule.poll)
+        return self
+
+    def stop(self) -> None:
+        """Stop taking work, let the step in flight finish (it sees ``stopping`` between steps), then stop."""
+        self.stopping.set()
+        self.trigger.close()
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+        log.info("stopped")
+
+    def poll(self, track: Track, *, force: bool = False) -> SourceStatus:
+        """Ask Git for a new revision of ``track``; reconcile it right away when there is one."""
+        with track.lock:
+            if self.stopping.is_set():
+                return track.status
+            status = track.source.poll(force=force)
+            self._note(track, status)
+            if track.is_new(status.revision) and status.revision is not None:
+                self._reconcile(track, status.revision)
+            return status
+
+    def poll_url(self, url: str) -> SourceStatus | None:
+        """A forced poll of the source tracking ``url`` (what a webhook push asks for)."""
+        for track in self.tracks.values():
+            if repo_key(track.url) == repo_key(url):
+                return self.poll(track, force=True)
+        return None
+
+    def reconcile(self, track: Track) -> None:
+        """Reconcile the newest good revision again (the periodic job)."""
+        with track.lock:
+            revision = track.target()
+            if revision is not None and not self.stopping.is_set():
+                self._reconcile(track, revision)
+
+    def scan_drift(self) -> int | None:
+        if self.drift is None or self.stopping.is_set():
+            return None
+        with self._work:
+            try:
+                found = self.drift.scan(stop=self.stopping)
+            except StackfleetError as exc:
+                log.warning("drift scan failed", error=str(exc), stage="drift")
+                return None
+        log.info("drift scanned", open=found)
+        return found
+
+    def _reconcile(self, track: Track, revision: Revision) -> None:
+        with self._work:
+            if self.stopping.is_set():
+                return
+            outcome = self._run_pipeline(track, revision)
+        if outcome is not None and self.on_outcome is not None:
+            self.on_outcome(track, outcome)
+
+    def _run_pipeline(self, track: Track, revision: Revision) -> Outcome | None:
+        bound = log.bind(source=track.name, revision=str(revision))
+        started = time.monotonic()
+        try:
+            outcome = self.pipeline.reconcile(
+                track.tree(revision), revision=str(revision), source=track.name, stop=self.stopping
+            )
+        except (SpecError, RenderError) as exc:
+            track.refuse(revision, str(exc))
+            self.journal.failed(track.name, str(revision), error=str(exc), invalid=True)
+            bound.warning("revision refused; keeping the last good one", error=str(exc),
+                          good=str(track.good) if track.good else None, stage="load")
+            return None
+        except StackfleetError as exc:
+            self.journal.failed(track.name, str(revision), error=str(exc), invalid=False)
+            bound.warning("reconcile failed; will retry", error=str(exc), stage="reconcile")
+            return None
+        self._finish(track, revision, outcome, seconds=time.monotonic() - started)
+        return outcome
+
+    def _finish(self, track: Track, revision: Revision, outcome: Outcome, *, seconds: float) -> None:
+        if outcome.ok:
+            track.accept(revision)
+            self.journal.applied(track.name, str(revision))
+        else:
+            self.journal.failed(track.name, str(revision), error=outcome.summary, invalid=False)
+        log.info("reconciled", source=track.name, revision=str(revision), ok=outcome.ok,
+                 writes=outcome.writes, summary=outcome.summary, seconds=round(seconds, 3))
+
+    def _note(self, track: Track, status: SourceStatus) -> None:
+        if status.stale:
+            log.warning("source stale", source=track.name, error=status.error, failures=status.failures,
+                        serving=str(track.good) if track.good else None, stage="source")
+        elif status.revision is not None and track.is_new(status.revision):
+            forced = status.force_pushed_from is not None
+            self.journal.seen(track.name, str(status.revision), forced=forced)
+            log.info("new revision", source=track.name, revision=str(status.revision), force_pushed=forced)
+
+    def _every(self, seconds: float, func: Callable[..., Any], *args: Any, job: str, jitter: float = 0.0,
+               delay: bool = False) -> None:
+        first = datetime.now(UTC) + (timedelta(seconds=seconds) if delay else timedelta())
+        self._scheduler.add_job(func, "interval", args=list(args), id=job, name=job, seconds=seconds,
+                                jitter=int(jitter) or None, next_run_time=first)

@@ -1,0 +1,50 @@
+"""What the daemon drives, as small ports: the reconcile pipeline, the drift scan and a journal.
+
+The daemon owns *when* work happens; these own *what* happens. ``pipelines.py`` adapts the engine
+and the store to them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+from reconciler.spec.trees import FileTree
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one reconcile of a revision did, in a line for the logs and the demo."""
+
+    revision: str
+    summary: str
+    ok: bool = True
+    writes: int = 0
+
+
+class Pipeline(Protocol):
+    """Reconciles the fleet to the files of ``tree`` (load, render, observe, plan, apply, record).
+
+    Raises ``SpecError`` or ``RenderError`` when the revision itself is invalid (the daemon then keeps
+    the last good revision) and other ``StackfleetError``s for failures worth retrying later. It should
+    return early, between steps, once ``stop`` is set.
+    """
+
+    def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event) -> Outcome: ...
+
+
+class DriftScan(Protocol):
+    """Compares live objects with the last applied state; returns the number of open drift entries."""
+
+    def scan(self, *, stop: threading.Event) -> int: ...
+
+
+class Journal(Protocol):
+    """Where the daemon records the revisions it sees and what became of them (the state store)."""
+
+    def seen(self, source: str, revision: str, *, forced: bool) -> None: ...
+
+    def applied(self, source: str, revision: str) -> None: ...
+
+    def failed(self, source: str, revision: str, *, error: str, invalid: bool) -> None: ...
