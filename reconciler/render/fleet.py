@@ -124,7 +124,7 @@ def _map(func: Callable[[Target], _Sourced], targets: list[Target], *, workers: 
 def _source(ctx: sources.Context, target: Target, options: Options) -> _Sourced:
     try:
         docs = sources.render(ctx, target, options.capabilities_of(target.dest))
-    except (StackfleetError, OSError) as exc:
+    except Exception as exc:  # one bad bundle (even a bug) never stops the others
         return _Sourced(target, failure=failure_of(target, exc))
     return _Sourced(target, docs=tuple(docs))
 
@@ -172,7 +172,7 @@ def _finish_all(
             finished.append(
                 finish(item.target, list(item.docs), custom=kinds, lines=stack_lines(repo, item.target))
             )
-        except StackfleetError as exc:
+        except Exception as exc:  # as in _source
             failures.append(failure_of(item.target, exc))
     return finished, failures
 
@@ -185,17 +185,24 @@ def finish(
 ) -> _Finished:
     """Steps 2 to 6 of the pipeline for one target (``lines``: of its stack.yaml, for patch errors)."""
     plain, found_hooks = hooks.split(docs) if target.bundle.helm is not None else (docs, [])
-    namespace = (
-        sources.release_namespace(target) if target.bundle.helm else (target.bundle.namespace or "default")
-    )
+    namespace = bundle_namespace(target)
     objs = [default_namespace(clone(d.obj), namespace=namespace, custom=custom) for d in plain]
     objs = patches.apply_all(objs, target.bundle.patches, where=lambda i: _patch_where(target, i, lines))
     files = _files_of(target, objs, [d.file for d in plain])
     marked = sorted((mark(o, target) for o in objs), key=object_order)
-    helm_hooks = sorted(
-        (_helm_hook(h, target, namespace=namespace, custom=custom) for h in found_hooks), key=hook_order
-    )
-    desired = DesiredBundle(
+    helm_hooks = [_helm_hook(h, target, namespace=namespace, custom=custom) for h in found_hooks]
+    return _Finished(desired=desired_bundle(target, marked, sorted(helm_hooks, key=hook_order)), files=files)
+
+
+def bundle_namespace(target: Target) -> str:
+    """Where namespaced objects that name no namespace go."""
+    if target.bundle.helm is not None:
+        return sources.release_namespace(target)
+    return target.bundle.namespace or "default"
+
+
+def desired_bundle(target: Target, objs: list[Obj], helm_hooks: list[HelmHook]) -> DesiredBundle:
+    return DesiredBundle(
         id=target.id,
         dest=target.dest,
         fleet=target.fleet,
@@ -203,14 +210,13 @@ def finish(
         layer=target.layer,
         layer_index=target.layer_index,
         depends_on=tuple(target.bundle.depends_on),
-        objects=tuple(marked),
+        objects=tuple(objs),
         policy=target.policy,
         hooks=tuple(helm_hooks),
         paused=target.paused,
-        content_hash=content_hash(marked, helm_hooks),
+        content_hash=content_hash(objs, helm_hooks),
         source=target.source,
     )
-    return _Finished(desired=desired, files=files)
 
 
 def _patch_where(target: Target, index: int, lines: LineIndex | None) -> tuple[str, int | None]:

@@ -141,3 +141,21 @@ def test_kustomize_failure_names_the_repo_path_not_the_temporary_copy(repo_write
         False,
         "stacks/app/1.0.0",
     )
+
+
+def test_a_build_past_its_timeout_is_stopped_and_reported(repo_writer, options):
+    files = {
+        "stacks/app/1.0.0/stack.yaml": STACK,
+        "stacks/app/1.0.0/overlays/prod/kustomization.yaml": OVERLAY,
+        **BASE,
+    }
+    options.kustomize_timeout = 0.001  # kubectl cannot even start in a millisecond
+    result = fleet.render(repo_writer.load(files), options=options)
+    (failure,) = result.failures
+    assert (
+        "kustomize build took longer than 0.001s" in failure.error,
+        [b.id.bundle for b in result.bundles],
+    ) == (
+        True,
+        ["plain"],
+    )
