@@ -4,7 +4,9 @@ Each step is checked for: the result (ok or conflict), the conflicts as a set of
 operation, field), the stored object, the managed fields as path sets per (manager, operation)
 with their apiVersion, and objectChanged. Keyed lists are compared in order (the vectors' order
 rules are the library's). The replay runs twice: with the vectors' own schema.yaml, and with the
-built-in schema of the sim (which must agree with it on every field the vectors use).
+built-in schema of the sim (which must agree with it on every field the vectors use). A last
+test walks schema.yaml field by field and checks the built-in schema declares each field with the
+same merge semantics (list relationship and keys, atomic maps, key defaults).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 
 from reconciler.sim import ssa
 from reconciler.sim.ssa import fieldpaths
+from reconciler.sim.ssa.schemas import TypeRef
 
 VECTORS = Path(__file__).resolve().parents[3] / "shared" / "ssa-vectors"
 NOW = "2026-01-01T00:00:00Z"
@@ -100,3 +103,57 @@ def test_vector_with_its_schema(path: Path, vector_schema: ssa.Schema) -> None:
 def test_vector_with_builtin_schema(path: Path) -> None:
     vector = json.loads(path.read_text(encoding="utf-8"))
     _replay(_manager_for(ssa.builtin_schema(), vector, builtin=True), vector)
+
+
+def _semantics(schema: ssa.Schema, ref: TypeRef) -> tuple[Any, ...]:
+    """What decides merging at one node: atomic or not, list relationship and keys; scalars alike."""
+    atom = schema.resolve(ref)
+    if atom.list is not None and (atom.map is None or atom.scalar is None):
+        return ("list", atom.list.relationship, atom.list.keys)
+    if atom.map is not None and atom.scalar is None:
+        return ("map", atom.map.atomic)
+    return ("scalar",)
+
+
+def _disagreements(
+    vector: ssa.Schema, builtin: ssa.Schema, pair: tuple[TypeRef, TypeRef], path: str
+) -> list[str]:
+    """Every field of the vector schema below ``pair`` whose semantics the built-in schema does not share."""
+    left, right = pair
+    if _semantics(vector, left) != _semantics(builtin, right):
+        return [f"{path}: {_semantics(vector, left)} != {_semantics(builtin, right)}"]
+    left_atom, right_atom = vector.resolve(left), builtin.resolve(right)
+    if left_atom.list is not None and right_atom.list is not None and left_atom.scalar is None:
+        return _disagreements(vector, builtin, (left_atom.list.element, right_atom.list.element), f"{path}[]")
+    if left_atom.map is None or right_atom.map is None or left_atom.scalar is not None:
+        return []
+    found: list[str] = []
+    for name, declared in left_atom.map.fields.items():
+        other = right_atom.map.fields.get(name)
+        if other is None:
+            found.append(f"{path}.{name}: not declared")
+        elif declared.default != other.default:
+            found.append(f"{path}.{name}: default {declared.default!r} != {other.default!r}")
+        else:
+            found.extend(_disagreements(vector, builtin, (declared.type, other.type), f"{path}.{name}"))
+    if left_atom.map.element is not None and right_atom.map.element is not None:
+        found.extend(
+            _disagreements(vector, builtin, (left_atom.map.element, right_atom.map.element), f"{path}.*")
+        )
+    return found
+
+
+ROOTS = [
+    ("apps/v1", "Deployment", "io.k8s.api.apps.v1.Deployment"),
+    ("v1", "Service", "io.k8s.api.core.v1.Service"),
+    ("v1", "ConfigMap", "io.k8s.api.core.v1.ConfigMap"),
+]
+
+
+@pytest.mark.parametrize(("api_version", "kind", "type_name"), ROOTS, ids=[r[1] for r in ROOTS])
+def test_builtin_schema_agrees_with_the_vector_schema(
+    api_version: str, kind: str, type_name: str, vector_schema: ssa.Schema
+) -> None:
+    builtin = ssa.builtin_schema()
+    builtin_ref = builtin.root(builtin.type_name(api_version, kind))
+    assert _disagreements(vector_schema, builtin, (TypeRef(named=type_name), builtin_ref), kind) == []
