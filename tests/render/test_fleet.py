@@ -281,3 +281,22 @@ def test_rendering_twice_gives_equal_bundles_and_hashes(repo_writer, options):
         cold.bundles == warm.bundles == again.bundles,
         cold.bundles[0].content_hash.startswith("sha256:"),
     ) == (True, True)
+
+
+def test_a_crd_in_another_bundle_of_the_destination_makes_its_kind_cluster_scoped(repo_writer, options):
+    bundles = (
+        "    - {name: crds, layer: infra, manifests: {path: crds}}\n"
+        "    - {name: users, layer: addons, namespace: team, manifests: {path: users}}\n"
+    )
+    files = {
+        "stacks/app/1.0.0/stack.yaml": stack(bundles),
+        "stacks/app/1.0.0/crds/crd.json": MANIFESTS["stacks/app/1.0.0/m/crd.json"],
+        "stacks/app/1.0.0/users/w.yaml": "apiVersion: acme.dev/v1\nkind: Widget\nmetadata: {name: w}\n---\n"
+        "apiVersion: acme.dev/v1\nkind: Gadget\nmetadata: {name: g}\n",
+    }
+    result = fleet.render(repo_writer.load(files), options=options)
+    assert _names(result) == [
+        ("c1", "crds", "CustomResourceDefinition", "-/widgets.acme.dev"),
+        ("c1", "users", "Widget", "-/w"),
+        ("c1", "users", "Gadget", "team/g"),
+    ]
