@@ -9,16 +9,24 @@ Everything is plain attributes on ``Faults``, set directly from a test::
     faults.reset_next(2)                 # the next 2 connections are reset mid-request
     faults.down = True                   # every connection is reset until set back to False
     faults.deny_delete("ConfigMap", "default", "keep-me")   # as an admission webhook would
+    faults.forbidden = True              # every request gets 403 (credentials' RBAC revoked)
+    faults.down_after_writes(2)          # two more writes succeed, then the cluster goes down
+
+``requests`` counts (verb, resource); ``history`` keeps (monotonic time, verb, resource) of the
+latest requests, for peak-rate figures.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from reconciler.sim import statuses
+
+WRITES = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 
 
 class ConnectionReset(Exception):
@@ -34,11 +42,14 @@ class Faults:
     retry_after: int = 1
     reset_rate: float = 0.0
     down: bool = False
+    forbidden: bool = False
     denied_deletes: dict[tuple[str, str, str], str] = field(default_factory=dict)
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
+    history: deque[tuple[float, str, str]] = field(default_factory=lambda: deque(maxlen=100_000))
     seed: int = 0
     _throttle_next: int = 0
     _reset_next: int = 0
+    _writes_left: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rng: random.Random = field(default_factory=random.Random)
 
@@ -54,6 +65,12 @@ class Faults:
         with self._lock:
             self._reset_next = count
 
+    def down_after_writes(self, count: int) -> None:
+        """Let ``count`` more writes through, then take the cluster down (a network cut mid-apply)."""
+        with self._lock:
+            self._writes_left = count
+            self.down = count <= 0
+
     def deny_delete(self, kind: str, namespace: str, name: str, *, message: str = "deletion is not allowed") -> None:
         self.denied_deletes[(kind, namespace, name)] = message
 
@@ -61,12 +78,17 @@ class Faults:
         """Back to a healthy cluster (counters are kept)."""
         with self._lock:
             self.latency = self.error_rate = self.unavailable_rate = self.throttle_rate = self.reset_rate = 0.0
-            self.down, self._throttle_next, self._reset_next = False, 0, 0
+            self.down, self.forbidden, self._throttle_next, self._reset_next = False, False, 0, 0
+            self._writes_left = None
             self.denied_deletes.clear()
 
     def count(self, verb: str, resource: str) -> None:
         with self._lock:
             self.requests[(verb, resource)] += 1
+            self.history.append((time.monotonic(), verb, resource))
+            if self._writes_left is not None and verb in WRITES:
+                self._writes_left -= 1
+                self.down = self._writes_left <= 0
 
     def total(self, verb: str | None = None, resource: str | None = None) -> int:
         """Requests counted so far, optionally only those of one verb and/or resource."""
@@ -85,6 +107,8 @@ class Faults:
 
     def check_request(self) -> None:
         """Raise the injected 429/500/503 for this request, if one is due."""
+        if self.forbidden:
+            raise statuses.forbidden("forbidden: the credentials of this request are not allowed to do this")
         with self._lock:
             if self._throttle_next > 0 or self._rng.random() < self.throttle_rate:
                 self._throttle_next = max(0, self._throttle_next - 1)

@@ -167,14 +167,24 @@ def _list(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceT
     return ok({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": page.items})
 
 
+def _warned(response: Response, cluster: Cluster, body: Obj, how: Write) -> Response:
+    """With ``fieldValidation=Warn`` (the default), unknown fields come back as ``Warning`` headers."""
+    if how.validation == "Warn":
+        unknown = cluster.managers.unknown_fields(body)
+        if unknown:
+            response.headers["Warning"] = ", ".join(f'299 - "unknown field \\"{f.lstrip(".")}\\""'
+                                                    for f in unknown)
+    return response
+
+
 def _create(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceType, _: Any) -> Response:
-    body = bodies.decode_object(request.body, request.header("content-type"))
-    return ok(cluster.create(rt, route.namespace, body, _write(request, route)), 201)
+    body, how = bodies.decode_object(request.body, request.header("content-type")), _write(request, route)
+    return _warned(ok(cluster.create(rt, route.namespace, body, how), 201), cluster, body, how)
 
 
 def _update(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceType, _: Any) -> Response:
-    body = bodies.decode_object(request.body, request.header("content-type"))
-    return ok(cluster.replace(rt, route.namespace, route.name, body, _write(request, route)))
+    body, how = bodies.decode_object(request.body, request.header("content-type")), _write(request, route)
+    return _warned(ok(cluster.replace(rt, route.namespace, route.name, body, how)), cluster, body, how)
 
 
 def _patch(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceType, _: Any) -> Response:
@@ -186,7 +196,7 @@ def _patch(cluster: Cluster, request: Request, route: routes.Route, rt: Resource
         config = bodies.decode_object(request.body, content_type)
         existed = cluster.find(rt, route.namespace, route.name) is not None
         obj = cluster.apply(rt, route.namespace, route.name, config, force=request.flag("force"), how=how)
-        return ok(obj, 200 if existed else 201)
+        return _warned(ok(obj, 200 if existed else 201), cluster, config, how)
     if request.query.get("force"):
         raise statuses.bad_request("force is only allowed with server-side apply")
     change = bodies.patcher(request.body, content_type, type_name=cluster.type_name(rt),

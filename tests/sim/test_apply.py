@@ -128,3 +128,8 @@ def test_deleting_a_crd_stops_serving_it(api):
                                              "metadata": {"name": "t"}})
     api.delete("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/things.example.com")
     assert api.get("/apis/example.com/v1/things").status_code == 404
+
+
+def test_warn_field_validation_answers_a_warning_header(api):
+    answer = api.apply(f"{DEPLOYMENTS}/web", deployment(bogus=1), manager="m", fieldValidation="Warn")
+    assert (answer.status_code, answer.headers.get("Warning")) == (201, '299 - "unknown field \\"spec.bogus\\""')

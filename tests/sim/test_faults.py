@@ -77,3 +77,25 @@ def test_latency_is_added(sim, api):
     api.get(CM)
     sim.faults("c0").clear()
     assert sim.faults("c0").latency == 0.0 and api.get(CM).status_code == 200
+
+
+def test_forbidden_answers_403(sim, api):
+    sim.faults("c0").forbidden = True
+    assert (api.get(CM).status_code, api.get(CM).json()["reason"]) == (403, "Forbidden")
+
+
+def test_down_after_writes_cuts_the_network_mid_apply(sim, api):
+    sim.faults("c0").down_after_writes(2)
+    api.post(CM, {**BODY, "metadata": {"name": "one"}})
+    api.post(CM, {**BODY, "metadata": {"name": "two"}})
+    with pytest.raises(httpx.TransportError):
+        api.post(CM, {**BODY, "metadata": {"name": "three"}})
+    sim.faults("c0").clear()
+    names = [i["metadata"]["name"] for i in api.get(CM).json()["items"]]
+    assert names == ["one", "two"]
+
+
+def test_history_records_each_request(sim, api):
+    api.get(CM)
+    api.get(CM)
+    assert [(verb, resource) for _, verb, resource in sim.faults("c0").history] == [("list", "configmaps")] * 2
