@@ -24,6 +24,7 @@ from reconciler.core import fieldsets, masks, normalize
 from reconciler.core.objects import Obj
 
 Patch = tuple[dict[str, Any], ...]
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ def compare(*, desired: Obj | None, live: Obj | None, ignore: Iterable[str] = ()
 
 def render(*, before: Obj | None, after: Obj | None) -> Difference:
     """A ``Difference`` between two views that are already canonical and masked."""
+    if before == after:
+        return Difference(changed=False, before=before, after=after, patch=(), text="")
     patch = tuple(patch_ops(before or {}, after or {}, path=""))
     return Difference(
         changed=before != after,
@@ -124,7 +127,7 @@ def _walk(doc: Any, parts: list[str]) -> Any:
 def to_yaml(obj: Obj | None) -> str:
     if obj is None:
         return ""
-    return str(yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, allow_unicode=True))
+    return str(yaml.dump(obj, Dumper=_DUMPER, sort_keys=True, default_flow_style=False, allow_unicode=True))
 
 
 def unified(*, before: Obj | None, after: Obj | None) -> str:

@@ -1,17 +1,24 @@
 """The observed state of clusters, as data.
 
-The kube layer observes each destination cluster (one label-selected LIST per kind for the objects we
-own, plus a GET for each desired object not yet in the inventory) and hands the planner one
-``LiveCluster`` per cluster. Nothing here talks to a cluster.
+The kube layer observes each destination cluster and hands the planner one ``LiveCluster`` per
+cluster. Nothing here talks to a cluster.
+
+What ``objects`` must hold (the planner cannot tell "not observed" from "gone"): every live object
+that carries our labels (one label-selected LIST per kind), plus a GET for each key named by the
+desired state or the inventory that the LIST did not return. An object whose labels someone removed
+drops out of the LIST; without the GET the planner would plan it as a create (and SSA would take it
+over) or forget it from the inventory instead of reporting it "not owned". Objects are full JSON,
+including ``metadata.uid``, ``resourceVersion`` and ``managedFields`` (the diff reads them).
 
 Usage from the observe side::
 
-    live.LiveCluster.reachable("eu-prod-1", objects=listed, served=frozenset({"Deployment.apps", ...}))
+    live.LiveCluster.reachable("eu-prod-1", objects=listed_and_got, served=frozenset({"Deployment.apps", ...}))
     live.LiveCluster.unreachable("eu-prod-2", status=live.Reachability.AUTH_FAILED, reason="401 Unauthorized")
 
 ``served`` holds ``ObjectKey.group_kind`` strings (``"Deployment.apps"``, ``"ConfigMap"``) from discovery;
 ``None`` means discovery was not consulted and every kind counts as served. A kind that is not served
-and whose CRD is not created earlier in the same plan is skipped by the planner.
+and whose CRD is not created earlier in the same plan is skipped by the planner. A cluster missing
+from the planner's ``live`` mapping counts as unreachable ("not observed").
 """
 
 from __future__ import annotations

@@ -149,16 +149,17 @@ def _skipped(bundle: BundleId, dest: str, key: ObjectKey, reason: str, live: Obj
 
 
 def _base(
-    action: Action, bundle: BundleId, dest: str, key: ObjectKey, live: Obj | None, **more: object
+    action: Action, bundle: BundleId, dest: str, key: ObjectKey, live: Obj | None, *, reason: str = ""
 ) -> Change:
+    """A change about ``key`` recording the live uid and resourceVersion the planner saw."""
     return Change(
         action=action,
         cluster=dest,
         bundle=bundle,
         key=key,
+        reason=reason,
         live_uid=lives.uid_of(live),
         live_resource_version=lives.resource_version_of(live),
-        **more,  # type: ignore[arg-type]
     )
 
 
@@ -217,12 +218,8 @@ def _apply(
         return _base(Action.UNCHANGED, bundle.id, bundle.dest, key, current)
     entry = inventory.entry(key) if inventory else None
     sealed = masks.needs_masking(obj)
-    return _base(
-        action,
-        bundle.id,
-        bundle.dest,
-        key,
-        current,
+    return dataclasses.replace(
+        _base(action, bundle.id, bundle.dest, key, current),
         approval=approval,
         drift=entry is not None and entry.fingerprint == fingerprint(obj),
         object=masks.mask(obj) if sealed else obj,
@@ -255,7 +252,7 @@ def _prunes(
 def _prune(bundle: BundleId, dest: str, key: ObjectKey, cluster: LiveCluster, ctx: _Context) -> Change:
     current = cluster.get(key)
     if current is None:
-        return _base(Action.UNCHANGED, bundle, dest, key, None, reason="already deleted")
+        return _base(Action.UNCHANGED, bundle, dest, key, None, reason="already gone from the cluster")
     claimants = sorted(ctx.claims.get((dest, key), ()))
     if claimants:
         return _skipped(bundle, dest, key, f"moved to bundle {claimants[0]}", current)
@@ -263,7 +260,8 @@ def _prune(bundle: BundleId, dest: str, key: ObjectKey, cluster: LiveCluster, ct
     if owner is None or (owner.stack, owner.bundle) != (bundle.stack, bundle.bundle):
         return _skipped(bundle, dest, key, "not owned: the live object lost this bundle's marks", current)
     difference = diff.compare(desired=None, live=current)
-    return _base(Action.DELETE, bundle, dest, key, current, patch=difference.patch, diff=difference.text)
+    deletion = _base(Action.DELETE, bundle, dest, key, current)
+    return dataclasses.replace(deletion, patch=difference.patch, diff=difference.text)
 
 
 def _over_budget(changes: Sequence[Change], *, total: int, ctx: _Context) -> str:

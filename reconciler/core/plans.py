@@ -17,7 +17,7 @@ engine re-renders the plan's revision and ``check_object`` refuses if the hash m
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -222,16 +222,15 @@ class Plan:
         return next(c for c in self.changes if c.step == number)
 
     def summary(self) -> Summary:
+        clusters: dict[str, Counter[str]] = defaultdict(Counter)
+        bundles: dict[str, Counter[str]] = defaultdict(Counter)
+        for change in self.changes:
+            clusters[change.cluster][change.action.value] += 1
+            bundles[str(change.bundle)][change.action.value] += 1
         return Summary(
-            actions=_count(self.changes),
-            clusters={
-                n: _count(c for c in self.changes if c.cluster == n)
-                for n in _names(c.cluster for c in self.changes)
-            },
-            bundles={
-                n: _count(c for c in self.changes if str(c.bundle) == n)
-                for n in _names(str(c.bundle) for c in self.changes)
-            },
+            actions=_ordered(sum(clusters.values(), Counter())),
+            clusters={name: _ordered(clusters[name]) for name in sorted(clusters)},
+            bundles={name: _ordered(bundles[name]) for name in sorted(bundles)},
             needs_approval=sum(1 for c in self.changes if c.needs_approval),
         )
 
@@ -302,10 +301,6 @@ def check_object(change: Change, rendered: Obj) -> Obj:
     return rendered
 
 
-def _count(changes: Any) -> dict[str, int]:
-    counts = Counter(c.action.value for c in changes)
+def _ordered(counts: Counter[str]) -> dict[str, int]:
+    """Counts in the order of ``Action``, without zeros."""
     return {a.value: counts[a.value] for a in Action if counts[a.value]}
-
-
-def _names(names: Any) -> list[str]:
-    return sorted(set(names))

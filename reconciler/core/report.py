@@ -124,9 +124,13 @@ def markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     """The pull-request view (see the module docstring)."""
     head = [f"### {_md_escape(headline(plan))}", "", *_table(plan, separator="|"), ""]
     out, used = list(head), sum(len(line) + 1 for line in head)
-    clusters = sorted({c.cluster for c in plan.changes if c.action is not Action.UNCHANGED})
+    by_cluster: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        if change.action is not Action.UNCHANGED:
+            by_cluster.setdefault(change.cluster, []).append(change)
+    clusters = sorted(by_cluster)
     for index, cluster in enumerate(clusters):
-        section = _cluster_section(plan, cluster)
+        section = _cluster_section(cluster, by_cluster[cluster])
         if used + len(section) > limit:
             return "\n".join([*out, _cut_note(clusters[index:], limit)]) + "\n"
         out.append(section)
@@ -134,8 +138,7 @@ def markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     return "\n".join(out) + "\n"
 
 
-def _cluster_section(plan: Plan, cluster: str) -> str:
-    changes = [c for c in plan.changes if c.cluster == cluster and c.action is not Action.UNCHANGED]
+def _cluster_section(cluster: str, changes: Sequence[Change]) -> str:
     body = [f"<details><summary>{_md_escape(cluster)}: {len(changes)} change(s)</summary>", ""]
     for change in changes:
         body += _markdown_change(change)
