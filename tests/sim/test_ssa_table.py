@@ -549,3 +549,12 @@ def test_unknown_fields_can_be_dropped() -> None:
     obj = deployment({"replicas": 1, "replicaz": 2}, bogus="x")
     kept = ssa.builtin_schema().drop_unknown_fields(obj, "io.k8s.api.apps.v1.Deployment")
     assert kept == deployment({"replicas": 1})
+
+
+def test_absurdly_nested_objects_are_invalid_not_a_crash() -> None:
+    deep: Obj = {}
+    for _ in range(5000):
+        deep = {"x": deep}
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": deep}
+    with pytest.raises(ssa.InvalidObject):
+        ssa.FieldManager(ssa.builtin_schema()).apply(None, widget, manager="a", force=False, now=NOW)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.sim.ssa import ownership, updaters
+from reconciler.sim.ssa import ownership, shapes, updaters
 from reconciler.sim.ssa.conflicts import ApplyConflict, causes_of
 from reconciler.sim.ssa.fieldpaths import EMPTY
 from reconciler.sim.ssa.merge import Comparison
@@ -73,6 +73,12 @@ class FieldManager:
         ``subresource="status"`` applies only the configuration's ``status``; on the main resource
         of a kind with a status subresource, the configuration's ``status`` is ignored.
         """
+        with shapes.depth_guard():
+            return self._apply(live, config, manager=manager, force=force, now=now, subresource=subresource)
+
+    def _apply(
+        self, live: Obj | None, config: Obj, *, manager: str, force: bool, now: str, subresource: str
+    ) -> Outcome:
         api_version = str(config.get("apiVersion", ""))
         actor = Owner.of(manager=manager, operation=APPLY, api_version=api_version, subresource=subresource)
         typed, managed = self._typed(config), _managed_of(live)
@@ -97,6 +103,10 @@ class FieldManager:
         ``subresource="status"`` takes only ``status`` from ``new``; on the main resource of a kind
         with a status subresource, the live ``status`` is kept.
         """
+        with shapes.depth_guard():
+            return self._update(live, new, manager=manager, now=now, subresource=subresource)
+
+    def _update(self, live: Obj | None, new: Obj, *, manager: str, now: str, subresource: str) -> Outcome:
         api_version = str(new.get("apiVersion", ""))
         actor = Owner.of(manager=manager, operation=UPDATE, api_version=api_version, subresource=subresource)
         typed, managed = self._typed(new), _managed_of(live)

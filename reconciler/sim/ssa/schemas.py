@@ -125,9 +125,10 @@ class Schema:
 
     def unknown_fields(self, obj: Mapping[str, Any], type_name: str | None) -> list[str]:
         """Paths (``.spec.foo``) of fields the type does not declare (for ``fieldValidation=Strict``)."""
-        from reconciler.sim.ssa import validation
+        from reconciler.sim.ssa import shapes, validation
 
-        return validation.unknown_fields(self, obj, self.root(type_name))
+        with shapes.depth_guard():
+            return validation.unknown_fields(self, obj, self.root(type_name))
 
     def drop_unknown_fields(self, obj: Mapping[str, Any], type_name: str | None) -> dict[str, Any]:
         """A copy of ``obj`` without the fields ``unknown_fields`` reports (the default, non-strict decode)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from reconciler.sim.ssa import fieldpaths
@@ -25,6 +27,15 @@ class DuplicateItems(InvalidObject):
     An applied configuration with duplicates is refused; in a stored or updated object the list is
     then handled as one atomic value, as kube-apiserver does since structured-merge-diff v4.2.
     """
+
+
+@contextmanager
+def depth_guard() -> Iterator[None]:
+    """Turns Python's recursion limit on absurdly nested input into ``InvalidObject``."""
+    try:
+        yield
+    except RecursionError:
+        raise InvalidObject("the object is nested too deeply") from None
 
 
 def form_of(atom: Atom, value: Any) -> str:
