@@ -1,0 +1,60 @@
+"""Cluster status: reachability, the last error, when we last reached it, and whether it is paused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from reconciler.errors import StoreError
+from reconciler.store import rows, tables, upserts
+from reconciler.store.contexts import Context
+from reconciler.store.records import ClusterStatus, Reachability
+
+T = tables.clusters
+
+
+class Clusters:
+    def __init__(self, context: Context) -> None:
+        self._ctx = context
+
+    def set_status(self, name: str, status: Reachability, *, error: str = "") -> ClusterStatus:
+        """Record what the last contact with ``name`` gave; ``last_seen`` moves only when it answered."""
+        now = self._ctx.clock()
+        values: dict[str, Any] = {
+            "status": status.value,
+            "last_error": self._ctx.redactor.text(error),
+            "updated_at": now,
+        }
+        if status is Reachability.REACHABLE:
+            values["last_seen"] = now
+        with self._ctx.write() as conn:
+            upserts.upsert(conn, T, where=T.c.name == name, keys={"name": name}, values=values)
+        return self.get(name)
+
+    def set_paused(self, name: str, *, paused: bool) -> ClusterStatus:
+        values = {"paused": paused, "updated_at": self._ctx.clock()}
+        with self._ctx.write() as conn:
+            upserts.upsert(
+                conn,
+                T,
+                where=T.c.name == name,
+                keys={"name": name, "status": Reachability.UNKNOWN.value},
+                values=values,
+            )
+        return self.get(name)
+
+    def get(self, name: str) -> ClusterStatus:
+        with self._ctx.read() as conn:
+            row = conn.execute(select(T).where(T.c.name == name)).first()
+        if row is None:
+            raise StoreError("no status recorded for this cluster", cluster=name)
+        return _record(row)
+
+    def all(self) -> list[ClusterStatus]:
+        with self._ctx.read() as conn:
+            return [_record(row) for row in conn.execute(select(T).order_by(T.c.name))]
+
+
+def _record(row: Any) -> ClusterStatus:
+    return rows.record(ClusterStatus, row, status=Reachability(row.status), paused=bool(row.paused))

@@ -1,0 +1,87 @@
+"""The dashboard's read path: the latest state of every cluster x bundle in one query.
+
+The rows are the bundles that have an inventory or a recorded step. Each row joins the inventory
+header (revision, object count), the bundle's latest step outcome (``bundle_states``), its cluster's
+status, and its count of open drift entries; every join is on an indexed key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, and_, func, literal, select, union
+
+from reconciler.store import rows, tables
+from reconciler.store.contexts import Context
+from reconciler.store.records import BundleRow, Reachability
+
+INV = tables.inventories
+STATES = tables.bundle_states
+CLUSTERS = tables.clusters
+DRIFTS = tables.drifts
+
+
+class Dashboards:
+    def __init__(self, context: Context) -> None:
+        self._ctx = context
+
+    def bundles(self, *, cluster: str | None = None) -> list[BundleRow]:
+        """Every cluster x bundle with its latest state, ordered by cluster then bundle."""
+        query = latest_query()
+        if cluster is not None:
+            query = query.where(query.selected_columns.cluster == cluster)
+        with self._ctx.read() as conn:
+            return [_row(row) for row in conn.execute(query)]
+
+
+def _keys() -> Any:
+    cols = [INV.c[name] for name in tables.BUNDLE_KEY]
+    state_cols = [STATES.c[name] for name in tables.BUNDLE_KEY]
+    return union(select(*cols), select(*state_cols)).subquery("k")
+
+
+def _open_drift() -> Any:
+    cols = [DRIFTS.c[name] for name in tables.BUNDLE_KEY]
+    counted = select(*cols, func.count().label("n")).where(DRIFTS.c.resolved_at.is_(None)).group_by(*cols)
+    return counted.subquery("d")
+
+
+def _on(left: Any, right: Any) -> Any:
+    return and_(*(left.c[name] == right.c[name] for name in tables.BUNDLE_KEY))
+
+
+def latest_query() -> Select[Any]:
+    keys, drift = _keys(), _open_drift()
+    joined = (
+        keys.outerjoin(INV, _on(keys, INV))
+        .outerjoin(STATES, _on(keys, STATES))
+        .outerjoin(drift, _on(keys, drift))
+        .outerjoin(CLUSTERS, CLUSTERS.c.name == keys.c.cluster)
+    )
+    return (
+        select(
+            *(keys.c[name] for name in tables.BUNDLE_KEY),
+            func.coalesce(CLUSTERS.c.status, literal(Reachability.UNKNOWN.value)).label("reachability"),
+            func.coalesce(CLUSTERS.c.paused, literal(False)).label("paused"),
+            func.coalesce(INV.c.revision, literal("")).label("revision"),
+            func.coalesce(INV.c.objects, literal(0)).label("objects"),
+            func.coalesce(drift.c.n, literal(0)).label("open_drift"),
+            func.coalesce(STATES.c.outcome, literal("")).label("outcome"),
+            func.coalesce(STATES.c.error, literal("")).label("error"),
+            func.coalesce(STATES.c.updated_at, INV.c.updated_at, type_=tables.UtcDateTime()).label(
+                "updated_at"
+            ),
+        )
+        .select_from(joined)
+        .order_by(*(keys.c[name] for name in tables.BUNDLE_KEY))
+    )
+
+
+def _row(row: Any) -> BundleRow:
+    return rows.record(
+        BundleRow,
+        row,
+        bundle=rows.bundle_of(row),
+        reachability=Reachability(row.reachability),
+        paused=bool(row.paused),
+    )

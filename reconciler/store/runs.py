@@ -1,0 +1,140 @@
+"""Apply runs and their steps, written one by one so a crash leaves exactly what was done.
+
+The engine writes a step as ``started`` before it sends a request and finishes it after (or writes a
+finished step in one go with ``record_step``). Each write is its own committed transaction, and
+finishing a step also updates the bundle's row in ``bundle_states`` (the dashboard's latest state).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from reconciler.core.desired import BundleId
+from reconciler.core.objects import ObjectKey
+from reconciler.errors import StoreError
+from reconciler.store import rows, tables, upserts
+from reconciler.store.contexts import Context
+from reconciler.store.records import Outcome, RunRecord, RunStatus, StepRecord
+
+R = tables.runs
+S = tables.steps
+
+
+class Runs:
+    def __init__(self, context: Context) -> None:
+        self._ctx = context
+
+    def start(self, run_id: str, *, revision: str, plan_id: str | None = None) -> RunRecord:
+        values = {"id": run_id, "revision": revision, "plan_id": plan_id}
+        with self._ctx.write() as conn:
+            conn.execute(
+                R.insert().values(**values, started_at=self._ctx.clock(), status=RunStatus.RUNNING.value)
+            )
+        return self.get(run_id)
+
+    def finish(self, run_id: str, status: RunStatus) -> RunRecord:
+        with self._ctx.write() as conn:
+            conn.execute(
+                R.update().where(R.c.id == run_id).values(status=status.value, finished_at=self._ctx.clock())
+            )
+        return self.get(run_id)
+
+    def begin_step(
+        self, run_id: str, *, cluster: str, bundle: BundleId, key: ObjectKey | str, action: str
+    ) -> int:
+        """Write a step as ``started`` before its request goes out; returns its id."""
+        values = self._step_values(run_id, cluster=cluster, bundle=bundle, key=key, action=action)
+        with self._ctx.write() as conn:
+            done = conn.execute(S.insert().values(**values, outcome=Outcome.STARTED.value))
+            return rows.new_id(done)
+
+    def finish_step(self, step_id: int, outcome: Outcome, *, error: str = "") -> StepRecord:
+        """Record how a started step ended."""
+        text = self._ctx.redactor.text(error)
+        with self._ctx.write() as conn:
+            conn.execute(
+                S.update()
+                .where(S.c.id == step_id)
+                .values(outcome=outcome.value, error=text, finished_at=self._ctx.clock())
+            )
+            row = conn.execute(select(S).where(S.c.id == step_id)).one()
+            self._update_bundle_state(conn, row)
+        return _step(row)
+
+    def record_step(
+        self,
+        run_id: str,
+        *,
+        cluster: str,
+        bundle: BundleId,
+        key: ObjectKey | str,
+        action: str,
+        outcome: Outcome,
+        error: str = "",
+    ) -> StepRecord:
+        """Write a finished step in one transaction."""
+        values = self._step_values(run_id, cluster=cluster, bundle=bundle, key=key, action=action)
+        extra = {"outcome": outcome.value, "error": self._ctx.redactor.text(error)}
+        with self._ctx.write() as conn:
+            done = conn.execute(S.insert().values(**values, **extra, finished_at=values["started_at"]))
+            row = conn.execute(select(S).where(S.c.id == rows.new_id(done))).one()
+            self._update_bundle_state(conn, row)
+        return _step(row)
+
+    def get(self, run_id: str) -> RunRecord:
+        with self._ctx.read() as conn:
+            row = conn.execute(select(R).where(R.c.id == run_id)).first()
+        if row is None:
+            raise StoreError("no such apply run", run=run_id)
+        return _run(row)
+
+    def steps(self, run_id: str) -> list[StepRecord]:
+        with self._ctx.read() as conn:
+            return [
+                _step(row) for row in conn.execute(select(S).where(S.c.run_id == run_id).order_by(S.c.id))
+            ]
+
+    def unfinished(self) -> list[RunRecord]:
+        """Runs still marked running: after a crash, the ones to resume."""
+        query = select(R).where(R.c.status == RunStatus.RUNNING.value).order_by(R.c.started_at)
+        with self._ctx.read() as conn:
+            return [_run(row) for row in conn.execute(query)]
+
+    def _step_values(
+        self, run_id: str, *, cluster: str, bundle: BundleId, key: ObjectKey | str, action: str
+    ) -> dict[str, Any]:
+        return {
+            "run_id": run_id,
+            **rows.bundle_values(cluster, bundle),
+            "object_key": rows.key_text(key),
+            "action": action,
+            "started_at": self._ctx.clock(),
+        }
+
+    def _update_bundle_state(self, conn: Connection, step: Any) -> None:
+        bundle = rows.bundle_of(step)
+        values = {
+            "run_id": step.run_id,
+            "outcome": step.outcome,
+            "error": step.error,
+            "updated_at": step.finished_at,
+        }
+        where = rows.match_bundle(tables.bundle_states, step.cluster, bundle)
+        upserts.upsert(
+            conn,
+            tables.bundle_states,
+            where=where,
+            keys=rows.bundle_values(step.cluster, bundle),
+            values=values,
+        )
+
+
+def _run(row: Any) -> RunRecord:
+    return rows.record(RunRecord, row, status=RunStatus(row.status))
+
+
+def _step(row: Any) -> StepRecord:
+    return rows.record(StepRecord, row, bundle=rows.bundle_of(row), outcome=Outcome(row.outcome))
