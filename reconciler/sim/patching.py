@@ -87,7 +87,10 @@ def strategic_merge_patch(
 ) -> dict[str, Any]:
     """``obj`` with a strategic merge patch applied, list semantics from ``schema`` (default: built-in)."""
     schema = schema or builtin_schema()
-    merged = _Strategic(schema).value(schema.root(type_name), obj, patch)
+    try:
+        merged = _Strategic(schema).value(schema.root(type_name), obj, patch)
+    except RecursionError:
+        raise InvalidPatch("the patch is nested too deeply") from None
     return merged if isinstance(merged, dict) else {}
 
 

@@ -184,3 +184,11 @@ def test_patches_leave_the_input_alone(content_type: str) -> None:
         obj, containers([{"name": "app", "image": "z"}]), content_type=content_type, type_name=DEPLOYMENT
     )
     assert obj == before
+
+
+def test_absurdly_nested_strategic_patch_is_invalid() -> None:
+    deep: Obj = {}
+    for _ in range(5000):
+        deep = {"x": deep}
+    with pytest.raises(patching.InvalidPatch):
+        patching.strategic_merge_patch({"spec": {}}, {"spec": deep}, type_name=None)
