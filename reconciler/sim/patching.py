@@ -75,7 +75,10 @@ def apply_patch(
     if not isinstance(patch, dict):
         raise InvalidPatch("a merge patch is a JSON object")
     if kind == MERGE_PATCH:
-        result: dict[str, Any] = merge_patch(obj, patch)
+        try:
+            result: dict[str, Any] = merge_patch(obj, patch)
+        except RecursionError:
+            raise InvalidPatch("the patch is nested too deeply") from None
         return result
     if kind == STRATEGIC_MERGE_PATCH:
         return strategic_merge_patch(obj, patch, schema=schema, type_name=type_name)
