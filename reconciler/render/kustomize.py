@@ -11,6 +11,7 @@ This module and ``render.helm`` are the only ones that run subprocesses.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -38,8 +39,9 @@ def kubectl() -> str:
     return found
 
 
+@functools.cache
 def engine_version() -> str:
-    """The kustomize version built into kubectl (part of the render cache key)."""
+    """The kustomize version built into kubectl (part of the render cache key), asked once."""
     done = subprocess.run([kubectl(), "version", "--client"], capture_output=True, text=True, timeout=30)
     lines = [line for line in done.stdout.splitlines() if line.startswith("Kustomize Version")]
     return lines[0].split(":", 1)[1].strip() if lines else "unknown"

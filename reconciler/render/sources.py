@@ -105,7 +105,13 @@ def _kustomize(ctx: Context, target: Target) -> list[manifests.Doc]:
     assert source is not None
     path = _repo_path(ctx, target, source.path, "kustomize", "path")
     root = target.stack_dir
-    parts = {"source": "kustomize", "path": path, "root": root, "tree": ctx.tree_id(root)}
+    parts = {
+        "source": "kustomize",
+        "engine": kustomize.engine_version(),
+        "path": path,
+        "root": root,
+        "tree": ctx.tree_id(root),
+    }
 
     def build() -> list[manifests.Doc]:
         return kustomize.build(ctx.repo.tree, root=root, path=path, timeout=ctx.kustomize_timeout)

@@ -101,6 +101,9 @@ class Served:
 
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
+    stall: bool = False
+    """Hold every request until the test ends (a server that hangs)."""
+    released: threading.Event = field(default_factory=threading.Event)
     url: str = ""
     host: str = ""
 
@@ -116,6 +119,8 @@ def _serve(served: Served) -> Iterator[Served]:
         def _answer(self, *, body: bool) -> None:
             path = self.path.split("?", 1)[0]
             served.hits.append(f"{self.command} {path}")
+            if served.stall:
+                served.released.wait(30)
             found = served.files.get(path)
             if found is None:
                 self.send_response(404)
@@ -142,6 +147,7 @@ def _serve(served: Served) -> Iterator[Served]:
     try:
         yield served
     finally:
+        served.released.set()
         server.shutdown()
         server.server_close()
 

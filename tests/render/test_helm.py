@@ -450,3 +450,18 @@ def test_chart_symlinked_outside_the_repo_is_refused(repo_writer, options, tmp_p
     chart_dir.symlink_to(outside)
     (failure,) = fleet.render(repo, options=options).failures
     assert "outside the fleet repo" in failure.error
+
+
+def test_a_chart_repository_that_hangs_times_out_and_fails_only_that_bundle(
+    repo_writer, options, http_server
+):
+    http_server.stall = True
+    options.fetcher = helm.Fetcher(timeout=0.5)
+    block = f"        chart: web\n        repository: {http_server.url}\n        version: 1.2.3"
+    files = {"stacks/app/1.0.0/stack.yaml": stack(block, extra=PLAIN), **PLAIN_FILES}
+    result = fleet.render(repo_writer.load(files), options=options)
+    (failure,) = result.failures
+    assert ("took longer than 0.5s" in failure.error, [b.id.bundle for b in result.bundles]) == (
+        True,
+        ["plain"],
+    )
