@@ -7,6 +7,10 @@ object that survived a refused delete stays here and is retried.
 
 An object is pruned only when it is in the inventory, still carries the bundle's marks and the desired
 state dropped it; the inventory alone never makes an object ours.
+
+After applying a plan, a bundle's inventory is: the entries of its desired objects that were applied
+(or already unchanged), plus the stale entries whose DELETE was not confirmed; an entry the plan
+reports as moved to another bundle (skipped, "moved to bundle ...") or already gone is dropped.
 """
 
 from __future__ import annotations

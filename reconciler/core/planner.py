@@ -33,6 +33,7 @@ from reconciler.core.objects import Obj, ObjectKey, Owner, read_owner
 from reconciler.core.plans import ACTIONABLE, Action, BundleRecord, Change, ClusterRecord, Hook, Plan
 
 PROTECTED_KINDS = frozenset({"Namespace", "CustomResourceDefinition", "PersistentVolumeClaim"})
+ORPHAN = "carries this bundle's marks but is in no inventory: left alone (never pruned)"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def plan(
     changes += [c for f in failures for c in _failure_changes(f, ctx)]
     dropped = _dropped(desired, failures, inventory)
     changes += [c for inv in dropped for c in _dropped_changes(inv, ctx)]
+    changes += _orphans(desired, ctx)
     return Plan(
         revision=revision,
         created_at=now.isoformat(),
@@ -281,6 +283,24 @@ def _with_approvals(change: Change, budget: str, ctx: _Context, *extra: str) -> 
     if ctx.forced:
         reasons.append("the revision was force-pushed (does not descend from the last applied one)")
     return dataclasses.replace(change, approval="; ".join(r for r in reasons if r))
+
+
+def _orphans(desired: Sequence[DesiredBundle], ctx: _Context) -> list[Change]:
+    """Live objects with a desired bundle's marks that no bundle declares and no inventory lists.
+
+    They are reported (``skipped``) and never pruned: only the inventory makes an object prunable.
+    """
+    owners = {(b.dest, b.fleet, b.id.stack, b.id.bundle): b.id for b in sorted(desired, key=lambda b: b.id)}
+    known = set(ctx.claims) | {(inv.dest, key) for inv in ctx.inventory for key in inv.keys}
+    found: list[Change] = []
+    for dest in sorted({b.dest for b in desired}):
+        cluster = ctx.cluster(dest)
+        for key, obj in sorted(cluster.objects.items()) if cluster.is_reachable else ():
+            owner = read_owner(obj) if (dest, key) not in known else None
+            bundle = owners.get((dest, owner.fleet, owner.stack, owner.bundle)) if owner else None
+            if bundle is not None:
+                found.append(_skipped(bundle, dest, key, ORPHAN, obj))
+    return found
 
 
 def _failure_changes(failure: RenderFailure, ctx: _Context) -> list[Change]:
