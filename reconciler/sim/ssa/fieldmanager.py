@@ -86,7 +86,7 @@ class FieldManager:
         sets = {owner: entry.fields for owner, entry in managed.items()}
         try:
             merged, sets, comparison = updaters.apply(
-                typed, _body_or_base(live, config), body, sets, actor, force=force
+                typed, _body_or_base(live, config), body, sets=sets, actor=actor, force=force
             )
         except updaters.Conflicts as conflicts:
             raise ApplyConflict(causes_of(conflicts.by_owner, managed)) from None
@@ -94,7 +94,11 @@ class FieldManager:
         if self.defaults is not None:
             result = self.defaults(result)
         return _outcome(
-            live, result, _entries(managed, sets, actor, config, now=now, touched=not comparison.is_same())
+            live,
+            result,
+            _entries(
+                managed, sets, actor=actor, api_version=api_version, now=now, touched=not comparison.is_same()
+            ),
         )
 
     def update(self, live: Obj | None, new: Obj, *, manager: str, now: str, subresource: str = "") -> Outcome:
@@ -114,9 +118,10 @@ class FieldManager:
         if self.defaults is not None:
             body = self.defaults(body)
         sets = {owner: entry.fields for owner, entry in managed.items()}
-        sets, comparison = updaters.update(typed, _body_or_base(live, new), body, sets, actor)
+        sets, comparison = updaters.update(typed, _body_or_base(live, new), body, sets=sets, actor=actor)
         touched = bool(_contribution(comparison))
-        return _outcome(live, body, _entries(managed, sets, actor, new, now=now, touched=touched))
+        entries = _entries(managed, sets, actor=actor, api_version=api_version, now=now, touched=touched)
+        return _outcome(live, body, entries)
 
     def _has_status(self, obj: Obj) -> bool:
         return (
@@ -193,7 +198,7 @@ def _carry_server_meta(live: Obj | None, obj: Obj) -> Obj:
 
 
 def _entries(
-    managed: Managed, sets: updaters.Sets, actor: Owner, request: Obj, *, now: str, touched: bool
+    managed: Managed, sets: updaters.Sets, *, actor: Owner, api_version: str, now: str, touched: bool
 ) -> Managed:
     """Entries for the owners' new sets; the actor's is stripped, re-versioned and re-timed."""
     entries: Managed = {}
@@ -207,7 +212,7 @@ def _entries(
         before = managed.get(actor)
         fresh = touched or before is None or before.fields != mine
         time = now if fresh or before is None else before.time
-        entries[actor] = Entry(fields=mine, api_version=str(request.get("apiVersion", "")), time=time)
+        entries[actor] = Entry(fields=mine, api_version=api_version, time=time)
     return entries
 
 

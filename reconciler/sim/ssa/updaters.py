@@ -49,7 +49,7 @@ class Typed:
 
 
 def apply(
-    typed: Typed, live: Any, config: Any, sets: Sets, actor: Owner, *, force: bool
+    typed: Typed, live: Any, config: Any, *, sets: Sets, actor: Owner, force: bool
 ) -> tuple[Any, Sets, Comparison]:
     """The merged value, the owners' new sets, and what changed; ``Conflicts`` unless forced."""
     applied = typed.field_set(config, strict=True)
@@ -57,12 +57,12 @@ def apply(
     last = sets.get(actor, EMPTY)
     sets = {**sets, actor: applied}
     if last:
-        merged = _prune(typed, merged, sets, last)
-    sets, comparison = settle(typed, live, merged, sets, actor, force=force)
+        merged = _prune(typed, merged, sets=sets, last=last)
+    sets, comparison = settle(typed, live, merged, sets=sets, actor=actor, force=force)
     return merged, sets, comparison
 
 
-def _prune(typed: Typed, merged: Any, sets: Sets, last: FieldSet) -> Any:
+def _prune(typed: Typed, merged: Any, *, sets: Sets, last: FieldSet) -> Any:
     """Remove what the applier owned last time, no longer applies, and nobody else owns."""
     last_named = typed.named(last)
     merged_set = typed.named(typed.field_set(merged))
@@ -73,9 +73,9 @@ def _prune(typed: Typed, merged: Any, sets: Sets, last: FieldSet) -> Any:
     return typed.remove(merged, dangling)
 
 
-def update(typed: Typed, live: Any, new: Any, sets: Sets, actor: Owner) -> tuple[Sets, Comparison]:
+def update(typed: Typed, live: Any, new: Any, *, sets: Sets, actor: Owner) -> tuple[Sets, Comparison]:
     """The owners' sets after ``actor`` replaced ``live`` by ``new``, and what changed."""
-    sets, comparison = settle(typed, live, new, sets, actor, force=True)
+    sets, comparison = settle(typed, live, new, sets=sets, actor=actor, force=True)
     mine = (sets.get(actor, EMPTY) | comparison.changed()) - comparison.removed
     sets = {owner: paths for owner, paths in sets.items() if owner != actor}
     if mine:
@@ -84,7 +84,7 @@ def update(typed: Typed, live: Any, new: Any, sets: Sets, actor: Owner) -> tuple
 
 
 def settle(
-    typed: Typed, old: Any, new: Any, sets: Sets, actor: Owner, *, force: bool
+    typed: Typed, old: Any, new: Any, *, sets: Sets, actor: Owner, force: bool
 ) -> tuple[Sets, Comparison]:
     """Ownership after going from ``old`` to ``new``: conflicts taken away, removed paths dropped."""
     comparison = merge.compare(typed.schema, typed.ref, old, new)
