@@ -9,7 +9,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from reconciler.render import fleet, helm
+from reconciler.render import fleet, helm, streams
 
 CHART = {
     "Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.2.3\nappVersion: '2.0'\n",
@@ -464,4 +464,24 @@ def test_a_chart_repository_that_hangs_times_out_and_fails_only_that_bundle(
     assert ("took longer than 0.5s" in failure.error, [b.id.bundle for b in result.bundles]) == (
         True,
         ["plain"],
+    )
+
+
+def test_yaml_stream_puts_pre_hooks_first_and_post_hooks_last(repo_writer, options):
+    files = {
+        "stacks/app/1.0.0/stack.yaml": stack("        chart: charts/hooked"),
+        **chart_files("stacks/app/1.0.0/charts/hooked", HOOKS),
+    }
+    text = streams.to_yaml(fleet.render(repo_writer.load(files), options=options))
+    heads = [line for line in text.splitlines() if line.startswith("# ")]
+    names = [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("  name: ")]
+    head = "# c1 <- c1/app@1.0.0/web"
+    assert (heads, names) == (
+        [
+            f"{head} (helm hook: pre, weight -5, delete policy before-hook-creation,hook-succeeded)",
+            f"{head} (helm hook: pre, weight 0, delete policy before-hook-creation)",
+            head,
+            f"{head} (helm hook: post, weight 3, delete policy before-hook-creation)",
+        ],
+        ["migrate", "schema", "main", "announce"],
     )
