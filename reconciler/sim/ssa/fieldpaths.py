@@ -71,11 +71,6 @@ def index(position: int) -> str:
     return f"i:{position}"
 
 
-def parse(text: str) -> Path:
-    """A path from dotted field names (``"spec.replicas"``): a convenience for tests and callers."""
-    return tuple(field(part) for part in text.split(".") if part)
-
-
 def decode(fields_v1: Mapping[str, Any]) -> FieldSet:
     """The set of paths a FieldsV1 object encodes."""
     out: set[Path] = set()

@@ -59,8 +59,3 @@ def without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [without_nulls(v) for v in value]
     return value
-
-
-def is_empty(value: Any) -> bool:
-    """Absent, null, or an empty map or list."""
-    return value is MISSING or value is None or (isinstance(value, dict | list) and not value)
