@@ -1,0 +1,30 @@
+"""``/readyz`` for the daemon: every source answered its last poll (or is within its allowed staleness)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from reconciler.daemon.tracks import Track
+from reconciler.web.services import Readiness
+
+
+def sources_fresh(
+    tracks: Sequence[Track], *, max_stale_seconds: float, clock: Callable[[], float] = time.time
+) -> Callable[[], Readiness]:
+    """A readiness check: a source is fresh once it has a revision and is not stale for too long."""
+
+    def check() -> Readiness:
+        checks = {f"source:{track.name}": _judge(track, max_stale_seconds, clock()) for track in tracks}
+        return Readiness(ready=all(v == "ok" for v in checks.values()), checks=checks)
+
+    return check
+
+
+def _judge(track: Track, max_stale_seconds: float, now: float) -> str:
+    status = track.status
+    if status.revision is None:
+        return f"no revision yet: {status.error}" if status.error else "no revision yet"
+    if status.stale_since is not None and now - status.stale_since > max_stale_seconds:
+        return status.describe()
+    return "ok"

@@ -1,0 +1,90 @@
+"""The Containerfile installs stackfleet the way the README does, and the wheel carries its run-time data.
+
+The build stage's ``COPY`` lines are replayed into a temporary directory and a wheel is built from
+exactly that (``pip wheel --no-deps --no-build-isolation``), so a file the image forgets to copy, or
+package data ``pyproject.toml`` forgets to ship, fails here rather than in a container.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+RUN_TIME_DATA = (
+    "reconciler/web/templates/",
+    "reconciler/web/static/",
+    "reconciler/sim/ssa/builtin.yaml",
+    "reconciler/py.typed",
+)
+
+
+def build_stage(containerfile: str) -> list[str]:
+    """The instructions of the first stage (up to the second ``FROM``), one per line."""
+    stages = re.split(r"^FROM\s", containerfile, flags=re.MULTILINE)
+    return [line.strip() for line in stages[1].splitlines() if line.strip() and not line.startswith("#")]
+
+
+@pytest.fixture(scope="module")
+def containerfile(repo_root: Path) -> str:
+    return (repo_root / "Containerfile").read_text()
+
+
+@pytest.fixture(scope="module")
+def wheel(repo_root: Path, containerfile: str, tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    src = tmp_path_factory.mktemp("src")
+    for line in build_stage(containerfile):
+        if line.startswith("COPY "):
+            *sources, dest = line.split()[1:]
+            for name in sources:
+                _copy(repo_root / name, src / dest / name if dest.endswith("/") else src / dest)
+    out = tmp_path_factory.mktemp("wheel")
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(out), "."], cwd=src, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-2000:]
+    return zipfile.ZipFile(next(out.glob("stackfleet-*.whl")))
+
+
+def _copy(source: Path, target: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+
+def test_the_image_installs_with_the_readme_command_from_the_project_directory(containerfile: str):
+    runs = [line for line in build_stage(containerfile) if line.startswith("RUN ") and "pip install" in line]
+    assert [line.split(" -m ", 1)[1] for line in runs] == ["pip install ."]
+
+
+def test_the_readme_installs_with_python3_m_pip_install(repo_root: Path):
+    assert "python3 -m pip install -e '.[dev]'" in (repo_root / "README.md").read_text()
+
+
+def test_the_base_images_run_the_python_that_requires_python_allows(repo_root: Path, containerfile: str):
+    required = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]["requires-python"]
+    bases = re.findall(r"^FROM\s+\S*python:(\d+\.\d+)", containerfile, flags=re.MULTILINE)
+    assert (required, bases) == (">=3.11", ["3.11", "3.11"])
+
+
+def test_the_image_runs_the_daemon_as_a_non_root_user(containerfile: str):
+    final = re.split(r"^FROM\s", containerfile, flags=re.MULTILINE)[-1]
+    assert (re.findall(r"^USER\s+(\S+)", final, flags=re.MULTILINE), 'ENTRYPOINT ["stackfleet", "serve"]' in final) == (
+        ["10001"], True)
+
+
+@pytest.mark.parametrize("needed", RUN_TIME_DATA)
+def test_the_wheel_ships_the_data_the_daemon_reads_at_run_time(wheel: zipfile.ZipFile, needed: str):
+    assert any(name.startswith(needed) for name in wheel.namelist())
+
+
+def test_the_wheel_ships_every_web_template_of_the_source_tree(wheel: zipfile.ZipFile, repo_root: Path):
+    templates = sorted(p.relative_to(repo_root).as_posix() for p in (repo_root / "reconciler/web/templates").glob("*.html"))
+    assert templates and set(templates) <= set(wheel.namelist())
