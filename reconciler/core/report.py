@@ -12,6 +12,7 @@ Every view is built from the Plan value, whose diffs and objects are already mas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from reconciler.core import plans
@@ -149,9 +150,13 @@ def _markdown_change(change: Change) -> list[str]:
     line = step_line(change).strip() if change.step is not None else held_line(change).strip()
     lines = [f"- {_md_escape(line)}"]
     if change.diff:
-        fence = "````" if "```" in change.diff else "```"
+        fence = "`" * max(3, _longest_backtick_run(change.diff) + 1)
         lines += ["", f"{fence}diff", change.diff, fence, ""]
     return lines
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 def _cut_note(cut: Iterable[str], limit: int) -> str:

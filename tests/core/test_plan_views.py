@@ -148,3 +148,16 @@ def test_inventory_round_trip() -> None:
         ]
     )
     assert Inventory.from_dict(inv.to_dict()) == inv
+
+
+def test_markdown_fence_outlasts_backticks_in_a_diff() -> None:
+    change = plans.Change(
+        action=plans.Action.UPDATE,
+        cluster="c<script>",
+        bundle=BundleId("c", "s", "b"),
+        key=ObjectKey("", "ConfigMap", "n", "x"),
+        step=1,
+        diff="-a: ````\n+a: b",
+    )
+    text = report.markdown(plans.Plan(revision="r", created_at="t", changes=(change,)))
+    assert "`````diff" in text and "<script>" not in text
