@@ -20,6 +20,7 @@ a ``RenderFailure``; every other bundle still renders.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Collection, Mapping
@@ -289,12 +290,10 @@ def mark(obj: Obj, target: Target) -> Obj:
 
 
 def _helm_hook(
-    hook: hooks.Hook, target: Target, *, namespace: str, custom: Collection[tuple[str, str]]
+    hook: HelmHook, target: Target, *, namespace: str, custom: Collection[tuple[str, str]]
 ) -> HelmHook:
-    obj = default_namespace(clone(hook.obj), namespace=namespace, custom=custom)
-    return HelmHook(
-        phase=hook.phase, weight=hook.weight, delete_policies=hook.delete_policies, object=mark(obj, target)
-    )
+    obj = default_namespace(clone(hook.object), namespace=namespace, custom=custom)
+    return dataclasses.replace(hook, object=mark(obj, target))
 
 
 def object_order(obj: Obj) -> tuple[int, str, str, str, str]:

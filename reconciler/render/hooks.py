@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from reconciler.core.desired import HelmHook
 from reconciler.core.objects import Obj
 from reconciler.errors import ChartError
 from reconciler.render.manifests import Doc
@@ -31,18 +31,10 @@ DELETE_POLICIES = frozenset({"before-hook-creation", "hook-succeeded", "hook-fai
 DEFAULT_DELETE_POLICIES = ("before-hook-creation",)
 
 
-@dataclass(frozen=True)
-class Hook:
-    phase: str
-    weight: int
-    delete_policies: tuple[str, ...]
-    obj: Obj
-
-
-def split(docs: Iterable[Doc]) -> tuple[list[Doc], list[Hook]]:
+def split(docs: Iterable[Doc]) -> tuple[list[Doc], list[HelmHook]]:
     """Plain objects, and the hooks (test hooks dropped)."""
     plain: list[Doc] = []
-    found: list[Hook] = []
+    found: list[HelmHook] = []
     for doc in docs:
         events = _events(doc.obj)
         if not events:
@@ -58,7 +50,7 @@ def _events(obj: Obj) -> set[str]:
     return {e.strip() for e in raw.split(",") if e.strip()}
 
 
-def _hook(doc: Doc, events: set[str]) -> Hook:
+def _hook(doc: Doc, events: set[str]) -> HelmHook:
     unknown = events - TEST_EVENTS - set(PHASES) - IGNORED_EVENTS
     if unknown:
         raise _error(doc, f"unknown Helm hook {', '.join(sorted(unknown))}")
@@ -69,7 +61,7 @@ def _hook(doc: Doc, events: set[str]) -> Hook:
         )
     if len(phases) > 1:
         raise _error(doc, "a Helm hook that is both pre and post is not supported")
-    return Hook(phase=phases.pop(), weight=_weight(doc), delete_policies=_policies(doc), obj=doc.obj)
+    return HelmHook(phase=phases.pop(), weight=_weight(doc), delete_policies=_policies(doc), object=doc.obj)
 
 
 def _weight(doc: Doc) -> int:
