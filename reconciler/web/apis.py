@@ -1,0 +1,180 @@
+"""The JSON API under ``/api/v1``: the same data as the pages, for scripts and the daemon's tests.
+
+Reads need the read-only role; ``POST /api/v1/clusters/<name>/pause`` and ``.../resume`` need admin.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from reconciler.core import inventory
+from reconciler.errors import StoreError
+from reconciler.store.records import BundleRow, DriftRecord, EventRecord, PlanRecord, RevisionRecord
+from reconciler.web import links, matrices, pages, states
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def bundle_json(row: BundleRow) -> dict[str, Any]:
+    return {
+        "cluster": row.cluster,
+        "bundle": inventory.bundle_to_dict(row.bundle),
+        "state": states.of(row).value,
+        "reachability": row.reachability.value,
+        "paused": row.paused,
+        "revision": row.revision,
+        "objects": row.objects,
+        "openDrift": row.open_drift,
+        "outcome": row.outcome,
+        "error": row.error,
+        "updatedAt": _time(row.updated_at),
+    }
+
+
+def drift_json(record: DriftRecord) -> dict[str, Any]:
+    return {
+        "cluster": record.cluster,
+        "bundle": inventory.bundle_to_dict(record.bundle),
+        "object": record.object_key,
+        "kind": "missing" if links.is_missing(record) else "modified",
+        "changedBy": {
+            "manager": record.who.manager,
+            "operation": record.who.operation,
+            "time": _time(record.who.time),
+        },
+        "firstSeen": _time(record.first_seen),
+        "lastSeen": _time(record.last_seen),
+        "patch": list(record.patch),
+        "diff": record.diff,
+        "url": links.drift(record),
+    }
+
+
+def plan_json(record: PlanRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "revision": record.revision,
+        "status": record.status.value,
+        "createdAt": _time(record.created_at),
+        "updatedAt": _time(record.updated_at),
+        "prNumber": record.pr_number,
+        "prBranch": record.pr_branch,
+        "url": links.plan(record.id),
+    }
+
+
+def revision_json(record: RevisionRecord) -> dict[str, Any]:
+    return {
+        "revision": record.revision,
+        "status": record.status.value,
+        "seenAt": _time(record.seen_at),
+        "appliedAt": _time(record.applied_at),
+        "error": record.error,
+        "forced": record.forced,
+    }
+
+
+def event_json(record: EventRecord) -> dict[str, Any]:
+    return {**asdict(record), "at": _time(record.at)}
+
+
+def clusters(request: Request) -> Response:
+    deps = pages.services(request)
+    matrix = matrices.build(deps.store.dashboards.bundles(), deps.catalog())
+    return JSONResponse({"clusters": [_line_json(line) for line in matrix.lines]})
+
+
+def _line_json(line: matrices.Line) -> dict[str, Any]:
+    cells = [c for c in line.cells if c is not None]
+    return {
+        "name": line.cluster,
+        "labels": dict(line.labels),
+        "state": line.state.value,
+        "bundles": dict(Counter(c.state.value for c in cells)),
+        "url": links.cluster(line.cluster),
+    }
+
+
+def cluster(request: Request) -> Response:
+    deps = pages.services(request)
+    name = request.path_params["name"]
+    rows = [r for r in deps.store.dashboards.bundles() if name in (r.cluster, r.bundle.cluster)]
+    entry = deps.catalog().clusters.get(name)
+    if not rows and entry is None:
+        raise HTTPException(404, f"no cluster named {name!r}")
+    return JSONResponse(
+        {
+            "name": name,
+            "labels": dict(entry.labels) if entry else {},
+            "stacks": dict(entry.stacks) if entry else {},
+            "state": states.worst(states.of(r) for r in rows).value,
+            "bundles": [bundle_json(r) for r in rows],
+            "drift": [drift_json(d) for d in deps.store.drifts.open(cluster=name)],
+        }
+    )
+
+
+def bundles(request: Request) -> Response:
+    rows = pages.services(request).store.dashboards.bundles()
+    return JSONResponse({"bundles": [bundle_json(r) for r in rows]})
+
+
+def drift(request: Request) -> Response:
+    wanted = request.query_params.get("cluster") or None
+    records = pages.services(request).store.drifts.open(cluster=wanted)
+    return JSONResponse({"count": len(records), "entries": [drift_json(r) for r in records]})
+
+
+def plans(request: Request) -> Response:
+    records = pages.services(request).store.plans.recent(limit=100)
+    return JSONResponse({"plans": [plan_json(r) for r in records]})
+
+
+def plan(request: Request) -> Response:
+    try:
+        record = pages.services(request).store.plans.get(request.path_params["plan_id"])
+    except StoreError:
+        raise HTTPException(404, "no such plan") from None
+    return JSONResponse({**plan_json(record), "plan": json.loads(record.body)})
+
+
+def revisions(request: Request) -> Response:
+    deps = pages.services(request)
+    history = {
+        s: [revision_json(r) for r in deps.store.revisions.history(s, limit=100)] for s in deps.sources
+    }
+    return JSONResponse({"sources": history})
+
+
+def events(request: Request) -> Response:
+    found = pages.services(request).store.events.recent(limit=200)
+    return JSONResponse({"events": [event_json(e) for e in found]})
+
+
+def pause(request: Request) -> Response:
+    return _set_paused(request, paused=True)
+
+
+def resume(request: Request) -> Response:
+    return _set_paused(request, paused=False)
+
+
+def _set_paused(request: Request, *, paused: bool) -> Response:
+    deps = pages.services(request)
+    record = deps.store.clusters.set_paused(request.path_params["name"], paused=paused)
+    deps.store.events.add(
+        "Paused" if paused else "Resumed",
+        f"cluster {record.name} {'paused' if paused else 'resumed'} from the API",
+        cluster=record.name,
+    )
+    return JSONResponse({"name": record.name, "paused": record.paused})

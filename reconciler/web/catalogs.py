@@ -1,0 +1,58 @@
+"""What the fleet repo says about clusters, for the dashboard: labels, stacks and their versions.
+
+The store knows what happened; the spec knows what is meant. The daemon hands the web app a callable
+returning the ``Catalog`` of its last good revision (``from_repo``), so the fleet view can filter by
+label and the cluster view can list stacks and versions without reading Git per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reconciler.core import targeting
+from reconciler.spec.loader import FleetRepo
+
+
+@dataclass(frozen=True)
+class ClusterEntry:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    stacks: Mapping[str, str] = field(default_factory=dict)
+    """Stack name -> the version assigned to this cluster."""
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class Catalog:
+    revision: str = ""
+    clusters: Mapping[str, ClusterEntry] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+    """Every ``stack/bundle`` of the fleet, in render order."""
+
+    def labels_of(self, cluster: str) -> Mapping[str, str]:
+        entry = self.clusters.get(cluster)
+        return entry.labels if entry else {}
+
+    def label_choices(self) -> list[str]:
+        """Every ``key=value`` some cluster carries, sorted (for the filter form)."""
+        return sorted({f"{k}={v}" for c in self.clusters.values() for k, v in c.labels.items()})
+
+
+def from_repo(repo: FleetRepo) -> Catalog:
+    """The catalog of a loaded fleet repo (its targets give each cluster's stack versions)."""
+    targets = targeting.build(repo)
+    stacks: dict[str, dict[str, str]] = {}
+    for target in targets:
+        stacks.setdefault(target.id.cluster, {})[target.id.stack] = target.version
+    columns = dict.fromkeys(f"{t.id.stack}/{t.id.bundle}" for t in targets)
+    clusters = {
+        name: ClusterEntry(
+            name=name,
+            labels=dict(located.model.metadata.labels),
+            stacks=stacks.get(name, {}),
+            paused=located.model.spec.paused,
+        )
+        for name, located in sorted(repo.clusters.items())
+    }
+    return Catalog(revision=repo.revision, clusters=clusters, columns=tuple(columns))

@@ -1,0 +1,70 @@
+"""The token check in front of every route but the public ones (see ``access``).
+
+Unauthenticated requests get 401: JSON for ``/api/`` and ``/metrics`` (with ``WWW-Authenticate:
+Bearer``), the login page for the dashboard. Writes (anything but GET/HEAD) need the admin role (403).
+The caller's role is left in ``scope["state"]["role"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from reconciler.web import access
+from reconciler.web.access import Role, Tokens
+
+READS = frozenset({"GET", "HEAD"})
+
+
+class TokenGuard:
+    """ASGI middleware; ``login_page(scope, status, next_path)`` renders the refusal for browsers."""
+
+    def __init__(
+        self, app: ASGIApp, *, tokens: Tokens, login_page: Callable[[Scope, int, str], Response]
+    ) -> None:
+        self.app = app
+        self.tokens = tokens
+        self.login_page = login_page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or access.is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        role = self.tokens.role_of(access.presented(_headers(scope), _cookies(scope)))
+        refusal = self._refusal(scope, role)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        scope.setdefault("state", {})["role"] = role
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope, role: Role) -> Response | None:
+        path = scope["path"]
+        machine = path.startswith("/api/") or path == "/metrics"
+        if role is Role.NONE and machine:
+            return JSONResponse(
+                {"error": "a bearer token is needed"}, 401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        if role is Role.NONE:
+            query = scope.get("query_string", b"").decode("latin-1")
+            return self.login_page(scope, 401, path + (f"?{query}" if query else ""))
+        if scope["method"] not in READS and role < Role.ADMIN:
+            return JSONResponse({"error": "this needs the admin role"}, 403)
+        return None
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    raw = _headers(scope).get("cookie", "")
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed cookie header is just no cookie
+        return {}
+    return {name: morsel.value for name, morsel in jar.items()}

@@ -1,0 +1,119 @@
+"""The fleet view as data: clusters x stack/bundle columns, each cell a state, with filters and counts.
+
+Built from one store query (``store.dashboards.bundles()``) and the catalog; rows are the clusters the
+bundles were assigned to (a child cluster's Cluster API bundle, applied to the management cluster, is
+shown on the child's row). Filters: a label selector (``env=prod,region!=us,ring``) and a state (a
+cluster is shown when any of its bundles is in that state).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from reconciler.store.records import BundleRow
+from reconciler.web import states
+from reconciler.web.catalogs import Catalog
+from reconciler.web.states import State
+
+
+@dataclass(frozen=True)
+class Cell:
+    state: State
+    row: BundleRow
+
+
+@dataclass(frozen=True)
+class Line:
+    cluster: str
+    labels: Mapping[str, str]
+    state: State
+    cells: tuple[Cell | None, ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    columns: tuple[str, ...]
+    lines: tuple[Line, ...]
+    clusters: Mapping[State, int]
+    """Clusters per (worst) state, over the whole fleet before filtering."""
+    bundles: Mapping[State, int]
+    """Cells per state, over the whole fleet before filtering."""
+    total: int
+
+
+Requirement = tuple[str, str, str]
+"""(key, operator, value) with operator ``=``, ``!=`` or ``exists``."""
+
+
+def parse_selector(text: str) -> tuple[Requirement, ...]:
+    """``env=prod,region!=us,ring`` -> requirements (blank terms are ignored)."""
+    out: list[Requirement] = []
+    for term in (t.strip() for t in text.split(",")):
+        if "!=" in term:
+            key, _, value = term.partition("!=")
+            out.append((key.strip(), "!=", value.strip()))
+        elif "=" in term:
+            key, _, value = term.partition("=")
+            out.append((key.strip(), "=", value.strip()))
+        elif term:
+            out.append((term, "exists", ""))
+    return tuple(out)
+
+
+def matches(labels: Mapping[str, str], selector: Iterable[Requirement]) -> bool:
+    for key, op, value in selector:
+        if op == "exists" and key not in labels:
+            return False
+        if op == "=" and labels.get(key) != value:
+            return False
+        if op == "!=" and labels.get(key) == value:
+            return False
+    return True
+
+
+def column_of(row: BundleRow) -> str:
+    return f"{row.bundle.stack}/{row.bundle.bundle}"
+
+
+def build(
+    rows: Sequence[BundleRow], catalog: Catalog, *, selector: str = "", state: State | None = None
+) -> Matrix:
+    """The matrix (see the module docstring)."""
+    by_cluster: dict[str, list[BundleRow]] = {name: [] for name in catalog.clusters}
+    for row in rows:
+        by_cluster.setdefault(row.bundle.cluster, []).append(row)
+    columns = tuple(dict.fromkeys([*catalog.columns, *(column_of(r) for r in rows)]))
+    lines = [_line(name, found, catalog, columns) for name, found in sorted(by_cluster.items())]
+    wanted = parse_selector(selector)
+    shown = [
+        line
+        for line in lines
+        if matches(line.labels, wanted) and (state is None or any(c and c.state is state for c in line.cells))
+    ]
+    return Matrix(
+        columns=columns,
+        lines=tuple(shown),
+        clusters=_count(line.state for line in lines),
+        bundles=_count(c.state for line in lines for c in line.cells if c is not None),
+        total=len(lines),
+    )
+
+
+def _line(name: str, rows: list[BundleRow], catalog: Catalog, columns: tuple[str, ...]) -> Line:
+    cells_by_column = {column_of(r): Cell(states.of(r), r) for r in rows}
+    cells = tuple(cells_by_column.get(c) for c in columns)
+    entry = catalog.clusters.get(name)
+    worst = states.worst(c.state for c in cells if c is not None)
+    return Line(
+        cluster=name,
+        labels=catalog.labels_of(name),
+        state=State.PAUSED if entry is not None and entry.paused else worst,
+        cells=cells,
+    )
+
+
+def _count(found: Iterable[State]) -> dict[State, int]:
+    counts = Counter(found)
+    return {s: counts.get(s, 0) for s in State}

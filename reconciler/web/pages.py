@@ -1,0 +1,137 @@
+"""The dashboard's pages: each handler makes one or two store reads and renders one template.
+
+Handlers are plain functions (Starlette runs them in its thread pool, so store reads never block the
+event loop). Templates are autoescaped; every value shown comes from the store, whose plan and drift
+bodies are masked by the core and redacted on write.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reconciler.core import plans as core_plans
+from reconciler.errors import PlanError, StoreError
+from reconciler.store.records import DriftRecord, PlanRecord
+from reconciler.web import links, matrices, states
+from reconciler.web.services import Services
+
+DRIFT_PAGE_LIMIT = 500
+PLAN_LIST_LIMIT = 50
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    deps = services(request)
+    common = {"refresh": deps.refresh_seconds, "now": deps.clock(), "links": links, "State": states.State}
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, template, {**common, **context}, status_code=status
+    )
+    return response
+
+
+def fleet(request: Request) -> Response:
+    deps = services(request)
+    label = request.query_params.get("label", "")
+    state = states.parse(request.query_params.get("state", ""))
+    catalog = deps.catalog()
+    matrix = matrices.build(deps.store.dashboards.bundles(), catalog, selector=label, state=state)
+    return render(
+        request, "fleet.html", matrix=matrix, catalog=catalog, label=label, state=state, labels=states.LABELS
+    )
+
+
+def cluster(request: Request) -> Response:
+    deps = services(request)
+    name = request.path_params["name"]
+    rows = [r for r in deps.store.dashboards.bundles() if name in (r.cluster, r.bundle.cluster)]
+    entry = deps.catalog().clusters.get(name)
+    if not rows and entry is None:
+        raise HTTPException(404, f"no cluster named {name!r}")
+    return render(
+        request,
+        "cluster.html",
+        name=name,
+        entry=entry,
+        rows=[(r, states.of(r)) for r in rows],
+        drifts=deps.store.drifts.open(cluster=name),
+        plans=deps.store.plans.recent(limit=10),
+        events=deps.store.events.recent(cluster=name, limit=30),
+        labels=states.LABELS,
+    )
+
+
+def drift_list(request: Request) -> Response:
+    deps = services(request)
+    wanted = request.query_params.get("cluster") or None
+    records = deps.store.drifts.open(cluster=wanted)
+    return render(
+        request,
+        "drift.html",
+        records=records[:DRIFT_PAGE_LIMIT],
+        total=len(records),
+        cluster=wanted or "",
+        missing=links.is_missing,
+    )
+
+
+def drift_entry(request: Request) -> Response:
+    record = find_drift(request)
+    return render(request, "drift_entry.html", record=record, missing=links.is_missing(record))
+
+
+def find_drift(request: Request) -> DriftRecord:
+    p, key = request.path_params, request.query_params.get("object", "")
+    for record in services(request).store.drifts.open(cluster=p["cluster"]):
+        b = record.bundle
+        if (b.cluster, b.stack, b.bundle, record.object_key) == (p["owner"], p["stack"], p["bundle"], key):
+            return record
+    raise HTTPException(404, "no open drift for this object (it may have been resolved)")
+
+
+def plan_list(request: Request) -> Response:
+    records = services(request).store.plans.recent(limit=PLAN_LIST_LIMIT)
+    summaries = {r.id: _summary(r) for r in records}
+    pulls = [r for r in records if r.pr_number is not None]
+    return render(request, "plans.html", records=records, summaries=summaries, pulls=pulls)
+
+
+def _summary(record: PlanRecord) -> dict[str, int]:
+    try:
+        return dict(json.loads(record.body).get("summary", {}).get("actions", {}))
+    except (ValueError, AttributeError):
+        return {}
+
+
+def plan_detail(request: Request) -> Response:
+    deps = services(request)
+    plan_id = request.path_params["plan_id"]
+    try:
+        record = deps.store.plans.get(plan_id)
+        plan = core_plans.Plan.from_dict(json.loads(record.body))
+    except (StoreError, PlanError, ValueError):
+        raise HTTPException(404, f"no plan {plan_id!r}") from None
+    wanted = request.query_params.get("cluster", "")
+    changes = [c for c in plan.changes if not wanted or c.cluster == wanted]
+    return render(request, "plan.html", record=record, plan=plan, changes=changes, cluster=wanted)
+
+
+def revisions(request: Request) -> Response:
+    deps = services(request)
+    history = {source: deps.store.revisions.history(source, limit=50) for source in deps.sources}
+    plans_by_revision: dict[str, list[PlanRecord]] = {}
+    for record in deps.store.plans.recent(limit=PLAN_LIST_LIMIT):
+        plans_by_revision.setdefault(record.revision, []).append(record)
+    return render(request, "revisions.html", history=history, plans_by_revision=plans_by_revision)
+
+
+def events(request: Request) -> Response:
+    return render(request, "events.html", events=services(request).store.events.recent(limit=200))

@@ -1,0 +1,43 @@
+"""What the web app is built from: the store, the tokens, the clock and the daemon's callables.
+
+``Services`` is handed to ``apps.create_app``; the daemon builds it from its settings, tests build it
+directly. Nothing here reads the environment or the clock on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reconciler.source.webhooks import WebhookReceiver
+from reconciler.store.stores import Store
+from reconciler.web.access import Tokens
+from reconciler.web.catalogs import Catalog
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """``ready`` is what ``/readyz`` answers; ``checks`` says why (name -> "ok" or the problem)."""
+
+    ready: bool
+    checks: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Services:
+    store: Store
+    tokens: Tokens
+    clock: Callable[[], datetime]
+    catalog: Callable[[], Catalog] = Catalog
+    """The fleet repo's clusters, labels and stack versions at the last good revision."""
+    readiness: Callable[[], Readiness] | None = None
+    """Extra readiness (sources fresh); the store is always checked."""
+    webhooks: WebhookReceiver | None = None
+    metrics: Callable[[], bytes] | None = None
+    """The Prometheus text exposition (``reconciler.metrics``)."""
+    sources: tuple[str, ...] = ()
+    """Source names whose revisions the revisions page lists."""
+    refresh_seconds: int = 15
+    secure_cookies: bool = False
+    """Mark the session cookie ``Secure`` (when served over HTTPS, e.g. behind a TLS proxy)."""
