@@ -558,3 +558,49 @@ def test_absurdly_nested_objects_are_invalid_not_a_crash() -> None:
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": deep}
     with pytest.raises(ssa.InvalidObject):
         ssa.FieldManager(ssa.builtin_schema()).apply(None, widget, manager="a", force=False, now=NOW)
+
+
+def _crd_schema() -> ssa.Schema:
+    spec_props = {
+        "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+        "args": {"type": "array", "items": {"type": "string"}},
+        "selector": {
+            "type": "object",
+            "x-kubernetes-map-type": "atomic",
+            "additionalProperties": {"type": "string"},
+        },
+        "limits": {"type": "object", "additionalProperties": {"type": "string"}},
+        "port": {"x-kubernetes-int-or-string": True},
+        "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "size": {"type": "integer"},
+    }
+    root = {"type": "object", "properties": {"spec": {"type": "object", "properties": spec_props}}}
+    version = {"name": "v1", "schema": {"openAPIV3Schema": root}, "subresources": {"status": {}}}
+    crd = {"spec": {"group": "example.com", "names": {"kind": "Gadget"}, "versions": [version]}}
+    schema = ssa.builtin_schema().copy()
+    schema.register_crd(crd)
+    return schema
+
+
+def gadget(**spec: Any) -> Obj:
+    return {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}, "spec": spec}
+
+
+CRD_CASES = [
+    ("set-items-owned-by-value", gadget(tags=["a"]), {'.spec.tags[="a"]'}),
+    ("lists-atomic-by-default", gadget(args=["x"]), {".spec.args"}),
+    ("atomic-map-owned-whole", gadget(selector={"a": "b"}), {".spec.selector"}),
+    ("granular-map-owned-per-key", gadget(limits={"cpu": "1"}), {".spec.limits.cpu"}),
+    ("int-or-string-is-a-leaf", gadget(port="http"), {".spec.port"}),
+    (
+        "preserved-unknown-fields-are-deduced",
+        gadget(extra={"a": {"b": 1}}),
+        {".spec.extra.a", ".spec.extra.a.b"},
+    ),
+    ("status-ignored-on-the-main-resource", {**gadget(size=1), "status": {"ready": True}}, {".spec.size"}),
+]
+
+
+@pytest.mark.parametrize(("name", "config", "expected"), CRD_CASES, ids=[c[0] for c in CRD_CASES])
+def test_registered_crd_semantics(name: str, config: Obj, expected: set[str]) -> None:
+    assert owned(run([apply("a", config)], _crd_schema()), "a") == expected
