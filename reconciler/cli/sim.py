@@ -27,7 +27,8 @@ def _load_layout(fleet: str) -> fleets.Layout:
     return fleets.layout(loader.load(opening.open_tree(fleet)).clusters)
 
 
-def _wait_for_signal() -> None:
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT (installed before the server announces itself)."""
     stop = threading.Event()
 
     def handler(*_: Any) -> None:
@@ -35,7 +36,7 @@ def _wait_for_signal() -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
-    stop.wait()
+    return stop
 
 
 @click.command("sim")
@@ -57,6 +58,7 @@ def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, t
     """Serve simulated Kubernetes clusters until interrupted."""
     if (count is None) == (fleet is None):
         raise click.UsageError("give exactly one of --clusters N or --fleet PATH")
+    stop = _stop_on_signals()
     server = SimServer(port=port, tls=tls, defaulting=not no_defaulting)
     if fleet is not None:
         fleets.start(server, _load_layout(fleet))
@@ -69,5 +71,5 @@ def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, t
         server.kubeconfig(kubeconfig)
         click.echo(f"serving {len(server.clusters)} cluster(s) at {server.base_url}/clusters/<name>; "
                    f"kubeconfig: {kubeconfig}", err=True)
-        _wait_for_signal()
+        stop.wait()
     click.echo("sim stopped", err=True)
