@@ -135,6 +135,8 @@ def predecessors(bundles: Iterable[BundleNode]) -> dict[BundleId, set[BundleId]]
 
 
 def _waits(b: BundleNode, other: BundleNode) -> bool:
+    if b.layer_index < 0 or other.layer_index < 0:
+        return False  # a bundle that left the desired state only has deletes, ordered on their own
     if other.layer_index < b.layer_index:
         return True
     if other.id.stack == b.id.stack and other.id.bundle in b.depends_on:

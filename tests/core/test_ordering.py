@@ -104,3 +104,27 @@ def test_provided_kind_of_a_crd() -> None:
         "spec": {"group": "example.com", "names": {"kind": "W"}},
     }
     assert ordering.provided_kind(crd) == "W.example.com"
+
+
+def test_custom_resource_waits_for_the_crd_of_another_bundle() -> None:
+    crd = ObjectKey("apiextensions.k8s.io", "CustomResourceDefinition", "", "ws.example.com")
+    widget = ObjectKey("example.com", "W", "n", "w")
+    items = [ordering.Item(A, "c1", widget), ordering.Item(B, "c1", crd, provides="W.example.com")]
+    bundles = [ordering.BundleNode(A, "c1", "addons", 2), ordering.BundleNode(B, "c1", "addons", 2)]
+    assert names(items, bundles) == [("+CustomResourceDefinition@b", []), ("+W@a", [1])]
+
+
+def test_child_cluster_bundles_wait_for_its_cluster_layer_on_management() -> None:
+    capi, addon, other = (
+        BundleId("c1", "p", "capi"),
+        BundleId("c1", "p", "addon"),
+        BundleId("c2", "p", "addon"),
+    )
+    items = [ordering.Item(addon, "c1", CM), ordering.Item(other, "c2", CM), ordering.Item(capi, "mgmt", DEP)]
+    bundles = [
+        ordering.BundleNode(capi, "mgmt", "cluster", 1),
+        ordering.BundleNode(addon, "c1", "addons", 1),
+        ordering.BundleNode(other, "c2", "addons", 1),
+    ]
+    order = ordering.sequence(items, bundles=bundles)
+    assert [(items[i].dest, len(waits)) for i, waits in order] == [("mgmt", 0), ("c2", 0), ("c1", 1)]
