@@ -1,0 +1,118 @@
+"""Rollout across clusters, pure: stages from an assignment's rollout policy, and what each cluster's
+result means for the rest of the rollout.
+
+A rollout *group* is one assignment (or ``direct`` for stacks assigned on the Cluster itself, which go
+first). Its stages come from ``RolloutPolicy.stages`` in order: a stage takes the group's clusters its
+selector matches that no earlier stage took; clusters left over form a last implicit stage. Within a
+group at most ``max_in_flight`` clusters are applied at once; once more than ``failure_budget``
+clusters failed (failed, unreachable or auth-failed), the rest of the group is halted. A stage may need a
+manual approval, or a pause after the previous stage; paused and unreachable clusters are reported and
+never count as success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from reconciler.spec import selectors
+from reconciler.spec.models import RolloutPolicy, duration_seconds
+
+DIRECT = "direct"
+
+
+class Result(StrEnum):
+    """What happened to one cluster in a rollout."""
+
+    SUCCEEDED = "succeeded"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    AUTH_FAILED = "auth-failed"
+    PAUSED = "paused"
+    HALTED = "halted"
+    """Not started: the group's failure budget was spent."""
+    AWAITING_APPROVAL = "awaiting-approval"
+    WAITING = "waiting"
+    """Not started: its stage pauses after the previous one."""
+
+
+FAILURES = frozenset({Result.FAILED, Result.UNREACHABLE, Result.AUTH_FAILED})
+SUCCESSES = frozenset({Result.SUCCEEDED, Result.UNCHANGED})
+
+
+@dataclass(frozen=True)
+class Stage:
+    group: str
+    name: str
+    clusters: tuple[str, ...]
+    approval: bool = False
+    pause_seconds: float = 0.0
+    max_in_flight: int = 10
+    failure_budget: int = 1
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.group}/{self.name}"
+
+
+def stages_of(
+    group: str, policy: RolloutPolicy, clusters: Sequence[str], labels: Mapping[str, Mapping[str, str]]
+) -> list[Stage]:
+    """The stages of one group's ``clusters`` (empty stages left out)."""
+    left = sorted(clusters)
+    found: list[Stage] = []
+    for stage in policy.stages:
+        taken = [c for c in left if stage.selector is None or selectors.matches(stage.selector, labels.get(c, {}))]
+        left = [c for c in left if c not in taken]
+        pause = duration_seconds(stage.pause) if stage.pause else 0.0
+        found.append(_stage(group, stage.name, taken, policy, approval=stage.approval, pause=pause))
+    if left:
+        found.append(_stage(group, "rest" if policy.stages else "all", left, policy, approval=False, pause=0.0))
+    return [s for s in found if s.clusters]
+
+
+def _stage(group: str, name: str, clusters: list[str], policy: RolloutPolicy, *, approval: bool,
+           pause: float) -> Stage:
+    return Stage(group, name, tuple(clusters), approval=approval, pause_seconds=pause,
+                 max_in_flight=policy.max_in_flight, failure_budget=policy.failure_budget)
+
+
+def plan_stages(
+    *,
+    groups: Mapping[str, str],
+    policies: Mapping[str, RolloutPolicy],
+    order: Sequence[str],
+    labels: Mapping[str, Mapping[str, str]],
+    providers: Sequence[str] = (),
+) -> list[Stage]:
+    """Stages of every group: ``groups`` maps cluster -> group, ``order`` lists assignment names.
+
+    ``providers`` (clusters whose steps other clusters wait for, such as the management cluster) run
+    first, in a stage of their own, whatever their group.
+    """
+    ranked = [DIRECT, *order, *sorted(set(groups.values()) - {DIRECT, *order})]
+    first = sorted(set(providers) & set(groups))
+    found: list[Stage] = [Stage(DIRECT, "providers", tuple(first))] if first else []
+    groups = {c: g for c, g in groups.items() if c not in first}
+    for group in ranked:
+        members = [c for c, g in groups.items() if g == group]
+        if members:
+            found += stages_of(group, policies.get(group, RolloutPolicy()), members, labels)
+    return found
+
+
+def failures(results: Iterable[Result]) -> int:
+    return sum(1 for r in results if r in FAILURES)
+
+
+def over_budget(results: Iterable[Result], *, budget: int) -> bool:
+    """True once more than ``budget`` clusters failed."""
+    return failures(results) > budget
+
+
+def group_of(source: str) -> str:
+    """The rollout group of a bundle whose assignment came from ``source`` (``assignment/<name>`` or ``cluster``)."""
+    kind, _, name = source.partition("/")
+    return name if kind == "assignment" and name else DIRECT

@@ -1,0 +1,268 @@
+"""Execute one cluster's share of a Plan: waves in plan order, each dry-run as a whole before any write.
+
+For one rollout unit (a fleet cluster: its own bundles, plus the bundles it sends to the management
+cluster), ``apply_unit`` goes wave by wave (``engine.waves``):
+
+1. a wave whose steps wait for a step that failed or has not run is not started;
+2. every object of the wave is sent as an SSA dry-run; one refusal and nothing of the wave is written;
+3. each object is applied (field manager ``stackfleet``; forcing conflicts only per ADR 0007), its step
+   recorded in the store and its inventory entry added as soon as the server confirmed it;
+4. the health gate waits until the wave's objects are healthy (the bundle's health timeout);
+5. delete waves come last (prune): DELETE with the uid precondition the plan saw; a refused delete
+   is recorded as failed and keeps its inventory entry, the other deletes go on.
+
+A failure stops the unit (later waves are reported skipped, no prune). Inventories are flushed after
+every wave and on the way out, so a cut leaves ``inventory = old + applied``; a rerun re-plans from
+live state and writes only what is still different.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from reconciler.core import plans, rollout
+from reconciler.core.desired import BundleId, BundlePolicy
+from reconciler.core.inventory import Entry, fingerprint
+from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.plans import Action, Change
+from reconciler.engine import gates, waves
+from reconciler.engine.ledgers import Ledger
+from reconciler.engine.ports import ClusterApi, RunsPort
+from reconciler.errors import ApplyError, ClusterAuthFailed, ClusterError, StackfleetError, StalePlanError
+from reconciler.store.records import Outcome
+
+
+@dataclass(frozen=True)
+class StepResult:
+    change: Change
+    outcome: Outcome
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    cluster: str
+    result: rollout.Result
+    steps: tuple[StepResult, ...] = ()
+    error: str = ""
+
+    @property
+    def writes(self) -> int:
+        return sum(1 for s in self.steps if s.outcome in (Outcome.APPLIED, Outcome.DELETED))
+
+
+@dataclass
+class Progress:
+    """Step numbers done and failed so far in this run, shared by every unit."""
+
+    known: frozenset[int] = frozenset()
+    """The plan's step numbers (a wait on a step the plan no longer has is no wait)."""
+    done: set[int] = field(default_factory=set)
+    failed: set[int] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def blocker(self, wave: waves.Wave) -> str:
+        with self.lock:
+            waits = ({w for c in wave.changes for w in c.after} & self.known) - wave.steps
+            failed, missing = sorted(waits & self.failed), sorted(waits - self.done)
+        if failed:
+            return f"waits for step {failed[0]}, which failed"
+        return f"waits for step {missing[0]}, which has not run" if missing else ""
+
+    def mark(self, steps: frozenset[int], *, ok: bool) -> None:
+        with self.lock:
+            (self.done if ok else self.failed).update(steps)
+
+
+@dataclass
+class Context:
+    """Everything a unit's apply needs; one per run, shared by the units."""
+
+    run_id: str
+    runs: RunsPort
+    ledger: Ledger
+    client: Callable[[str, float], ClusterApi]
+    """``client(dest, wait_seconds)``: the client of ``dest``, waiting that long for a cluster being provisioned."""
+    objects: Mapping[tuple[str, ObjectKey], Obj]
+    policies: Mapping[tuple[str, BundleId], BundlePolicy]
+    progress: Progress = field(default_factory=Progress)
+    timing: gates.Timing = field(default_factory=gates.Timing)
+    approve: bool = False
+    on_step: Callable[[StepResult], None] = lambda _: None
+
+    def policy(self, change: Change) -> BundlePolicy:
+        return self.policies.get((change.cluster, change.bundle), BundlePolicy())
+
+
+class _Halt(Exception):
+    def __init__(self, error: StackfleetError, result: rollout.Result) -> None:
+        self.error, self.result = error, result
+        super().__init__(str(error))
+
+
+@dataclass
+class _Unit:
+    ctx: Context
+    results: list[StepResult] = field(default_factory=list)
+
+    def record(self, change: Change, outcome: Outcome, error: str = "") -> None:
+        result = StepResult(change, outcome, error)
+        self.results.append(result)
+        self.ctx.runs.record_step(self.ctx.run_id, cluster=change.cluster, bundle=change.bundle, key=change.key,
+                                  action=change.action.value, outcome=outcome, error=error)
+        self.ctx.on_step(result)
+
+
+def apply_unit(cluster: str, changes: Sequence[Change], ctx: Context) -> UnitResult:
+    """Apply the actionable ``changes`` of fleet cluster ``cluster`` (all its plan changes, in step order)."""
+    unit = _Unit(ctx)
+    steps = [c for c in changes if c.step is not None]
+    try:
+        for wave in waves.split(steps):
+            _run_wave(unit, wave)
+        _keep_unchanged(ctx, changes)
+    except _Halt as halt:
+        _skip_rest(unit, steps, reason=f"not started: {halt.error.message}")
+        return UnitResult(cluster, halt.result, tuple(unit.results), str(halt.error))
+    finally:
+        ctx.ledger.flush()
+    failed = [r for r in unit.results if r.outcome is Outcome.FAILED]
+    status = rollout.Result.FAILED if failed else (rollout.Result.SUCCEEDED if unit.results else rollout.Result.UNCHANGED)
+    return UnitResult(cluster, status, tuple(unit.results), failed[0].error if failed else "")
+
+
+def _run_wave(unit: _Unit, wave: waves.Wave) -> None:
+    blocker = unit.ctx.progress.blocker(wave)
+    if blocker:
+        unit.ctx.progress.mark(wave.steps, ok=False)
+        raise _Halt(ApplyError(blocker, cluster=wave.dest, bundle=str(wave.bundle)), rollout.Result.FAILED)
+    held, ready = _held(unit, wave.changes)
+    if not ready:
+        unit.ctx.progress.mark(held, ok=False)
+        return
+    try:
+        client = unit.ctx.client(wave.dest, unit.ctx.policy(wave.changes[0]).health_timeout_seconds)
+        ok = _prune(unit, client, ready) if wave.delete else _apply(unit, client, ready)
+    except ClusterError as exc:
+        unit.ctx.progress.mark(wave.steps, ok=False)
+        raise _Halt(exc, _result_of(exc)) from None
+    unit.ctx.progress.mark(wave.steps - held, ok=ok)
+    unit.ctx.progress.mark(held, ok=False)
+
+
+def _result_of(error: ClusterError) -> rollout.Result:
+    if isinstance(error, ClusterAuthFailed):
+        return rollout.Result.AUTH_FAILED
+    return rollout.Result.FAILED if isinstance(error, ApplyError) else rollout.Result.UNREACHABLE
+
+
+def _held(unit: _Unit, changes: Sequence[Change]) -> tuple[frozenset[int], list[Change]]:
+    """Steps not to run (approval missing, drift without self-heal), recorded as skipped."""
+    held: set[int] = set()
+    ready: list[Change] = []
+    for change in changes:
+        reason = _hold_reason(change, unit.ctx)
+        if reason:
+            unit.record(change, Outcome.SKIPPED, reason)
+            held.add(change.step or 0)
+        else:
+            ready.append(change)
+    return frozenset(held), ready
+
+
+def _hold_reason(change: Change, ctx: Context) -> str:
+    if change.needs_approval and not ctx.approve:
+        return f"needs approval: {change.approval}"
+    if change.drift and change.action is Action.UPDATE and not ctx.policy(change).self_heal:
+        return "drift reported, not corrected: selfHeal is off for this bundle"
+    return ""
+
+
+def _apply(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
+    sends = [(c, _object(c, unit.ctx)) for c in changes]
+    for change, obj in sends:
+        try:
+            client.apply(obj, dry_run=True, force=_may_force(change, unit.ctx))
+        except ApplyError as exc:
+            for other, _ in sends:
+                unit.record(other, Outcome.FAILED, exc.message if other is change else "wave failed its dry-run")
+            raise _Halt(exc, rollout.Result.FAILED) from None
+    applied = {change.key: _write(unit, client, change, obj) for change, obj in sends}
+    unit.ctx.ledger.flush()
+    return _gate(unit, client, changes, applied)
+
+
+def _write(unit: _Unit, client: ClusterApi, change: Change, obj: Obj) -> Obj:
+    try:
+        kept = client.apply(obj, force=_may_force(change, unit.ctx))
+    except ApplyError as exc:
+        unit.record(change, Outcome.FAILED, exc.message)
+        raise _Halt(exc, rollout.Result.FAILED) from None
+    uid = str((kept.get("metadata") or {}).get("uid", ""))
+    unit.ctx.ledger.add(change.cluster, change.bundle, Entry(change.key, uid, fingerprint(obj)))
+    unit.record(change, Outcome.APPLIED)
+    return kept
+
+
+def _gate(unit: _Unit, client: ClusterApi, changes: Sequence[Change], applied: Mapping[ObjectKey, Obj]) -> bool:
+    timeout = unit.ctx.policy(changes[0]).health_timeout_seconds
+    gate = gates.wait_healthy(client, applied, timeout=timeout, timing=unit.ctx.timing)
+    if not gate.ok:
+        raise _Halt(ApplyError(gate.reason, cluster=changes[0].cluster, bundle=str(changes[0].bundle)),
+                    rollout.Result.FAILED)
+    return True
+
+
+def _may_force(change: Change, ctx: Context) -> bool:
+    """Force conflicts only on fields we own (ADR 0007): an approved adoption hands the object to us;
+    otherwise only drift (desired did not move since our last apply, so every field it declares was
+    ours) in a bundle that self-heals."""
+    if change.action is Action.ADOPT:
+        return True  # only reached when allowed or approved (see _hold_reason)
+    return change.drift and ctx.policy(change).self_heal
+
+
+def _object(change: Change, ctx: Context) -> Obj:
+    rendered = ctx.objects.get((change.cluster, change.key))
+    if rendered is None:
+        raise _Halt(StalePlanError("object is no longer rendered", cluster=change.cluster,
+                                         bundle=str(change.bundle), object=str(change.key)), rollout.Result.FAILED)
+    try:
+        return plans.check_object(change, rendered)
+    except StalePlanError as exc:
+        raise _Halt(exc, rollout.Result.FAILED) from None
+
+
+def _prune(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
+    ok = True
+    for change in changes:
+        try:
+            client.delete(change.key, uid=change.live_uid or "")
+        except ApplyError as exc:
+            unit.record(change, Outcome.FAILED, exc.message)
+            ok = False
+            continue
+        unit.ctx.ledger.remove(change.cluster, change.bundle, change.key)
+        unit.record(change, Outcome.DELETED)
+    return ok
+
+
+def _keep_unchanged(ctx: Context, changes: Sequence[Change]) -> None:
+    """Unchanged objects that are live and ours join the inventory; ones already gone leave it."""
+    for change in changes:
+        if change.action is not Action.UNCHANGED:
+            continue
+        rendered = ctx.objects.get((change.cluster, change.key))
+        if change.live_uid and rendered is not None:
+            ctx.ledger.add(change.cluster, change.bundle, Entry(change.key, change.live_uid, fingerprint(rendered)))
+        elif change.live_uid is None:
+            ctx.ledger.remove(change.cluster, change.bundle, change.key)
+
+
+def _skip_rest(unit: _Unit, steps: Sequence[Change], *, reason: str) -> None:
+    seen = {id(r.change) for r in unit.results}
+    for change in steps:
+        if id(change) not in seen:
+            unit.record(change, Outcome.SKIPPED, reason)

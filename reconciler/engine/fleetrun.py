@@ -1,0 +1,107 @@
+"""Roll a plan out across the fleet: stage by stage, a bounded worker pool per stage, a failure budget.
+
+``run`` takes the rollout stages (``core.rollout``) and a function applying one cluster. Each stage
+waits for its manual approval (``approved``) and its pause; within a stage at most ``max_in_flight``
+clusters run at once, and once the group's failures pass its budget no new cluster of that group starts
+(the rest are reported ``halted``). One cluster's failure never stops another group.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from reconciler.core import rollout
+from reconciler.core.rollout import Result, Stage
+from reconciler.engine.apply import UnitResult
+
+
+@dataclass(frozen=True)
+class Outcome:
+    cluster: str
+    stage: str
+    result: Result
+    detail: str = ""
+    unit: UnitResult | None = None
+
+
+@dataclass
+class Options:
+    approved: frozenset[str] = frozenset()
+    """Stages approved for this run, as ``group/stage`` or ``stage``."""
+    pause_limit: float = 0.0
+    """Pauses up to this many seconds are waited out; a longer pause ends the run there (``waiting``)."""
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass
+class _Group:
+    results: list[Result] = field(default_factory=list)
+    halted: str = ""
+    started: bool = False
+
+
+def run(stages: Sequence[Stage], execute: Callable[[str], UnitResult], *, options: Options) -> list[Outcome]:
+    """Apply every stage's clusters; the outcome of every cluster, in stage order."""
+    groups: dict[str, _Group] = {}
+    outcomes: list[Outcome] = []
+    for stage in stages:
+        group = groups.setdefault(stage.group, _Group())
+        group.halted = group.halted or _gate(stage, group, options)
+        if group.halted:
+            outcomes += [_not_started(c, stage, group.halted) for c in stage.clusters]
+            continue
+        group.started = True
+        outcomes += _run_stage(stage, execute, group)
+    return outcomes
+
+
+def _gate(stage: Stage, group: _Group, options: Options) -> str:
+    if stage.approval and not {stage.qualified, stage.name} & options.approved:
+        return f"awaiting approval of stage {stage.qualified}"
+    if stage.pause_seconds and group.started:
+        if stage.pause_seconds > options.pause_limit:
+            return f"stage {stage.qualified} starts {stage.pause_seconds:g}s after the previous one"
+        options.sleep(stage.pause_seconds)
+    return ""
+
+
+def _not_started(cluster: str, stage: Stage, why: str) -> Outcome:
+    if why.startswith("awaiting approval"):
+        result = Result.AWAITING_APPROVAL
+    elif "after the previous one" in why:
+        result = Result.WAITING
+    else:
+        result = Result.HALTED
+    return Outcome(cluster, stage.qualified, result, why)
+
+
+def _run_stage(stage: Stage, execute: Callable[[str], UnitResult], group: _Group) -> list[Outcome]:
+    queue = list(stage.clusters)
+    outcomes: list[Outcome] = []
+    running: dict[Future[UnitResult], str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, stage.max_in_flight), thread_name_prefix="rollout") as pool:
+        while queue or running:
+            while queue and len(running) < stage.max_in_flight and not group.halted:
+                cluster = queue.pop(0)
+                running[pool.submit(execute, cluster)] = cluster
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcomes.append(_finished(stage, running.pop(future), future, group))
+    outcomes += [_not_started(c, stage, group.halted) for c in queue]
+    return outcomes
+
+
+def _finished(stage: Stage, cluster: str, future: Future[UnitResult], group: _Group) -> Outcome:
+    try:
+        unit = future.result()
+    except Exception as exc:  # one cluster's bug never stops the others
+        unit = UnitResult(cluster, Result.FAILED, error=f"{type(exc).__name__}: {exc}")
+    group.results.append(unit.result)
+    if rollout.over_budget(group.results, budget=stage.failure_budget) and not group.halted:
+        group.halted = f"halted: {rollout.failures(group.results)} cluster(s) failed, budget {stage.failure_budget}"
+    return Outcome(cluster, stage.qualified, unit.result, unit.error, unit)

@@ -1,0 +1,57 @@
+"""The health gate: wait until applied objects are healthy, within the bundle's health timeout.
+
+Objects are checked first as the apply answered them, then re-read (GET) only while Progressing.
+Degraded fails at once; Unknown (a check that cannot decide) lets the gate pass and is reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from reconciler.core import health
+from reconciler.core.objects import Obj, ObjectKey
+from reconciler.engine.ports import ClusterApi
+
+
+@dataclass(frozen=True)
+class GateResult:
+    ok: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Timing:
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    poll: float = 0.05
+
+
+def wait_healthy(client: ClusterApi, applied: Mapping[ObjectKey, Obj], *, timeout: float,
+                 timing: Timing) -> GateResult:
+    """Block until every object in ``applied`` is healthy (or the gate fails)."""
+    deadline = timing.clock() + timeout
+    current = dict(applied)
+    while True:
+        pending, failed = _sort(current)
+        if failed:
+            return GateResult(False, failed)
+        if not pending:
+            return GateResult(True)
+        if timing.clock() >= deadline:
+            first = next(iter(pending.items()))
+            return GateResult(False, f"health timeout after {timeout:g}s: {first[0]} is {first[1]}")
+        timing.sleep(timing.poll)
+        current = {key: client.get(key) or {} for key in pending}
+
+
+def _sort(objects: Mapping[ObjectKey, Obj]) -> tuple[dict[ObjectKey, str], str]:
+    pending: dict[ObjectKey, str] = {}
+    for key, obj in objects.items():
+        status = health.check(obj or None)
+        if status.health is health.Health.DEGRADED:
+            return {}, f"{key} is Degraded: {status.reason}"
+        if status.health is health.Health.PROGRESSING:
+            pending[key] = f"Progressing ({status.reason})"
+    return pending, ""

@@ -1,0 +1,49 @@
+"""What the engine needs from the state store and from clusters, as small ports.
+
+``reconciler.store.stores.Store`` provides ``StateStore``; ``reconciler.kube.client.Client`` provides
+``ClusterApi``. The engine is written against these so each edge can be read on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from reconciler.core.desired import BundleId
+from reconciler.core.inventory import BundleInventory, Inventory
+from reconciler.core.objects import Obj, ObjectKey
+from reconciler.store.records import Outcome
+
+
+class InventoryPort(Protocol):
+    def get(self, dest: str, bundle: BundleId) -> BundleInventory | None: ...
+
+    def put(self, bundle_inventory: BundleInventory) -> None: ...
+
+    def load_all(self) -> Inventory: ...
+
+
+class RunsPort(Protocol):
+    def start(self, run_id: str, *, revision: str, plan_id: str | None = None) -> object: ...
+
+    def finish(self, run_id: str, status: object) -> object: ...
+
+    def record_step(self, run_id: str, *, cluster: str, bundle: BundleId, key: ObjectKey | str, action: str,
+                    outcome: Outcome, error: str = "") -> object: ...
+
+
+class StateStore(Protocol):
+    @property
+    def inventories(self) -> InventoryPort: ...
+
+    @property
+    def runs(self) -> RunsPort: ...
+
+
+class ClusterApi(Protocol):
+    name: str
+
+    def get(self, key: ObjectKey) -> Obj | None: ...
+
+    def apply(self, obj: Obj, *, dry_run: bool = False, force: bool = False) -> Obj: ...
+
+    def delete(self, key: ObjectKey, *, uid: str) -> bool: ...

@@ -1,0 +1,253 @@
+"""The reconcile pipeline, as a list of steps: load spec -> render -> observe -> plan -> apply -> record.
+
+::
+
+    session = reconcile.Session(connections=..., store=store)
+    planned = reconcile.plan_fleet(repo, session=session)          # render, observe, plan
+    report = reconcile.apply_plan(planned, session=session)        # rollout, apply, record
+
+``apply_saved`` applies a plan read from a file: it renders and observes afresh, refuses the plan
+when anything it recorded moved (``engine.staleness``), then applies exactly its steps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from reconciler.core import planner, rollout
+from reconciler.core.desired import BundleId, BundlePolicy
+from reconciler.core.inventory import Inventory
+from reconciler.core.live import LiveCluster
+from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.plans import Action, Change, Plan
+from reconciler.engine import apply, fleetrun, gates, staleness
+from reconciler.engine.ledgers import Ledger
+from reconciler.engine.ports import ClusterApi, StateStore
+from reconciler.errors import ClusterError, ConfigError
+from reconciler.kube import observe
+from reconciler.kube.connections import Connections, KubeconfigPending
+from reconciler.render import fleet
+from reconciler.spec.loader import FleetRepo
+from reconciler.store.records import RunStatus
+
+
+@dataclass
+class Session:
+    """The edges one reconcile talks to, and how it behaves."""
+
+    connections: Connections
+    store: StateStore
+    render_options: fleet.Options = field(default_factory=fleet.Options)
+    workers: int = 16
+    """Clusters observed at the same time."""
+    timing: gates.Timing = field(default_factory=gates.Timing)
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Planned:
+    repo: FleetRepo
+    render: fleet.FleetRender
+    live: Mapping[str, LiveCluster]
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    approve: bool = False
+    """Also run steps that need approval (protected kinds, prune budget, adoption)."""
+    rollout: fleetrun.Options = field(default_factory=fleetrun.Options)
+    on_step: Callable[[apply.StepResult], None] = lambda _: None
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    run_id: str
+    revision: str
+    outcomes: tuple[fleetrun.Outcome, ...]
+
+    @property
+    def failed(self) -> bool:
+        return any(o.result not in rollout.SUCCESSES for o in self.outcomes)
+
+    @property
+    def writes(self) -> int:
+        return sum(o.unit.writes for o in self.outcomes if o.unit is not None)
+
+
+# ---- the pipeline ---------------------------------------------------------------------------------
+
+
+def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] = ()) -> Planned:
+    """Render, observe and plan the fleet (or only the fleet clusters in ``clusters``)."""
+    rendered = render_step(repo, session=session, clusters=clusters)
+    inventory = inventory_step(session.store, clusters=clusters)
+    live = observe_step(rendered, inventory, session=session, fleet_name=repo.name)
+    plan = plan_step(repo, rendered, live, inventory, now=session.now())
+    return Planned(repo, rendered, live, plan)
+
+
+def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = ApplyOptions()) -> ApplyReport:
+    """Roll ``planned.plan`` out and record it; returns what happened per cluster."""
+    run_id = f"run-{uuid.uuid4().hex[:12]}"
+    session.store.runs.start(run_id, revision=planned.plan.revision)
+    ctx = _context(planned, run_id=run_id, session=session, options=options)
+    units = _units(planned.plan)
+    stages = _stages(planned, units)
+    outcomes = fleetrun.run(stages, lambda c: _execute(c, units[c], planned.plan, ctx), options=options.rollout)
+    report = ApplyReport(run_id, planned.plan.revision, tuple(outcomes))
+    session.store.runs.finish(run_id, RunStatus.FAILED if report.failed else RunStatus.SUCCEEDED)
+    return report
+
+
+def apply_saved(plan: Plan, repo: FleetRepo, *, session: Session, options: ApplyOptions = ApplyOptions()) -> ApplyReport:
+    """Apply a saved plan exactly, after refusing it if its revision or live objects moved."""
+    fresh = plan_fleet(repo, session=session, clusters=sorted({c.bundle.cluster for c in plan.changes}))
+    staleness.check(plan, revision=repo.revision, live=fresh.live)
+    return apply_plan(Planned(repo, fresh.render, fresh.live, plan), session=session, options=options)
+
+
+# ---- steps ----------------------------------------------------------------------------------------
+
+
+def render_step(repo: FleetRepo, *, session: Session, clusters: Collection[str]) -> fleet.FleetRender:
+    rendered = fleet.render(repo, options=session.render_options)
+    if not clusters:
+        return rendered
+    return fleet.FleetRender(rendered.revision, tuple(b for b in rendered.bundles if b.id.cluster in clusters),
+                             tuple(f for f in rendered.failures if f.id.cluster in clusters))
+
+
+def inventory_step(store: StateStore, *, clusters: Collection[str]) -> Inventory:
+    found = store.inventories.load_all()
+    return Inventory.of(b for b in found if not clusters or b.bundle.cluster in clusters)
+
+
+def observe_step(rendered: fleet.FleetRender, inventory: Inventory, *, session: Session,
+                 fleet_name: str) -> dict[str, LiveCluster]:
+    """Observe every destination cluster, ``session.workers`` at a time."""
+    desired: dict[str, list[Obj]] = {}
+    for bundle in rendered.bundles:
+        desired.setdefault(bundle.dest, []).extend(bundle.objects)
+    held: dict[str, set[ObjectKey]] = {}
+    for bundle_inventory in inventory:
+        held.setdefault(bundle_inventory.dest, set()).update(bundle_inventory.keys)
+    dests = sorted({*desired, *held, *(f.dest for f in rendered.failures)})
+
+    def one(dest: str) -> LiveCluster:
+        return _observe(dest, session.connections, fleet_name=fleet_name, desired=desired.get(dest, []),
+                        held=held.get(dest, set()))
+
+    with ThreadPoolExecutor(max_workers=max(1, session.workers), thread_name_prefix="observe") as pool:
+        return dict(zip(dests, pool.map(one, dests), strict=True))
+
+
+def plan_step(repo: FleetRepo, rendered: fleet.FleetRender, live: Mapping[str, LiveCluster], inventory: Inventory,
+              *, now: datetime) -> Plan:
+    spec = repo.fleet.model.spec
+    policy = planner.PlanPolicy(
+        prune_budget_percent=spec.policy.prune_budget_percent,
+        protected_kinds=frozenset(spec.policy.protected_kinds),
+        paused_clusters=frozenset(n for n, c in repo.clusters.items() if c.model.spec.paused),
+    )
+    return planner.plan(desired=rendered.bundles, failures=rendered.failures, live=live, inventory=inventory,
+                        policy=policy, revision=repo.revision, previous_revision_forced=False, now=now)
+
+
+# ---- helpers --------------------------------------------------------------------------------------
+
+
+def _observe(dest: str, connections: Connections, *, fleet_name: str, desired: list[Obj],
+             held: set[ObjectKey]) -> LiveCluster:
+    try:
+        client = connections.client(dest)
+    except KubeconfigPending:
+        return LiveCluster.reachable(dest, objects=[])  # still being provisioned: nothing there yet
+    except ClusterError as exc:
+        return observe.unreachable(dest, exc)
+    except ConfigError as exc:
+        return LiveCluster.unreachable(dest, reason=exc.message)
+    return observe.observe(client, fleet=fleet_name, desired=desired, inventory=held)
+
+
+def _context(planned: Planned, *, run_id: str, session: Session, options: ApplyOptions) -> apply.Context:
+    objects = {(b.dest, ObjectKey.of(o)): o for b in planned.render.bundles for o in b.objects}
+    policies: dict[tuple[str, BundleId], BundlePolicy] = {(b.dest, b.id): b.policy for b in planned.render.bundles}
+    return apply.Context(
+        run_id=run_id, runs=session.store.runs, ledger=Ledger(session.store.inventories, planned.plan.revision),
+        client=_client_getter(session), objects=objects, policies=policies,
+        progress=apply.Progress(known=frozenset(c.step for c in planned.plan.steps if c.step is not None)),
+        timing=session.timing, approve=options.approve, on_step=options.on_step,
+    )
+
+
+def _client_getter(session: Session) -> Callable[[str, float], ClusterApi]:
+    def client(dest: str, wait: float) -> ClusterApi:
+        deadline = session.timing.clock() + wait
+        while True:
+            try:
+                return session.connections.client(dest)
+            except KubeconfigPending:
+                if session.timing.clock() >= deadline:
+                    raise
+                session.timing.sleep(session.timing.poll)
+
+    return client
+
+
+def _units(plan: Plan) -> dict[str, list[Change]]:
+    """Plan changes per fleet cluster (the unit of rollout), in plan order."""
+    units: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        units.setdefault(change.bundle.cluster, []).append(change)
+    return units
+
+
+def _stages(planned: Planned, units: Mapping[str, Sequence[Change]]) -> list[rollout.Stage]:
+    sources = {b.id: b.source for b in planned.render.bundles}
+    groups = {unit: _group(changes, sources) for unit, changes in units.items()}
+    spec = planned.repo.fleet.model.spec
+    labels = {n: dict(c.model.metadata.labels) for n, c in planned.repo.clusters.items()}
+    return rollout.plan_stages(groups=groups, policies={a.name: a.rollout for a in spec.assignments},
+                               order=[a.name for a in spec.assignments], labels=labels,
+                               providers=_providers(planned.plan))
+
+
+def _providers(plan: Plan) -> list[str]:
+    """Fleet clusters whose steps another fleet cluster's steps wait for."""
+    unit_of = {c.step: c.bundle.cluster for c in plan.steps}
+    return sorted({unit_of[w] for c in plan.steps for w in c.after if w in unit_of and unit_of[w] != c.bundle.cluster})
+
+
+def _group(changes: Sequence[Change], sources: Mapping[BundleId, str]) -> str:
+    acting = [c for c in changes if c.action in (Action.CREATE, Action.UPDATE, Action.ADOPT, Action.DELETE)]
+    chosen = acting or list(changes)
+    return rollout.group_of(sources.get(chosen[0].bundle, "cluster")) if chosen else rollout.DIRECT
+
+
+def _execute(unit: str, changes: Sequence[Change], plan: Plan, ctx: apply.Context) -> apply.UnitResult:
+    held = _held_result(unit, changes, plan)
+    if not any(c.step is not None for c in changes):
+        return apply.UnitResult(unit, held[0] if held else rollout.Result.UNCHANGED, error=held[1] if held else "")
+    result = apply.apply_unit(unit, changes, ctx)
+    if held and result.result in rollout.SUCCESSES:
+        return apply.UnitResult(unit, held[0], result.steps, held[1])
+    return result
+
+
+def _held_result(unit: str, changes: Sequence[Change], plan: Plan) -> tuple[rollout.Result, str] | None:
+    """Paused or unreadable clusters: reported as such, never as success."""
+    status = {c.name: c for c in plan.clusters}
+    for dest in sorted({c.cluster for c in changes}):
+        record = status.get(dest)
+        if record is not None and record.status == "AuthFailed":
+            return rollout.Result.AUTH_FAILED, f"cluster {dest}: {record.reason}"
+        if record is not None and record.status == "Unreachable":
+            return rollout.Result.UNREACHABLE, f"cluster {dest}: {record.reason}"
+    if any(c.action is Action.SKIPPED and c.reason == "paused" for c in changes):
+        return rollout.Result.PAUSED, "cluster is paused"
+    return None

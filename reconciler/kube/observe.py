@@ -1,0 +1,55 @@
+"""Observe one cluster for the planner: what we own there, and what we are about to create.
+
+Per cluster: discovery (cached), one LIST per kind we have desired or inventory objects of, selected
+by the fleet label (all namespaces, paginated), then one GET for each desired object that is neither
+in the inventory nor found by those LISTs (to spot objects that exist without our marks: adoption and
+conflicts). A cluster that cannot be read comes back ``Unreachable`` or ``AuthFailed`` and the planner
+never prunes there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from reconciler.core import live as lives
+from reconciler.core.live import LiveCluster
+from reconciler.core.objects import LABEL_FLEET, Obj, ObjectKey
+from reconciler.errors import ClusterAuthFailed, ClusterError
+from reconciler.kube.client import Client
+
+
+def observe(client: Client, *, fleet: str, desired: Iterable[Obj], inventory: Iterable[ObjectKey]) -> LiveCluster:
+    """The live state of ``client``'s cluster for the given desired objects and inventory keys."""
+    try:
+        return _read(client, fleet=fleet, desired=[ObjectKey.of(o) for o in desired], held=set(inventory))
+    except ClusterAuthFailed as exc:
+        return LiveCluster.unreachable(client.name, status=lives.Reachability.AUTH_FAILED, reason=exc.message)
+    except ClusterError as exc:
+        return LiveCluster.unreachable(client.name, reason=exc.message)
+
+
+def unreachable(name: str, error: ClusterError) -> LiveCluster:
+    """The ``LiveCluster`` of a cluster whose client could not even be built."""
+    status = lives.Reachability.AUTH_FAILED if isinstance(error, ClusterAuthFailed) else lives.Reachability.UNREACHABLE
+    return LiveCluster.unreachable(name, status=status, reason=error.message)
+
+
+def _read(client: Client, *, fleet: str, desired: list[ObjectKey], held: set[ObjectKey]) -> LiveCluster:
+    served = client.discovery.served()
+    found = list_owned(client, fleet=fleet, kinds={k.group_kind for k in (*desired, *held)} & served)
+    seen = {ObjectKey.of(o) for o in found}
+    for key in desired:
+        if key not in held and key not in seen and key.group_kind in served:
+            obj = client.get(key)
+            found += [obj] if obj is not None else []
+    return LiveCluster.reachable(client.name, objects=found, served=served)
+
+
+def list_owned(client: Client, *, fleet: str, kinds: Iterable[str]) -> list[Obj]:
+    """One label-selected LIST per kind: every object of those kinds carrying the fleet label."""
+    found: list[Obj] = []
+    for group_kind in sorted(kinds):
+        resource = client.discovery.preferred(group_kind)
+        if resource is not None and "list" in resource.verbs:
+            found += client.list(resource, selector=f"{LABEL_FLEET}={fleet}")
+    return found
