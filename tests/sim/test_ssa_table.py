@@ -604,3 +604,15 @@ CRD_CASES = [
 @pytest.mark.parametrize(("name", "config", "expected"), CRD_CASES, ids=[c[0] for c in CRD_CASES])
 def test_registered_crd_semantics(name: str, config: Obj, expected: set[str]) -> None:
     assert owned(run([apply("a", config)], _crd_schema()), "a") == expected
+
+
+def test_unreadable_managed_fields_entries_are_dropped() -> None:
+    live = run([apply("ci", deployment({"replicas": 2}))])
+    broken = {"manager": "x", "operation": "Update", "apiVersion": "apps/v1", "fieldsType": "FieldsV1"}
+    live["metadata"]["managedFields"].append({**broken, "fieldsV1": {"k:{not json": {}}})
+    obj = (
+        ssa.FieldManager(ssa.builtin_schema())
+        .apply(live, deployment({"replicas": 3}), manager="ci", force=False, now=NOW)
+        .object
+    )
+    assert owners(obj) == [("ci", "Apply")]

@@ -91,10 +91,13 @@ def _decode_into(node: Mapping[str, Any], prefix: Path, out: set[Path]) -> None:
 
 
 def _normalized(element: str) -> str:
-    kind, _, payload = element.partition(":")
+    """``element`` in canonical form; ``ValueError`` when it is not a FieldsV1 path element."""
+    kind, colon, payload = element.partition(":")
     if kind in ("k", "v"):
         return f"{kind}:{canonical_json(json.loads(payload))}"
-    return element
+    if kind in ("f", "i") and colon:
+        return element
+    raise ValueError(f"not a FieldsV1 path element: {element!r}")
 
 
 def encode(paths: Iterable[Path]) -> dict[str, Any]:

@@ -70,10 +70,13 @@ Managed = dict[Owner, Entry]
 
 
 def decode(entries: Iterable[Mapping[str, Any]] | None) -> Managed:
-    """Field sets by owner from a ``metadata.managedFields`` list (unknown field types are skipped)."""
+    """Field sets by owner from a ``metadata.managedFields`` list.
+
+    Entries of another field type, or whose ``fieldsV1`` cannot be read, are skipped.
+    """
     managed: Managed = {}
     for raw in entries or ():
-        if raw.get("fieldsType", "FieldsV1") != "FieldsV1":
+        if not isinstance(raw, Mapping) or raw.get("fieldsType", "FieldsV1") != "FieldsV1":
             continue
         owner = Owner.of(
             manager=str(raw.get("manager", "")),
@@ -81,7 +84,10 @@ def decode(entries: Iterable[Mapping[str, Any]] | None) -> Managed:
             api_version=str(raw.get("apiVersion", "")),
             subresource=str(raw.get("subresource", "")),
         )
-        fields = fieldpaths.decode(raw.get("fieldsV1") or {})
+        try:
+            fields = fieldpaths.decode(raw.get("fieldsV1") or {})
+        except (ValueError, TypeError, AttributeError):
+            continue
         managed[owner] = Entry(
             fields=fields, api_version=str(raw.get("apiVersion", "")), time=raw.get("time")
         )
