@@ -49,6 +49,7 @@ class Runs:
         values = self._step_values(run_id, cluster=cluster, bundle=bundle, key=key, action=action)
         with self._ctx.write() as conn:
             done = conn.execute(S.insert().values(**values, outcome=Outcome.STARTED.value))
+            self._update_bundle_state(conn, conn.execute(select(S).where(S.c.id == rows.new_id(done))).one())
             return rows.new_id(done)
 
     def finish_step(self, step_id: int, outcome: Outcome, *, error: str = "") -> StepRecord:
@@ -120,7 +121,7 @@ class Runs:
             "run_id": step.run_id,
             "outcome": step.outcome,
             "error": step.error,
-            "updated_at": step.finished_at,
+            "updated_at": step.finished_at or step.started_at,
         }
         where = rows.match_bundle(tables.bundle_states, step.cluster, bundle)
         upserts.upsert(
