@@ -41,23 +41,11 @@ SERVER_METADATA = (
 _QUANTITY = re.compile(
     r"^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))(e[+-]?[0-9]+|E[+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
 )
+_DECIMAL_EXPONENTS = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_BINARY_EXPONENTS = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _SUFFIX = {
-    "": Decimal(1),
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "k": Decimal(10) ** 3,
-    "M": Decimal(10) ** 6,
-    "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12,
-    "P": Decimal(10) ** 15,
-    "E": Decimal(10) ** 18,
-    "Ki": Decimal(2) ** 10,
-    "Mi": Decimal(2) ** 20,
-    "Gi": Decimal(2) ** 30,
-    "Ti": Decimal(2) ** 40,
-    "Pi": Decimal(2) ** 50,
-    "Ei": Decimal(2) ** 60,
+    **{suffix: Decimal(10) ** exp for suffix, exp in _DECIMAL_EXPONENTS.items()},
+    **{suffix: Decimal(2) ** exp for suffix, exp in _BINARY_EXPONENTS.items()},
 }
 _MISSING: Any = object()
 
@@ -69,9 +57,8 @@ def quantity(value: Any) -> Any:
         return value
     number, suffix = match.group(1), match.group(2) or ""
     try:
-        amount = Decimal(number) * (
-            Decimal(f"1{suffix}") if suffix[:1] in "eE" and suffix else _SUFFIX[suffix]
-        )
+        exponent = suffix[:1] in ("e", "E")
+        amount = Decimal(number + suffix) if exponent else Decimal(number) * _SUFFIX[suffix]
     except (InvalidOperation, KeyError):
         return value
     text = format(amount.normalize(), "f")
