@@ -7,7 +7,8 @@ and the store to them.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from reconciler.spec.trees import FileTree
@@ -21,6 +22,10 @@ class Outcome:
     summary: str
     ok: bool = True
     writes: int = 0
+    clusters: Mapping[str, str] = field(default_factory=dict)
+    """Fleet cluster -> how its rollout ended (succeeded, unchanged, waiting, failed, ...)."""
+    changed: tuple[str, ...] = ()
+    """Fleet clusters where something was written."""
 
 
 class Pipeline(Protocol):

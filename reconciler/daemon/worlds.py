@@ -1,7 +1,8 @@
 """The demo's world: simulated clusters for a fleet repo and that repo as a Git remote on loopback.
 
-``World.start(fleet_dir, workdir)`` serves one sim cluster per Cluster reached by context (the
-management cluster serves Cluster API, so child clusters appear once the fleet provisions them),
+``World.start(fleet_dir, workdir)`` serves one sim cluster per Cluster reached by context (child
+clusters appear once the fleet has installed Cluster API on the management cluster and provisioned
+them: the sim's provisioner acts on any cluster.x-k8s.io Cluster once its CRD is served),
 writes a kubeconfig, copies the fleet repo into a Git repo and serves it with ``git daemon``.
 """
 
@@ -30,6 +31,13 @@ def find_fleet(cwd: Path) -> Path:
     raise ConfigError(f"cannot find the reference fleet repo (a fleet/ directory with fleet.yaml); tried {tried}")
 
 
+def add_clusters(sim: SimServer, layout: fleets.Layout) -> None:
+    """The clusters reached by context, bare: the fleet installs Cluster API (its CRD) itself."""
+    for name in [*layout.contexts, *(management for _, management, _, _ in layout.children)]:
+        if name not in sim.clusters:
+            sim.add_cluster(name)
+
+
 @dataclass
 class World:
     """Sim clusters, their kubeconfig, and the fleet repo served by ``git daemon``."""
@@ -44,7 +52,7 @@ class World:
     def start(cls, fleet_dir: Path, workdir: Path, *, ready_after: float = 0.2,
               provision_after: float = 0.5) -> World:
         sim = SimServer(tls=True)
-        fleets.start(sim, fleets.layout(loader.load(DirTree(str(fleet_dir))).clusters))
+        add_clusters(sim, fleets.layout(loader.load(DirTree(str(fleet_dir))).clusters))
         controllers = Controllers(sim, ready_after=ready_after, provision_after=provision_after)
         sim.start()
         controllers.start()

@@ -1,0 +1,82 @@
+"""The daemon's pipeline: the engine's reconcile (``engine.reconcile``) for one revision of the fleet repo.
+
+Load the spec (an invalid revision raises ``SpecError`` and the daemon keeps the last good one), then
+render, observe and plan, record the plan, and apply it with the engine's rollout and worker pool. A
+stop request between steps ends the reconcile before the next step starts; the engine finishes and
+records the step in flight. The catalog of the last good revision is kept for the dashboard.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reconciler.core import rollout
+from reconciler.daemon.ports import Outcome
+from reconciler.engine import fleetrun, reconcile
+from reconciler.kube.connections import ClientSettings, Connections
+from reconciler.spec import loader
+from reconciler.spec.loader import FleetRepo
+from reconciler.spec.models import Connection
+from reconciler.spec.trees import FileTree
+from reconciler.store.stores import Store
+from reconciler.web import catalogs
+
+FAILURES = frozenset({rollout.Result.FAILED, rollout.Result.UNREACHABLE, rollout.Result.AUTH_FAILED,
+                      rollout.Result.HALTED})
+
+
+@dataclass
+class EnginePipeline:
+    """``ports.Pipeline`` over the engine; one ``Connections`` per set of cluster connections."""
+
+    store: Store
+    kubeconfig: str | None = None
+    client_settings: ClientSettings = field(default_factory=ClientSettings)
+    workers: int = 16
+    approved: frozenset[str] = frozenset()
+    pause_limit: float = 0.0
+    catalog: catalogs.Catalog = field(default_factory=catalogs.Catalog)
+    _connections: tuple[Mapping[str, Connection], Connections] | None = None
+
+    def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event) -> Outcome:
+        repo = loader.load(tree)
+        self.catalog = catalogs.from_repo(repo)
+        session = reconcile.Session(connections=self.connections_for(repo), store=self.store, workers=self.workers)
+        planned = reconcile.plan_fleet(repo, session=session)
+        if stop.is_set():
+            return Outcome(revision, "stopped before applying", ok=False)
+        self.store.plans.save(f"plan-{uuid.uuid4().hex[:12]}", planned.plan)
+        options = reconcile.ApplyOptions(rollout=fleetrun.Options(approved=self.approved,
+                                                                  pause_limit=self.pause_limit))
+        return outcome_of(reconcile.apply_plan(planned, session=session, options=options))
+
+    def connections_for(self, repo: FleetRepo) -> Connections:
+        wanted = {name: located.model.spec.connection for name, located in repo.clusters.items()}
+        if self._connections is None or self._connections[0] != wanted:
+            if self._connections is not None:
+                self._connections[1].close()
+            built = Connections(wanted, kubeconfig_path=self.kubeconfig, settings=self.client_settings)
+            self._connections = (wanted, built)
+        return self._connections[1]
+
+    def close(self) -> None:
+        if self._connections is not None:
+            self._connections[1].close()
+
+
+def outcome_of(report: reconcile.ApplyReport) -> Outcome:
+    """The daemon's view of an apply report: per-cluster results, writes, and a one-line summary."""
+    clusters = {o.cluster: o.result.value for o in report.outcomes}
+    changed = tuple(sorted({o.cluster for o in report.outcomes if o.unit is not None and o.unit.writes}))
+    failed = [o for o in report.outcomes if o.result in FAILURES]
+    counts: dict[str, int] = {}
+    for result in clusters.values():
+        counts[result] = counts.get(result, 0) + 1
+    summary = ", ".join(f"{n} {r}" for r, n in sorted(counts.items())) or "nothing to do"
+    if failed:
+        summary += "; " + "; ".join(f"{o.cluster}: {o.detail}" for o in failed)
+    return Outcome(report.revision, summary, ok=not failed, writes=report.writes, clusters=clusters,
+                   changed=changed)
