@@ -616,3 +616,21 @@ def test_unreadable_managed_fields_entries_are_dropped() -> None:
         .object
     )
     assert owners(obj) == [("ci", "Apply")]
+
+
+def test_update_entries_are_capped_by_merging_the_oldest_into_ancient_changes() -> None:
+    manager = ssa.FieldManager(ssa.builtin_schema())
+    live = manager.apply(None, deployment({"replicas": 1}), manager="ci", force=False, now=NOW).object
+    labels: dict[str, str] = {}
+    for number in range(1, 13):
+        labels[f"l{number}"] = "x"
+        stamp = f"2026-01-01T01:{number:02d}:00Z"
+        live = manager.update(
+            live, deployment({"replicas": 1}, labels=dict(labels)), manager=f"w{number}", now=stamp
+        ).object
+    updates = [e for e in live["metadata"]["managedFields"] if e["operation"] == "Update"]
+    ancient = owned(live, "ancient-changes", "Update")
+    assert (len(updates), ancient) == (
+        10,
+        {".metadata.labels", ".metadata.labels.l1", ".metadata.labels.l2", ".metadata.labels.l3"},
+    )

@@ -4,7 +4,8 @@ It wraps the value-level updater the way kube-apiserver's field manager wraps
 structured-merge-diff: ``managedFields`` is taken off the object and decoded into owners' field
 sets before the merge and encoded back after it; ``apiVersion``, ``kind``, ``metadata.name`` /
 ``namespace`` and server-set metadata are never recorded; an owner left with nothing loses its
-entry; the acting owner's ``time`` moves only when it took or changed something.
+entry; the acting owner's ``time`` moves only when it took or changed something; after an update
+at most ten Update entries remain (the oldest merge into ``ancient-changes``).
 
 Defaulting: kube-apiserver defaults an applied object *after* the merge (so defaulted fields are
 owned by nobody) and an updated object *before* the update (so a create by Update owns them).
@@ -121,7 +122,7 @@ class FieldManager:
         sets, comparison = updaters.update(typed, _body_or_base(live, new), body, sets=sets, actor=actor)
         touched = bool(_contribution(comparison))
         entries = _entries(managed, sets, actor=actor, api_version=api_version, now=now, touched=touched)
-        return _outcome(live, body, entries)
+        return _outcome(live, body, ownership.cap_updates(entries))
 
     def _has_status(self, obj: Obj) -> bool:
         return (

@@ -141,3 +141,33 @@ def same_fields(left: Managed, right: Managed) -> bool:
         return {owner: (entry.fields, entry.api_version) for owner, entry in managed.items() if entry.fields}
 
     return shape(left) == shape(right)
+
+
+MAX_UPDATE_OWNERS = 10
+ANCIENT_CHANGES = "ancient-changes"
+
+
+def cap_updates(managed: Managed, *, limit: int = MAX_UPDATE_OWNERS) -> Managed:
+    """At most ``limit`` Update entries: the oldest are merged into one ``ancient-changes`` entry per apiVersion.
+
+    kube-apiserver does this after every update, so objects touched by many writers keep a bounded
+    managedFields list. Entries are taken oldest first (by time, then owner); the first old entry
+    of an apiVersion becomes that version's bucket once a second one joins it.
+    """
+    updaters = sorted(
+        (o for o in managed if o.operation == UPDATE), key=lambda o: (_seconds(managed[o].time), o)
+    )
+    out, first_of, count = dict(managed), dict[str, Owner](), len(updaters)
+    for owner in updaters:
+        if count <= limit:
+            break
+        version = managed[owner].api_version
+        if version not in first_of:
+            first_of[version] = owner
+            continue
+        bucket = Owner.of(manager=ANCIENT_CHANGES, operation=UPDATE, api_version=version)
+        start = out.pop(first_of[version]).fields if bucket not in out else out[bucket].fields
+        entry = out.pop(owner)
+        out[bucket] = Entry(fields=start | entry.fields, api_version=version, time=entry.time)
+        count -= 1
+    return out
