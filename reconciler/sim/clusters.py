@@ -62,6 +62,7 @@ class Cluster:
     events: watches.EventLog = field(default_factory=watches.EventLog)
     on_change: list[Callable[[Cluster, str, ResourceType, Obj], None]] = field(default_factory=list)
     _objects: dict[Key, Obj] = field(default_factory=dict)
+    _encoded: dict[Key, tuple[Obj, bytes]] = field(default_factory=dict)
     _rv: int = 1
     _ips: int = 10
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -91,6 +92,18 @@ class Cluster:
 
     def find(self, rt: ResourceType, namespace: str, name: str) -> Obj | None:
         return self._objects.get(key_of(rt, namespace, name))
+
+    def encoded(self, rt: ResourceType, obj: Obj) -> bytes:
+        """``obj`` as compact JSON, cached while it is the stored version (stored objects never change)."""
+        meta = obj["metadata"]
+        key = key_of(rt, meta.get("namespace", ""), meta["name"])
+        cached = self._encoded.get(key)
+        if cached is not None and cached[0] is obj:
+            return cached[1]
+        data = json.dumps(obj, separators=(",", ":")).encode()
+        if self._objects.get(key) is obj:
+            self._encoded[key] = (obj, data)
+        return data
 
     def objects(self, rt: ResourceType, namespace: str = "") -> list[Obj]:
         """Stored objects of ``rt`` (in ``namespace`` when given), sorted by namespace and name."""
@@ -329,6 +342,7 @@ class Cluster:
         gone = copy.deepcopy(live)
         gone["metadata"]["resourceVersion"] = self._next_rv()
         del self._objects[key_of(rt, meta.get("namespace", ""), meta["name"])]
+        self._encoded.pop(key_of(rt, meta.get("namespace", ""), meta["name"]), None)
         self.events.append(watches.Event(int(gone["metadata"]["resourceVersion"]), "DELETED",
                                          (rt.group, rt.plural), gone))
         self._collect_dependents(str(meta["uid"]), policy=policy)

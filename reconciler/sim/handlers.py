@@ -153,7 +153,7 @@ def _write(request: Request, route: routes.Route) -> Write:
 
 
 def _get(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceType, _: Any) -> Response:
-    return ok(cluster.get(rt, route.namespace, route.name))
+    return ok(cluster.encoded(rt, cluster.get(rt, route.namespace, route.name)))
 
 
 def _list(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceType, _: Any) -> Response:
@@ -164,7 +164,9 @@ def _list(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceT
     meta: Obj = {"resourceVersion": page.resource_version}
     if page.continue_token:
         meta.update({"continue": page.continue_token, "remainingItemCount": page.remaining})
-    return ok({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": page.items})
+    head = json.dumps({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta}, separators=(",", ":"))
+    items = b",".join(cluster.encoded(rt, obj) for obj in page.items)
+    return ok(head[:-1].encode() + b',"items":[' + items + b"]}")
 
 
 def _warned(response: Response, cluster: Cluster, body: Obj, how: Write) -> Response:
