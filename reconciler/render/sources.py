@@ -104,17 +104,16 @@ def _kustomize(ctx: Context, target: Target) -> list[manifests.Doc]:
     source = target.bundle.kustomize
     assert source is not None
     path = _repo_path(ctx, target, source.path, "kustomize", "path")
-    root = target.stack_dir
+    dirs = kustomize.inputs(ctx.repo.tree, path)
     parts = {
         "source": "kustomize",
         "engine": kustomize.engine_version(),
         "path": path,
-        "root": root,
-        "tree": ctx.tree_id(root),
+        "inputs": [[d, ctx.tree_id(d)] for d in dirs],
     }
 
     def build() -> list[manifests.Doc]:
-        return kustomize.build(ctx.repo.tree, root=root, path=path, timeout=ctx.kustomize_timeout)
+        return kustomize.build(ctx.repo.tree, path=path, dirs=dirs, timeout=ctx.kustomize_timeout)
 
     docs = ctx.cache.get_or_render(parts, build, label=f"kustomize:{path}", persist=True)
     return _substituted(docs, target)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 from reconciler.core.objects import read_owner
 from reconciler.render import cache, fleet
+from reconciler.source import opening
+from reconciler.spec import loader
+
+ROOT = Path(__file__).resolve().parents[2]
 
 MANIFESTS = {
     "stacks/app/1.0.0/m/a.yaml": """\
@@ -300,3 +308,38 @@ def test_a_crd_in_another_bundle_of_the_destination_makes_its_kind_cluster_scope
         ("c1", "users", "Widget", "-/w"),
         ("c1", "users", "Gadget", "team/g"),
     ]
+
+
+def _git(work, *args: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "T",
+        "GIT_AUTHOR_EMAIL": "t@example.test",
+        "GIT_COMMITTER_NAME": "T",
+    }
+    env |= {
+        "GIT_COMMITTER_EMAIL": "t@example.test",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True)
+
+
+def test_after_a_commit_only_the_touched_bundle_renders_again(tmp_path, options, monkeypatch):
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "fleet", work)
+    _git(work, "init", "-q", "-b", "main")
+    _git(work, "add", "-A")
+    _git(work, "commit", "-q", "-m", "fleet")
+    monkeypatch.setenv("STACKFLEET_CACHE_DIR", str(tmp_path / "mirrors"))
+    fleet.render(loader.load(opening.open_tree(f"{work}@main")), options=options)
+    options.cache.stats.rendered.clear()
+    apps = work / "stacks/platform/1.4.0/apps/apps.yaml"
+    apps.write_text(apps.read_text() + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: added}\n")
+    _git(work, "commit", "-q", "-am", "one more object in platform 1.4.0 app-config")
+    result = fleet.render(loader.load(opening.open_tree(f"{work}@main")), options=options)
+    added = sorted(b.dest for b in result.bundles for o in b.objects if o["metadata"]["name"] == "added")
+    assert (options.cache.stats.rendered, added) == (
+        ["manifests:stacks/platform/1.4.0/apps"],
+        ["prod-eu-1", "prod-eu-2", "prod-us-1", "stage-eu-1"],
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.render import fleet
+from reconciler.render import fleet, kustomize
 
 STACK = """\
 apiVersion: stackfleet.dev/v1alpha1
@@ -139,8 +139,45 @@ def test_kustomize_failure_names_the_repo_path_not_the_temporary_copy(repo_write
     ) == (
         True,
         False,
-        "stacks/app/1.0.0",
+        "stacks/app/1.0.0/overlays/prod",
     )
+
+
+def test_a_reference_leaving_the_repo_is_refused_before_kustomize_runs(repo_writer, options):
+    overlay = OVERLAY.replace("resources: [../../base]", "resources:\n  - ../../../../../../etc")
+    files = {
+        "stacks/app/1.0.0/stack.yaml": STACK,
+        "stacks/app/1.0.0/overlays/prod/kustomization.yaml": overlay,
+        **BASE,
+    }
+    (failure,) = fleet.render(repo_writer.load(files), options=options).failures
+    assert ("leaves the fleet repo" in failure.error, failure.about["line"]) == (True, 4)
+
+
+def test_only_the_overlay_and_its_bases_are_read(repo_writer, options):
+    files = {
+        "stacks/app/1.0.0/stack.yaml": STACK,
+        "stacks/app/1.0.0/overlays/prod/kustomization.yaml": OVERLAY,
+        **BASE,
+    }
+    repo = repo_writer.load(files)
+    assert kustomize.inputs(repo.tree, "stacks/app/1.0.0/overlays/prod") == [
+        "stacks/app/1.0.0/base",
+        "stacks/app/1.0.0/overlays/prod",
+    ]
+
+
+def test_a_change_outside_the_overlay_and_its_bases_does_not_build_again(repo_writer, options):
+    files = {
+        "stacks/app/1.0.0/stack.yaml": STACK,
+        "stacks/app/1.0.0/overlays/prod/kustomization.yaml": OVERLAY,
+        **BASE,
+    }
+    fleet.render(repo_writer.load(files), options=options)
+    files["stacks/app/1.0.0/plain/cm.yaml"] += "data: {changed: 'yes'}\n"
+    options.cache.stats.rendered.clear()
+    fleet.render(repo_writer.load(files), options=options)
+    assert options.cache.stats.rendered == ["manifests:stacks/app/1.0.0/plain"]
 
 
 def test_a_build_past_its_timeout_is_stopped_and_reported(repo_writer, options):
