@@ -62,6 +62,7 @@ class Cluster:
     events: watches.EventLog = field(default_factory=watches.EventLog)
     on_change: list[Callable[[Cluster, str, ResourceType, Obj], None]] = field(default_factory=list)
     _objects: dict[Key, Obj] = field(default_factory=dict)
+    _by_type: dict[tuple[str, str], dict[Key, Obj]] = field(default_factory=dict)
     _encoded: dict[Key, tuple[Obj, bytes]] = field(default_factory=dict)
     _rv: int = 1
     _ips: int = 10
@@ -108,8 +109,8 @@ class Cluster:
     def objects(self, rt: ResourceType, namespace: str = "") -> list[Obj]:
         """Stored objects of ``rt`` (in ``namespace`` when given), sorted by namespace and name."""
         with self._lock:
-            found = [(k, o) for k, o in self._objects.items()
-                     if k[:2] == (rt.group, rt.plural) and (not namespace or k[2] == namespace)]
+            found = [(k, o) for k, o in self._by_type.get((rt.group, rt.plural), {}).items()
+                     if not namespace or k[2] == namespace]
         return [o for _, o in sorted(found, key=lambda item: item[0])]
 
     def list(self, rt: ResourceType, namespace: str, *, label_selector: str = "", field_selector: str = "",
@@ -315,7 +316,8 @@ class Cluster:
 
     def _put(self, rt: ResourceType, event: str, obj: Obj) -> None:
         meta = obj["metadata"]
-        self._objects[key_of(rt, meta.get("namespace", ""), meta["name"])] = obj
+        key = key_of(rt, meta.get("namespace", ""), meta["name"])
+        self._objects[key] = self._by_type.setdefault(key[:2], {})[key] = obj
         if (rt.group, rt.plural) == (CRD_GROUP, CRD_PLURAL):
             self.registry.serve_crd(obj)
             self.managers.register_crd(obj)
@@ -341,8 +343,7 @@ class Cluster:
             self._empty_namespace(meta["name"])
         gone = copy.deepcopy(live)
         gone["metadata"]["resourceVersion"] = self._next_rv()
-        del self._objects[key_of(rt, meta.get("namespace", ""), meta["name"])]
-        self._encoded.pop(key_of(rt, meta.get("namespace", ""), meta["name"]), None)
+        self._forget(key_of(rt, meta.get("namespace", ""), meta["name"]))
         self.events.append(watches.Event(int(gone["metadata"]["resourceVersion"]), "DELETED",
                                          (rt.group, rt.plural), gone))
         self._collect_dependents(str(meta["uid"]), policy=policy)
@@ -351,6 +352,11 @@ class Cluster:
         for hook in self.on_change:
             hook(self, "DELETED", rt, gone)
         return gone
+
+    def _forget(self, key: Key) -> None:
+        del self._objects[key]
+        self._by_type[key[:2]].pop(key, None)
+        self._encoded.pop(key, None)
 
     def _empty_namespace(self, namespace: str) -> None:
         for key in [k for k in self._objects if k[2] == namespace]:
@@ -386,8 +392,11 @@ class Cluster:
     def _drop_custom_resources(self, crd: Obj) -> None:
         group, plural = crd["spec"]["group"], crd["spec"]["names"]["plural"]
         types = [rt for rt in self.registry.types() if (rt.group, rt.plural) == (group, plural)]
-        for key in [k for k in self._objects if k[:2] == (group, plural)]:
-            self._remove(types[0], self._objects[key], policy="Background") if types else self._objects.pop(key)
+        for key in list(self._by_type.get((group, plural), {})):
+            if types:
+                self._remove(types[0], self._objects[key], policy="Background")
+            else:
+                self._forget(key)
         self.registry.unserve_crd(crd["metadata"]["name"])
 
     def _type_of(self, key: Key) -> ResourceType | None:
