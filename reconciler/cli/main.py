@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "schema",
     "render",
     "sim",
+    "serve",
 )
 
 EXIT_OK = 0

@@ -20,17 +20,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from reconciler import logs, metrics
 from reconciler.daemon.ports import DriftScan, Journal, Outcome, Pipeline
 from reconciler.daemon.tracks import Track
-from reconciler.errors import RenderError, SpecError, StackfleetError
+from reconciler.errors import ClusterError, RenderError, SpecError, StackfleetError, StoreError
 from reconciler.source.git import Revision
 from reconciler.source.sources import SourceStatus
 from reconciler.source.webhooks import CoalescingTrigger, repo_key
 
-log = structlog.get_logger("stackfleet.daemon")
+
+def log() -> Any:
+    return logs.get("stackfleet.daemon")
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,13 @@ class Daemon:
     def start(self) -> Daemon:
         """Schedule every job (the first poll at once) and start the scheduler thread."""
         for track in self.tracks.values():
-            self._every(self.schedule.poll, self.poll, track, job=f"poll:{track.name}", jitter=self.schedule.jitter)
+            poll, jitter = track.poll_seconds or self.schedule.poll, track.jitter or self.schedule.jitter
+            self._every(poll, self.poll, track, job=f"poll:{track.name}", jitter=jitter)
             self._every(self.schedule.reconcile, self.reconcile, track, job=f"reconcile:{track.name}", delay=True)
         if self.drift is not None:
             self._every(self.schedule.drift, self.scan_drift, job="drift", delay=True)
         self._scheduler.start()
-        log.info("started", sources=sorted(self.tracks), poll_seconds=self.schedule.poll)
+        log().info("started", sources=sorted(self.tracks), poll_seconds=self.schedule.poll)
         return self
 
     def stop(self) -> None:
@@ -84,15 +87,17 @@ class Daemon:
         self.trigger.close()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
-        log.info("stopped")
+        log().info("stopped")
 
     def poll(self, track: Track, *, force: bool = False) -> SourceStatus:
         """Ask Git for a new revision of ``track``; reconcile it right away when there is one."""
         with track.lock:
             if self.stopping.is_set():
                 return track.status
+            before = track.status
             status = track.source.poll(force=force)
-            self._note(track, status)
+            if status is not before:  # the same status object: still backing off, nothing was tried
+                self._note(track, status)
             if track.is_new(status.revision) and status.revision is not None:
                 self._reconcile(track, status.revision)
             return status
@@ -118,9 +123,10 @@ class Daemon:
             try:
                 found = self.drift.scan(stop=self.stopping)
             except StackfleetError as exc:
-                log.warning("drift scan failed", error=str(exc), stage="drift")
+                metrics.count_error("drift")
+                log().warning("drift scan failed", error=str(exc), stage="drift")
                 return None
-        log.info("drift scanned", open=found)
+        log().info("drift scanned", open=found)
         return found
 
     def _reconcile(self, track: Track, revision: Revision) -> None:
@@ -132,7 +138,7 @@ class Daemon:
             self.on_outcome(track, outcome)
 
     def _run_pipeline(self, track: Track, revision: Revision) -> Outcome | None:
-        bound = log.bind(source=track.name, revision=str(revision))
+        bound = log().bind(source=track.name, revision=str(revision))
         started = time.monotonic()
         try:
             outcome = self.pipeline.reconcile(
@@ -140,11 +146,13 @@ class Daemon:
             )
         except (SpecError, RenderError) as exc:
             track.refuse(revision, str(exc))
+            metrics.count_error(stage_of(exc))
             self.journal.failed(track.name, str(revision), error=str(exc), invalid=True)
             bound.warning("revision refused; keeping the last good one", error=str(exc),
                           good=str(track.good) if track.good else None, stage="load")
             return None
         except StackfleetError as exc:
+            metrics.count_error(stage_of(exc))
             self.journal.failed(track.name, str(revision), error=str(exc), invalid=False)
             bound.warning("reconcile failed; will retry", error=str(exc), stage="reconcile")
             return None
@@ -152,25 +160,37 @@ class Daemon:
         return outcome
 
     def _finish(self, track: Track, revision: Revision, outcome: Outcome, *, seconds: float) -> None:
+        metrics.RECONCILE_SECONDS.labels(source=track.name).observe(seconds)
         if outcome.ok:
             track.accept(revision)
             self.journal.applied(track.name, str(revision))
+            metrics.set_last_applied(track.name, str(revision), at=time.time())
         else:
+            metrics.count_error("apply")
             self.journal.failed(track.name, str(revision), error=outcome.summary, invalid=False)
-        log.info("reconciled", source=track.name, revision=str(revision), ok=outcome.ok,
+        log().info("reconciled", source=track.name, revision=str(revision), ok=outcome.ok,
                  writes=outcome.writes, summary=outcome.summary, seconds=round(seconds, 3))
 
     def _note(self, track: Track, status: SourceStatus) -> None:
         if status.stale:
-            log.warning("source stale", source=track.name, error=status.error, failures=status.failures,
+            metrics.count_error("source")
+            log().warning("source stale", source=track.name, error=status.error, failures=status.failures,
                         serving=str(track.good) if track.good else None, stage="source")
         elif status.revision is not None and track.is_new(status.revision):
             forced = status.force_pushed_from is not None
             self.journal.seen(track.name, str(status.revision), forced=forced)
-            log.info("new revision", source=track.name, revision=str(status.revision), force_pushed=forced)
+            log().info("new revision", source=track.name, revision=str(status.revision), force_pushed=forced)
 
     def _every(self, seconds: float, func: Callable[..., Any], *args: Any, job: str, jitter: float = 0.0,
                delay: bool = False) -> None:
         first = datetime.now(UTC) + (timedelta(seconds=seconds) if delay else timedelta())
         self._scheduler.add_job(func, "interval", args=list(args), id=job, name=job, seconds=seconds,
                                 jitter=int(jitter) or None, next_run_time=first)
+
+
+def stage_of(exc: StackfleetError) -> str:
+    """The pipeline stage an error belongs to, for ``stackfleet_errors_total{stage}``."""
+    for kind, stage in ((SpecError, "load"), (RenderError, "render"), (ClusterError, "apply"), (StoreError, "store")):
+        if isinstance(exc, kind):
+            return stage
+    return "plan"

@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reconciler import metrics
 from reconciler.core import rollout
+from reconciler.core.plans import Action, Plan
 from reconciler.daemon.ports import Outcome
 from reconciler.engine import fleetrun, reconcile
 from reconciler.kube.connections import ClientSettings, Connections
@@ -21,6 +23,7 @@ from reconciler.spec import loader
 from reconciler.spec.loader import FleetRepo
 from reconciler.spec.models import Connection
 from reconciler.spec.trees import FileTree
+from reconciler.store.records import Outcome as StepOutcome
 from reconciler.store.stores import Store
 from reconciler.web import catalogs
 
@@ -51,7 +54,10 @@ class EnginePipeline:
         self.store.plans.save(f"plan-{uuid.uuid4().hex[:12]}", planned.plan)
         options = reconcile.ApplyOptions(rollout=fleetrun.Options(approved=self.approved,
                                                                   pause_limit=self.pause_limit))
-        return outcome_of(reconcile.apply_plan(planned, session=session, options=options))
+        report = reconcile.apply_plan(planned, session=session, options=options)
+        for cluster, counts in object_states(planned.plan, report).items():
+            metrics.set_objects(cluster, counts)
+        return outcome_of(report)
 
     def connections_for(self, repo: FleetRepo) -> Connections:
         wanted = {name: located.model.spec.connection for name, located in repo.clusters.items()}
@@ -80,3 +86,24 @@ def outcome_of(report: reconcile.ApplyReport) -> Outcome:
         summary += "; " + "; ".join(f"{o.cluster}: {o.detail}" for o in failed)
     return Outcome(report.revision, summary, ok=not failed, writes=report.writes, clusters=clusters,
                    changed=changed)
+
+
+def object_states(plan: Plan, report: reconcile.ApplyReport) -> dict[str, dict[str, int]]:
+    """Per destination cluster, how many objects are in sync, failed, pending or in conflict after an apply."""
+    ended = {(s.change.cluster, s.change.key): s.outcome for o in report.outcomes if o.unit for s in o.unit.steps}
+    counts: dict[str, dict[str, int]] = {}
+    for change in plan.changes:
+        if change.action is Action.DELETE:
+            continue
+        state = _state_of(change.action, ended.get((change.cluster, change.key)))
+        per_cluster = counts.setdefault(change.cluster, {})
+        per_cluster[state] = per_cluster.get(state, 0) + 1
+    return counts
+
+
+def _state_of(action: Action, ended: StepOutcome | None) -> str:
+    if action is Action.UNCHANGED or ended in (StepOutcome.APPLIED, StepOutcome.UNCHANGED):
+        return "in-sync"
+    if action is Action.CONFLICT:
+        return "conflict"
+    return "failed" if ended is StepOutcome.FAILED else "pending"

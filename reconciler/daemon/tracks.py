@@ -23,6 +23,9 @@ class Track:
     good: Revision | None = None
     reconciled: Revision | None = None
     refused: dict[str, str] = field(default_factory=dict)
+    poll_seconds: float | None = None
+    """This source's poll interval (``None``: the daemon's default)."""
+    jitter: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property

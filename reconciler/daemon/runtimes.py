@@ -1,0 +1,123 @@
+"""Everything ``stackfleet serve`` runs, built from the daemon settings, and stopped in order.
+
+``start(config, path)`` opens the state store, makes a ``Track`` per source, wires the engine's
+pipeline, starts the web app (dashboard, API, probes, metrics, webhook routes) with uvicorn on the
+configured address, and starts the scheduler. ``Runtime.stop`` stops the scheduler first (the step in
+flight finishes and is recorded), then the web server, the cluster clients and the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reconciler import logs, settings
+from reconciler.daemon import readiness, sourcing
+from reconciler.daemon.daemons import Daemon, Schedule
+from reconciler.daemon.journals import StoreJournal
+from reconciler.daemon.pipelines import EnginePipeline
+from reconciler.daemon.tracks import Track
+from reconciler.kube.connections import ClientSettings
+from reconciler.source.webhooks import WebhookReceiver
+from reconciler.store import stores
+from reconciler.web import apps, servers
+from reconciler.web.access import Tokens
+from reconciler.web.services import Services
+
+STALE_POLLS = 5
+"""A source is not ready once it has been stale for this many of its poll intervals."""
+
+
+@dataclass
+class Runtime:
+    daemon: Daemon
+    store: stores.Store
+    web: servers.Running
+    pipeline: EnginePipeline
+
+    @property
+    def url(self) -> str:
+        return self.web.url
+
+    def stop(self) -> None:
+        self.daemon.stop()
+        self.web.stop()
+        self.pipeline.close()
+        self.store.close()
+
+
+def start(config: settings.Settings, *, base: Path, schedule: Schedule | None = None) -> Runtime:
+    """Build and start the daemon of ``config`` (``base``: the config file's directory)."""
+    store = stores.open_store(database_of(config.state, base=base))
+    tracks = [sourcing.track_of(s, cache_dir=cache_dir_of(config.state, base=base)) for s in config.sources]
+    pipeline = EnginePipeline(
+        store=store,
+        kubeconfig=str(config.kube.kubeconfig) if config.kube.kubeconfig else None,
+        client_settings=ClientSettings(qps=config.concurrency.qps, burst=config.concurrency.burst,
+                                       allowed_plugins=frozenset(config.kube.exec_allow)),
+        workers=config.concurrency.max_clusters,
+    )
+    daemon = Daemon(tracks, pipeline=pipeline, journal=StoreJournal(store),
+                    schedule=schedule or Schedule(reconcile=config.intervals.reconcile, drift=config.intervals.drift))
+    host, port = listen_of(config.web.listen)
+    app = apps.create_app(services_of(config, store=store, daemon=daemon, pipeline=pipeline))
+    web = servers.start(app, host=host, port=port)
+    return Runtime(daemon.start(), store, web, pipeline)
+
+
+def services_of(config: settings.Settings, *, store: stores.Store, daemon: Daemon,
+                pipeline: EnginePipeline) -> Services:
+    tracks = list(daemon.tracks.values())
+    return Services(
+        store=store,
+        tokens=tokens_of(config.web),
+        clock=lambda: datetime.now(UTC),
+        catalog=lambda: pipeline.catalog,
+        readiness=readiness.sources_fresh(tracks, max_stale_seconds=_stale_limit(tracks)),
+        webhooks=receiver_of(config.web.webhooks, tracks=tracks, trigger=daemon.trigger),
+        sources=tuple(daemon.tracks),
+    )
+
+
+def tokens_of(web: settings.Web) -> Tokens:
+    read = [settings.reveal(web.read_token)] if web.read_token else []
+    admin = [settings.reveal(web.admin_token)] if web.admin_token else []
+    for token in (*read, *admin):
+        logs.register_secret(token)
+    return Tokens.of(read=read, admin=admin)
+
+
+def receiver_of(hooks: settings.Webhooks, *, tracks: Sequence[Track],
+                trigger: Callable[[str], bool]) -> WebhookReceiver | None:
+    """One receiver for the first configured secret (GitHub, then GitLab, then generic), if any."""
+    ref = hooks.github or hooks.gitlab or hooks.generic
+    if ref is None:
+        return None
+    secret = settings.reveal(ref)
+    logs.register_secret(secret)
+    return WebhookReceiver(secret=secret, tracked=[t.url for t in tracks], trigger=trigger)
+
+
+def listen_of(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def database_of(state: settings.State, *, base: Path) -> str:
+    """A database URL as is; a relative SQLite path is relative to the config file."""
+    if "://" in state.database or Path(state.database).is_absolute():
+        return state.database
+    return str(base / state.database)
+
+
+def cache_dir_of(state: settings.State, *, base: Path) -> Path:
+    """Git mirrors live next to a SQLite database (``<dir>/git``), else in the state directory."""
+    database = database_of(state, base=base)
+    folder = base if "://" in database else Path(database).parent
+    return folder / "git"
+
+
+def _stale_limit(tracks: Sequence[Track]) -> float:
+    return STALE_POLLS * max((t.poll_seconds or 60.0 for t in tracks), default=60.0)
