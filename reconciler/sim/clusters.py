@@ -307,6 +307,8 @@ class Cluster:
     def _admit(self, rt: ResourceType, obj: Obj, kind: str) -> Obj:
         """Hooks of kube-apiserver's registries: Namespaces are Active, CRDs get served."""
         if (rt.group, rt.plural) == ("", "namespaces"):
+            labels = obj["metadata"].setdefault("labels", {})
+            labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
             obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
             phase = "Terminating" if obj["metadata"].get("deletionTimestamp") else "Active"
             obj.setdefault("status", {})["phase"] = phase

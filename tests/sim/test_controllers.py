@@ -148,3 +148,9 @@ def test_deleting_capi_cluster_removes_the_child(slow, mgmt, clock):
     mgmt.delete("/apis/cluster.x-k8s.io/v1beta1/namespaces/capi/clusters/child")
     slow.tick()
     assert "child" not in slow.server.clusters
+
+
+def test_namespaces_carry_their_name_label(mgmt):
+    mgmt.post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})
+    labels = mgmt.get("/api/v1/namespaces/team").json()["metadata"]["labels"]
+    assert labels == {"kubernetes.io/metadata.name": "team"}
