@@ -80,26 +80,25 @@ def deployment(obj: Obj) -> Status:
     return Status(Health.HEALTHY)
 
 
+def _replicas(obj: Obj, *, wanted: int, ready: int, what: str) -> Status:
+    if not _status(obj) or not _observed(obj):
+        return Status(Health.PROGRESSING, "generation not observed yet")
+    if ready < wanted:
+        return Status(Health.PROGRESSING, f"{ready}/{wanted} {what}")
+    return Status(Health.HEALTHY)
+
+
 def stateful_set(obj: Obj) -> Status:
     status = _status(obj)
-    if not status or not _observed(obj):
-        return Status(Health.PROGRESSING, "generation not observed yet")
     wanted = _int((obj.get("spec") or {}).get("replicas", 1))
     ready = min(_int(status.get("readyReplicas")), _int(status.get("updatedReplicas", wanted)))
-    if ready < wanted:
-        return Status(Health.PROGRESSING, f"{ready}/{wanted} replicas ready")
-    return Status(Health.HEALTHY)
+    return _replicas(obj, wanted=wanted, ready=ready, what="replicas ready")
 
 
 def daemon_set(obj: Obj) -> Status:
     status = _status(obj)
-    if not status or not _observed(obj):
-        return Status(Health.PROGRESSING, "generation not observed yet")
-    wanted = _int(status.get("desiredNumberScheduled"))
     ready = min(_int(status.get("numberAvailable")), _int(status.get("updatedNumberScheduled")))
-    if ready < wanted:
-        return Status(Health.PROGRESSING, f"{ready}/{wanted} pods available")
-    return Status(Health.HEALTHY)
+    return _replicas(obj, wanted=_int(status.get("desiredNumberScheduled")), ready=ready, what="pods available")
 
 
 def job(obj: Obj) -> Status:
@@ -120,7 +119,7 @@ def crd(obj: Obj) -> Status:
 
 
 def _by_phase(obj: Obj, *, healthy: str, degraded: Mapping[str, str]) -> Status:
-    phase = _status(obj).get("phase")
+    phase = str(_status(obj).get("phase") or "")
     if phase == healthy:
         return Status(Health.HEALTHY)
     if phase in degraded:

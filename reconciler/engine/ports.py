@@ -11,7 +11,7 @@ from typing import Protocol
 from reconciler.core.desired import BundleId
 from reconciler.core.inventory import BundleInventory, Inventory
 from reconciler.core.objects import Obj, ObjectKey
-from reconciler.store.records import Outcome
+from reconciler.store.records import Outcome, RunStatus
 
 
 class InventoryPort(Protocol):
@@ -25,7 +25,7 @@ class InventoryPort(Protocol):
 class RunsPort(Protocol):
     def start(self, run_id: str, *, revision: str, plan_id: str | None = None) -> object: ...
 
-    def finish(self, run_id: str, status: object) -> object: ...
+    def finish(self, run_id: str, status: RunStatus) -> object: ...
 
     def record_step(self, run_id: str, *, cluster: str, bundle: BundleId, key: ObjectKey | str, action: str,
                     outcome: Outcome, error: str = "") -> object: ...

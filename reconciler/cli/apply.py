@@ -1,0 +1,121 @@
+"""``stackfleet apply``: apply a saved plan exactly, or plan and apply after a confirmation.
+
+With ``--plan FILE`` the plan is applied as it is, and refused as stale if the fleet revision or any
+live object it recorded moved. Without it the fleet is planned, the plan shown, and applied after a
+confirmation (or ``--yes``). Progress is shown per cluster (a progress bar on a terminal, plain lines
+otherwise), then a summary table. Exit 0: every cluster succeeded or had nothing to do; 2: the rollout
+stopped short (awaiting approval, a pause, halted, paused clusters); 1: a cluster failed or an error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from reconciler.cli.main import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.cli.options import fleet_option, kubeconfig_option, output_option
+from reconciler.cli.plan import cluster_option, state_option
+from reconciler.core import plans, report, rollout
+from reconciler.engine import apply, fleetrun, reconcile, sessions
+from reconciler.source import opening
+from reconciler.spec import loader
+
+
+@click.command("apply")
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Apply exactly this saved plan (from `stackfleet plan --out`).")
+@fleet_option
+@kubeconfig_option
+@cluster_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--approve", is_flag=True, help="Also run steps that need approval (protected kinds, prune budget).")
+@click.option("--approve-stage", "stages", multiple=True, metavar="STAGE",
+              help="Approve rollout stage STAGE (or ASSIGNMENT/STAGE) for this run (repeatable).")
+@click.option("--wait-pauses", type=float, default=0.0, show_default=True, metavar="SECONDS",
+              help="Wait out rollout pauses up to this long; a longer pause stops the run there.")
+@output_option("text", "json")
+@state_option
+def command(plan_file: str | None, fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], yes: bool,
+            approve: bool, stages: tuple[str, ...], wait_pauses: float, output: str, state: str) -> None:
+    """Apply the fleet (or a saved plan) with server-side apply, rolling out stage by stage."""
+    repo = loader.load(opening.open_tree(fleet))
+    session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state)
+    try:
+        with _progress(output) as on_step:
+            options = reconcile.ApplyOptions(approve=approve, on_step=on_step, rollout=fleetrun.Options(
+                approved=frozenset(stages), pause_limit=wait_pauses))
+            result = _run(repo, session, plan_file=plan_file, clusters=clusters, yes=yes, options=options,
+                          output=output)
+    finally:
+        sessions.close(session)
+    if result is None:
+        raise click.exceptions.Exit(EXIT_OK)
+    click.echo(_summary(result, output=output), nl=False)
+    raise click.exceptions.Exit(_exit_code(result.outcomes))
+
+
+def _run(repo: loader.FleetRepo, session: reconcile.Session, *, plan_file: str | None, clusters: tuple[str, ...],
+         yes: bool, options: reconcile.ApplyOptions, output: str) -> reconcile.ApplyReport | None:
+    if plan_file:
+        saved = plans.from_json(Path(plan_file).read_text(encoding="utf-8"))
+        return reconcile.apply_saved(saved, repo, session=session, options=options)
+    planned = reconcile.plan_fleet(repo, session=session, clusters=clusters)
+    if output == "text":
+        click.echo(report.text(planned.plan, color=sys.stdout.isatty()), nl=False)
+    if not planned.plan.has_changes:
+        return None
+    if not yes and not click.confirm("Apply these changes?", default=False, err=True):
+        raise click.exceptions.Exit(EXIT_ERROR)
+    return reconcile.apply_plan(planned, session=session, options=options)
+
+
+@contextmanager
+def _progress(output: str) -> Iterator[Callable[[apply.StepResult], None]]:
+    """Per-cluster progress: a rich bar per cluster on a terminal, plain lines otherwise."""
+    if output != "text" or not sys.stderr.isatty():
+        yield _line if output == "text" else (lambda _: None)
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bars:
+        tasks: dict[str, object] = {}
+
+        def advance(result: apply.StepResult) -> None:
+            unit = result.change.bundle.cluster
+            task = tasks.setdefault(unit, bars.add_task(unit, total=None))
+            bars.update(task, advance=1, description=f"{unit}: step {result.change.step} {result.outcome.value}")  # type: ignore[arg-type]
+
+        yield advance
+
+
+def _line(result: apply.StepResult) -> None:
+    change = result.change
+    tail = f": {result.error}" if result.error else ""
+    click.echo(f"[{change.bundle.cluster}] step {change.step} {change.action.value} {change.cluster} "
+               f"{change.key} -> {result.outcome.value}{tail}", err=True)
+
+
+def _summary(result: reconcile.ApplyReport, *, output: str) -> str:
+    if output == "json":
+        rows = [{"cluster": o.cluster, "stage": o.stage, "result": o.result.value, "detail": o.detail,
+                 "writes": o.unit.writes if o.unit else 0} for o in result.outcomes]
+        return json.dumps({"run": result.run_id, "revision": result.revision, "writes": result.writes,
+                           "clusters": rows}, indent=2) + "\n"
+    table = [("cluster", "stage", "result", "writes", "detail")]
+    table += [(o.cluster, o.stage, o.result.value, str(o.unit.writes if o.unit else 0), o.detail[:100])
+              for o in result.outcomes]
+    widths = [max(len(row[i]) for row in table) for i in range(5)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
+    return f"\nrun {result.run_id} at {result.revision}: {result.writes} write(s)\n" + "\n".join(lines) + "\n"
+
+
+def _exit_code(outcomes: Sequence[fleetrun.Outcome]) -> int:
+    results = {o.result for o in outcomes}
+    if results & rollout.FAILURES:
+        return EXIT_ERROR
+    return EXIT_OK if results <= rollout.SUCCESSES else EXIT_CHANGES

@@ -1,0 +1,81 @@
+"""``stackfleet plan``: what applying the fleet would change, per cluster and bundle.
+
+Exit codes (like ``terraform plan -detailed-exitcode``): 0 nothing to do, 2 there are changes, 1 an
+error (a bundle failed to render, a cluster could not be read, or the command failed).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.main import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.cli.options import F, fleet_option, kubeconfig_option, output_option
+from reconciler.core import plans, report
+from reconciler.engine import reconcile, serverdryruns, sessions
+from reconciler.source import opening
+from reconciler.spec import loader
+
+
+def state_option(func: F) -> F:
+    """``--state PATH``: the state store (inventory, runs)."""
+    return click.option("--state", default=sessions.DEFAULT_STATE, show_default=True, envvar="STACKFLEET_STATE",
+                        metavar="PATH", help="State store: a SQLite file path or database URL.")(func)
+
+
+def cluster_option(func: F) -> F:
+    """``--cluster C``: only some fleet clusters."""
+    return click.option("--cluster", "clusters", multiple=True, metavar="C",
+                        help="Only fleet cluster C (repeatable); its management-cluster bundles included.")(func)
+
+
+@click.command("plan")
+@fleet_option
+@kubeconfig_option
+@cluster_option
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the plan artifact (JSON) here.")
+@output_option("text", "markdown", "json")
+@click.option("--detail", is_flag=True, help="Show the diff of every step.")
+@click.option("--server-dry-run", is_flag=True, help="Confirm every change with a server-side dry-run.")
+@state_option
+def command(fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], out: str | None, output: str,
+            detail: bool, server_dry_run: bool, state: str) -> None:
+    """Plan the fleet: render, observe the clusters, diff. Exit 0 nothing to do, 2 changes, 1 error."""
+    repo = loader.load(opening.open_tree(fleet))
+    unknown = sorted(set(clusters) - set(repo.clusters))
+    if unknown:
+        raise click.BadParameter(f"unknown cluster(s): {', '.join(unknown)}", param_hint="--cluster")
+    session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state)
+    try:
+        confirmed = serverdryruns.Confirmed(reconcile.plan_fleet(repo, session=session, clusters=clusters))
+        if server_dry_run:
+            confirmed = serverdryruns.confirm(confirmed.planned, session=session)
+    finally:
+        sessions.close(session)
+    if out:
+        Path(out).write_text(plans.to_json(confirmed.planned.plan), encoding="utf-8")
+    click.echo(_view(confirmed.planned.plan, output=output, detail=detail), nl=False)
+    raise click.exceptions.Exit(_exit_code(confirmed.planned, errors=confirmed.errors))
+
+
+def _view(plan: plans.Plan, *, output: str, detail: bool) -> str:
+    if output == "json":
+        return report.json(plan)
+    if output == "markdown":
+        return report.markdown(plan)
+    return report.text(plan, color=sys.stdout.isatty(), detail=detail)
+
+
+def _exit_code(planned: reconcile.Planned, *, errors: tuple[str, ...]) -> int:
+    unreadable = [c for c in planned.plan.clusters if c.status != "Reachable"]
+    for failure in planned.render.failures:
+        click.echo(f"error: {failure.error}", err=True)
+    for cluster in unreadable:
+        click.echo(f"error: cluster {cluster.name} is {cluster.status}: {cluster.reason}", err=True)
+    for error in errors:
+        click.echo(f"error: server dry-run: {error}", err=True)
+    if planned.render.failures or unreadable or errors:
+        return EXIT_ERROR
+    return EXIT_CHANGES if planned.plan.has_changes else EXIT_OK

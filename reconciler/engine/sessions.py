@@ -1,0 +1,34 @@
+"""Build a reconcile ``Session`` for a loaded fleet repo: connections from its clusters, the state store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.engine.reconcile import Session
+from reconciler.kube.connections import ClientSettings, Connections
+from reconciler.render import fleet
+from reconciler.spec.loader import FleetRepo
+from reconciler.store import stores
+
+DEFAULT_STATE = ".stackfleet/state.db"
+
+
+def connections_for(repo: FleetRepo, *, kubeconfig: str | None,
+                    settings: ClientSettings | None = None) -> Connections:
+    """A ``Connections`` for every cluster of ``repo`` (contexts from ``kubeconfig``)."""
+    specs = {name: located.model.spec.connection for name, located in repo.clusters.items()}
+    return Connections(specs, kubeconfig_path=kubeconfig, settings=settings or ClientSettings())
+
+
+def open_session(repo: FleetRepo, *, kubeconfig: str | None, state: str | Path,
+                 render_options: fleet.Options | None = None) -> Session:
+    """A session over ``repo``'s clusters and the store at ``state`` (created with its directory)."""
+    if "://" not in str(state):
+        Path(state).parent.mkdir(parents=True, exist_ok=True)
+    return Session(connections=connections_for(repo, kubeconfig=kubeconfig), store=stores.open_store(state),
+                   render_options=render_options or fleet.Options())
+
+
+def close(session: Session) -> None:
+    session.connections.close()
+    session.store.close()  # type: ignore[attr-defined]
