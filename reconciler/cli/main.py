@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "schema",
     "render",
     "sim",
+    "plan",
+    "apply",
     "serve",
 )
 
