@@ -187,7 +187,9 @@ def finish(
     """Steps 2 to 6 of the pipeline for one target (``lines``: of its stack.yaml, for patch errors)."""
     plain, found_hooks = hooks.split(docs) if target.bundle.helm is not None else (docs, [])
     namespace = bundle_namespace(target)
-    objs = [default_namespace(clone(d.obj), namespace=namespace, custom=custom) for d in plain]
+    # Substitution builds new mappings and lists, so only Helm output (cached as is) needs a copy.
+    fresh = clone if target.bundle.helm is not None else _same
+    objs = [default_namespace(fresh(d.obj), namespace=namespace, custom=custom) for d in plain]
     objs = patches.apply_all(objs, target.bundle.patches, where=lambda i: _patch_where(target, i, lines))
     files = _files_of(target, objs, [d.file for d in plain])
     marked = sorted((mark(o, target) for o in objs), key=object_order)
@@ -243,6 +245,10 @@ def clone(value: Any) -> Any:
         return {k: clone(v) for k, v in value.items()}
     if isinstance(value, list):
         return [clone(v) for v in value]
+    return value
+
+
+def _same(value: Obj) -> Obj:
     return value
 
 

@@ -33,6 +33,7 @@ class Context:
     fetcher: helm.Fetcher
     kustomize_timeout: float = kustomize.TIMEOUT_SECONDS
     _tree_ids: dict[str, str] = field(default_factory=dict)
+    _inputs: dict[str, list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def tree_id(self, path: str) -> str:
@@ -43,6 +44,16 @@ class Context:
             known = self.repo.tree.tree_id(path)
             with self._lock:
                 self._tree_ids[path] = known
+        return known
+
+    def kustomize_inputs(self, path: str) -> list[str]:
+        """``kustomize.inputs``, computed once per kustomization and render."""
+        with self._lock:
+            known = self._inputs.get(path)
+        if known is None:
+            known = kustomize.inputs(self.repo.tree, path)
+            with self._lock:
+                self._inputs[path] = known
         return known
 
     def stack_lines(self, target: Target) -> yamldocs.LineIndex:
@@ -104,7 +115,7 @@ def _kustomize(ctx: Context, target: Target) -> list[manifests.Doc]:
     source = target.bundle.kustomize
     assert source is not None
     path = _repo_path(ctx, target, source.path, "kustomize", "path")
-    dirs = kustomize.inputs(ctx.repo.tree, path)
+    dirs = ctx.kustomize_inputs(path)
     parts = {
         "source": "kustomize",
         "engine": kustomize.engine_version(),
