@@ -119,7 +119,10 @@ def cluster(request: Request) -> Response:
             "stacks": dict(entry.stacks) if entry else {},
             "state": states.worst(states.of(r) for r in rows).value,
             "bundles": [bundle_json(r) for r in rows],
-            "drift": [drift_json(d) for d in deps.store.drifts.open(cluster=name)],
+            "drift": [
+                drift_json(d)
+                for d in [d for d in deps.store.drifts.open() if name in (d.cluster, d.bundle.cluster)]
+            ],
         }
     )
 

@@ -28,7 +28,7 @@ class Catalog:
     revision: str = ""
     clusters: Mapping[str, ClusterEntry] = field(default_factory=dict)
     columns: tuple[str, ...] = ()
-    """Every ``stack/bundle`` of the fleet, in render order."""
+    """Every ``stack/bundle`` of the fleet, grouped by stack, in render order within a stack."""
 
     def labels_of(self, cluster: str) -> Mapping[str, str]:
         entry = self.clusters.get(cluster)
@@ -45,7 +45,9 @@ def from_repo(repo: FleetRepo) -> Catalog:
     stacks: dict[str, dict[str, str]] = {}
     for target in targets:
         stacks.setdefault(target.id.cluster, {})[target.id.stack] = target.version
-    columns = dict.fromkeys(f"{t.id.stack}/{t.id.bundle}" for t in targets)
+    columns = sorted(
+        dict.fromkeys(f"{t.id.stack}/{t.id.bundle}" for t in targets), key=lambda c: c.split("/")[0]
+    )
     clusters = {
         name: ClusterEntry(
             name=name,

@@ -62,7 +62,7 @@ def cluster(request: Request) -> Response:
         name=name,
         entry=entry,
         rows=[(r, states.of(r)) for r in rows],
-        drifts=deps.store.drifts.open(cluster=name),
+        drifts=[d for d in deps.store.drifts.open() if name in (d.cluster, d.bundle.cluster)],
         plans=deps.store.plans.recent(limit=10),
         events=deps.store.events.recent(cluster=name, limit=30),
         labels=states.LABELS,
