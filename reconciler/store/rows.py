@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from typing import Any, TypeVar
 
@@ -45,9 +46,15 @@ def dumps(data: Any) -> str:
 
 def record(cls: type[R], row: Any, **converted: Any) -> R:
     """A record of type ``cls`` from ``row``: columns named like its fields, plus ``converted`` ones."""
-    mapping = row._mapping
-    plain = {f.name: mapping[f.name] for f in dataclasses.fields(cls) if f.name in mapping}  # type: ignore[arg-type]
-    return cls(**(plain | converted))
+    values = row._asdict()
+    plain = {name: values[name] for name in _shared_names(cls, row._fields) if name not in converted}
+    return cls(**plain, **converted)
+
+
+@functools.cache
+def _shared_names(cls: type, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of ``cls`` that ``columns`` provide (cached: a query's columns do not change)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name in columns)
 
 
 def new_id(result: CursorResult[Any]) -> int:
