@@ -9,7 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
+from click.testing import CliRunner
 from kubernetes import client, config
+
+from reconciler.cli import sim as sim_cli
 
 
 @contextmanager
@@ -26,14 +29,23 @@ def sim_process(*args: str, kubeconfig: Path) -> Iterator[subprocess.Popen[str]]
         process.wait(timeout=20)
 
 
-def test_clusters_variant_writes_one_context_per_cluster(tmp_path):
+def kubectl_namespaces(kubeconfig: Path, *, context: str) -> list[str]:
+    done = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), "--context", context, "--cache-dir",
+                           str(kubeconfig.parent / "cache"), "get", "namespaces", "-o", "name"],
+                          capture_output=True, text=True, timeout=30, check=False)
+    return done.stdout.split()
+
+
+def test_clusters_variant_serves_python_client_and_kubectl_over_tls(tmp_path):
     kubeconfig = tmp_path / "kubeconfig"
-    with sim_process("--clusters", "3", kubeconfig=kubeconfig) as process:
+    with sim_process("--clusters", "3", "--tls", kubeconfig=kubeconfig) as process:
         contexts = [c["name"] for c in yaml.safe_load(kubeconfig.read_text())["contexts"]]
         api = client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig), context="cluster-2"))
         namespaces = {n.metadata.name for n in api.list_namespace().items}
-    assert (contexts, "kube-system" in namespaces, process.returncode) == (
-        ["cluster-1", "cluster-2", "cluster-3"], True, 0)
+        from_kubectl = kubectl_namespaces(kubeconfig, context="cluster-3")
+    stopped = "sim stopped" in (process.stderr.read() if process.stderr else "")
+    assert (contexts, "kube-system" in namespaces, "namespace/default" in from_kubectl, process.returncode,
+            stopped) == (["cluster-1", "cluster-2", "cluster-3"], True, True, 0, True)
 
 
 def test_fleet_variant_serves_contexts_and_capi_on_the_management_cluster(tmp_path, fleet_dir):
@@ -47,23 +59,6 @@ def test_fleet_variant_serves_contexts_and_capi_on_the_management_cluster(tmp_pa
     assert ("mgmt" in contexts, crds) == (True, ["clusters.cluster.x-k8s.io"])
 
 
-def test_kubectl_works_against_a_tls_sim(tmp_path):
-    kubeconfig = tmp_path / "kubeconfig"
-    with sim_process("--clusters", "1", "--tls", kubeconfig=kubeconfig):
-        done = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"),
-                               "get", "namespaces", "-o", "name"], capture_output=True, text=True, timeout=30,
-                              check=False)
-    assert "namespace/default" in done.stdout.split()
-
-
 def test_needs_exactly_one_source(tmp_path):
-    done = subprocess.run(["stackfleet", "sim", "--kubeconfig", str(tmp_path / "k")], capture_output=True,
-                          text=True, timeout=30, check=False)
-    assert (done.returncode, "exactly one of" in done.stderr) == (1, True)
-
-
-def test_sigterm_stops_it_cleanly(tmp_path):
-    kubeconfig = tmp_path / "kubeconfig"
-    with sim_process("--clusters", "1", kubeconfig=kubeconfig) as process:
-        pass
-    assert (process.returncode, "sim stopped" in (process.stderr.read() if process.stderr else "")) == (0, True)
+    done = CliRunner().invoke(sim_cli.command, ["--kubeconfig", str(tmp_path / "k")])
+    assert (done.exit_code, "exactly one of" in done.output) == (2, True)
