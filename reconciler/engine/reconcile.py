@@ -107,7 +107,8 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
 def apply_saved(plan: Plan, repo: FleetRepo, *, session: Session, options: ApplyOptions = ApplyOptions()) -> ApplyReport:
     """Apply a saved plan exactly, after refusing it if its revision or live objects moved."""
     fresh = plan_fleet(repo, session=session, clusters=sorted({c.bundle.cluster for c in plan.changes}))
-    staleness.check(plan, revision=repo.revision, live=fresh.live)
+    objects = {(b.dest, ObjectKey.of(o)): o for b in fresh.render.bundles for o in b.objects}
+    staleness.check(plan, revision=repo.revision, live=fresh.live, objects=objects)
     return apply_plan(Planned(repo, fresh.render, fresh.live, plan), session=session, options=options)
 
 
