@@ -28,6 +28,7 @@ from reconciler.spec import loader
     "--bundle", "bundles", multiple=True, metavar="B", help="Only bundle B or STACK/B (repeatable)."
 )
 @output_option("yaml", "json", default="yaml")
+@click.option("--show-secrets", is_flag=True, help="Print Secret values in clear (masked by default).")
 @click.option(
     "--revision", default=None, metavar="R", help="Render the fleet repo at Git ref R (same as --fleet F@R)."
 )
@@ -64,6 +65,7 @@ def command(
     api_versions: tuple[str, ...],
     cache_dir: str | None,
     plain_http: tuple[str, ...],
+    show_secrets: bool,
 ) -> None:
     """Render the desired objects of the fleet (all clusters, or --cluster) as YAML or JSON."""
     repo = loader.load(opening.open_tree(f"{fleet}@{revision}" if revision else fleet))
@@ -71,7 +73,8 @@ def command(
         kube_version=kube_version, api_versions=api_versions, cache_dir=cache_dir, plain_http=plain_http
     )
     result = fleet_render(repo, options=options, clusters=clusters, bundles=bundles)
-    click.echo(streams.to_json(result) if output == "json" else streams.to_yaml(result), nl=False)
+    write = streams.to_json if output == "json" else streams.to_yaml
+    click.echo(write(result, show_secrets=show_secrets), nl=False)
     for failure in result.failures:
         click.echo(f"error: {failure.error}", err=True)
     if result.failures:

@@ -4,16 +4,20 @@ Order: destination cluster, then layer, then the bundle (assigned cluster, stack
 within a bundle its ``pre`` hooks (by weight), its objects (kind rank, namespace, name) and its
 ``post`` hooks. Object fields keep the order they were written in (no key sorting), so the output
 reads like the source. Each YAML document starts with a comment naming destination and bundle.
+
+Secret values (and sensitive annotations) are masked unless ``show_secrets`` is set
+(``reconciler.core.masks``: a marker with a short hash, so a changed value still shows as changed).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
 
+from reconciler.core import masks
 from reconciler.core.desired import DesiredBundle, HelmHook, RenderFailure
 from reconciler.core.objects import Obj
 from reconciler.render.fleet import FleetRender
@@ -38,36 +42,42 @@ def dump_object(obj: Obj) -> str:
     return text
 
 
-def to_yaml(result: FleetRender) -> str:
+def to_yaml(result: FleetRender, *, show_secrets: bool = False) -> str:
     """Every object (and hook) as a multi-document YAML stream."""
-    return "".join(_yaml_docs(result))
+    shown = _identity if show_secrets else masks.mask
+    return "".join(_yaml_docs(result, shown))
 
 
-def _yaml_docs(result: FleetRender) -> Iterator[str]:
+def _identity(obj: Obj) -> Obj:
+    return obj
+
+
+def _yaml_docs(result: FleetRender, shown: Callable[[Obj], Obj]) -> Iterator[str]:
     for bundle in result.bundles:
         head = f"{bundle.dest} <- {bundle.id.cluster}/{bundle.id.stack}@{bundle.version}/{bundle.id.bundle}"
         for hook in (h for h in bundle.hooks if h.phase == "pre"):
-            yield f"---\n# {head} ({_hook_note(hook)})\n{dump_object(hook.object)}"
+            yield f"---\n# {head} ({_hook_note(hook)})\n{dump_object(shown(hook.object))}"
         for obj in bundle.objects:
-            yield f"---\n# {head}\n{dump_object(obj)}"
+            yield f"---\n# {head}\n{dump_object(shown(obj))}"
         for hook in (h for h in bundle.hooks if h.phase == "post"):
-            yield f"---\n# {head} ({_hook_note(hook)})\n{dump_object(hook.object)}"
+            yield f"---\n# {head} ({_hook_note(hook)})\n{dump_object(shown(hook.object))}"
 
 
 def _hook_note(hook: HelmHook) -> str:
     return f"helm hook: {hook.phase}, weight {hook.weight}, delete policy {','.join(hook.delete_policies)}"
 
 
-def to_json(result: FleetRender) -> str:
+def to_json(result: FleetRender, *, show_secrets: bool = False) -> str:
+    shown = _identity if show_secrets else masks.mask
     body = {
         "revision": result.revision,
-        "bundles": [bundle_json(b) for b in result.bundles],
+        "bundles": [bundle_json(b, shown) for b in result.bundles],
         "failures": [failure_json(f) for f in result.failures],
     }
     return json.dumps(body, indent=2) + "\n"
 
 
-def bundle_json(bundle: DesiredBundle) -> dict[str, Any]:
+def bundle_json(bundle: DesiredBundle, shown: Callable[[Obj], Obj] = _identity) -> dict[str, Any]:
     return {
         "dest": bundle.dest,
         "cluster": bundle.id.cluster,
@@ -88,7 +98,7 @@ def bundle_json(bundle: DesiredBundle) -> dict[str, Any]:
             }
             for h in bundle.hooks
         ],
-        "objects": list(bundle.objects),
+        "objects": [shown(o) for o in bundle.objects],
     }
 
 

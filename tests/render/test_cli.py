@@ -98,3 +98,29 @@ def test_revision_renders_the_commit_not_the_working_tree(git_fleet: Path):
     _, committed, _ = run("--fleet", str(git_fleet), "--revision", "main", "--cluster", "prod-eu-1")
     _, working, _ = run("--fleet", str(git_fleet), "--cluster", "prod-eu-1")
     assert (committed == (GOLDEN / "prod-eu-1.yaml").read_text(), "replicas: 7" in working) == (True, True)
+
+
+def test_secret_values_are_masked_unless_asked_for(tmp_path: Path):
+    fleet_dir = tmp_path / "fleet"
+    shutil.copytree(ROOT / "fleet", fleet_dir)
+    apps = fleet_dir / "stacks/platform/1.5.0/apps/apps.yaml"
+    canary = "canary-4f1d2c"
+    apps.write_text(
+        apps.read_text()
+        + f"---\napiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: {{token: {canary}}}\n"
+    )
+    args = ("--fleet", str(fleet_dir), "--cluster", "dev-eu-1", "--bundle", "app-config")
+    _, masked_yaml, _ = run(*args)
+    _, masked_json, _ = run(*args, "-o", "json")
+    _, clear, _ = run(*args, "--show-secrets")
+    assert (
+        canary in masked_yaml,
+        canary in masked_json,
+        "<masked sha256:" in masked_yaml,
+        canary in clear,
+    ) == (
+        False,
+        False,
+        True,
+        True,
+    )
