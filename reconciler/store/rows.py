@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from typing import Any, TypeVar
+from collections.abc import Hashable
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Table, and_
 
@@ -47,12 +48,16 @@ def dumps(data: Any) -> str:
 def record(cls: type[R], row: Any, **converted: Any) -> R:
     """A record of type ``cls`` from ``row``: columns named like its fields, plus ``converted`` ones."""
     values = row._asdict()
-    plain = {name: values[name] for name in _shared_names(cls, row._fields) if name not in converted}
+    plain = {
+        name: values[name]
+        for name in _shared_names(cast(Hashable, cls), row._fields)
+        if name not in converted
+    }
     return cls(**plain, **converted)
 
 
 @functools.cache
-def _shared_names(cls: type, columns: tuple[str, ...]) -> tuple[str, ...]:
+def _shared_names(cls: Any, columns: tuple[str, ...]) -> tuple[str, ...]:
     """The fields of ``cls`` that ``columns`` provide (cached: a query's columns do not change)."""
     return tuple(f.name for f in dataclasses.fields(cls) if f.name in columns)
 
