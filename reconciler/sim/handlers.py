@@ -262,6 +262,8 @@ def watch_lines(cluster: Cluster, request: Request, route: routes.Route, rt: Res
         elif bookmarks:
             yield _line("BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version,
                                      "metadata": {"resourceVersion": str(item)}})
+        else:
+            yield b""  # a heartbeat: the server checks whether the client is still there
 
 
 def _event_matcher(rt: ResourceType, namespace: str, *, page_filter: tuple[str, str]) -> Callable[[Any], bool]:

@@ -9,6 +9,7 @@ loop, ends open watches and closes the socket.
 from __future__ import annotations
 
 import secrets
+import select
 import socket
 import ssl
 import struct
@@ -73,6 +74,14 @@ class _Handler(BaseHTTPRequestHandler):
                                    {k.lower(): v for k, v in self.headers.items()}, body)
         self._send(self.server.sim.serve(cluster, request))
 
+    def _client_gone(self) -> bool:
+        """True when the peer closed its end (a readable socket with nothing to read)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):  # TLS sockets refuse MSG_PEEK: their watches end on write or timeout
+            return False
+
     def _reset(self) -> None:
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
@@ -96,6 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         try:
             for chunk in response.stream or ():
+                if not chunk:
+                    if self._client_gone():
+                        break
+                    continue
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
         except OSError:
