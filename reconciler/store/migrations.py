@@ -57,7 +57,12 @@ def _false(conn: Connection) -> str:
     return "false" if conn.dialect.name == "postgresql" else "0"
 
 
-MIGRATIONS: tuple[Migration, ...] = (create_base_tables, add_drift_and_bundle_states)
+def add_applied_objects(conn: Connection) -> None:
+    """v3: the desired objects as last applied (what the drift scan compares live objects with)."""
+    tables.applied_objects.create(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (create_base_tables, add_drift_and_bundle_states, add_applied_objects)
 LATEST = len(MIGRATIONS)
 
 

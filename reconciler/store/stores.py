@@ -19,6 +19,7 @@ from pathlib import Path
 
 from reconciler import redactions
 from reconciler.store import engines, migrations
+from reconciler.store.applied import AppliedObjects
 from reconciler.store.clusters import Clusters
 from reconciler.store.contexts import Clock, Context
 from reconciler.store.dashboards import Dashboards
@@ -48,6 +49,7 @@ class Store:
         self.clusters = Clusters(context)
         self.events = Events(context, cap=event_cap)
         self.dashboards = Dashboards(context)
+        self.applied = AppliedObjects(context)
 
     def schema_version(self) -> int:
         with self.context.read() as conn:

@@ -200,3 +200,16 @@ bundle_states = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint(*BUNDLE_KEY, name="uq_bundle_states_bundle"),
 )
+
+applied_objects = Table(
+    "applied_objects",
+    metadata,
+    *bundle_columns(),
+    Column("object_key", String(1024), nullable=False),
+    Column("revision", String(512), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint(*BUNDLE_KEY, "object_key", name="uq_applied_objects_object"),
+    Index("ix_applied_objects_cluster", "cluster"),
+)
+"""The desired objects as last applied (sealed: Secret values hashed), for the drift scan."""
