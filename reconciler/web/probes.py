@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from reconciler import metrics as metrics_registry
 from reconciler.errors import StackfleetError
 from reconciler.web import pages
 from reconciler.web.services import Readiness
-
-METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def healthz(request: Request) -> Response:
@@ -41,23 +39,9 @@ def _store_check(request: Request) -> str:
 
 def metrics(request: Request) -> Response:
     render = pages.services(request).metrics or default_metrics()
-    if render is None:
-        return PlainTextResponse("metrics are not configured\n", 503)
-    return Response(render(), media_type=METRICS_TYPE)
+    return Response(render(), media_type=metrics_registry.CONTENT_TYPE)
 
 
-def default_metrics() -> Callable[[], bytes] | None:
-    """``reconciler.metrics``'s exposition, when that module provides one."""
-    try:
-        module = importlib.import_module("reconciler.metrics")
-    except ImportError:
-        return None
-    for name in ("exposition", "render", "generate", "expose"):
-        found = getattr(module, name, None)
-        if callable(found):
-            return lambda: _as_bytes(found())
-    return None
-
-
-def _as_bytes(value: object) -> bytes:
-    return value if isinstance(value, bytes) else str(value).encode()
+def default_metrics() -> Callable[[], bytes]:
+    """The daemon's registry (``reconciler.metrics``)."""
+    return metrics_registry.render
