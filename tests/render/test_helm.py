@@ -9,6 +9,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from reconciler.render import fleet, helm, streams
 
 CHART = {
@@ -484,4 +486,34 @@ def test_yaml_stream_puts_pre_hooks_first_and_post_hooks_last(repo_writer, optio
             f"{head} (helm hook: post, weight 3, delete policy before-hook-creation)",
         ],
         ["migrate", "schema", "main", "announce"],
+    )
+
+
+CRD_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: op\nversion: 0.1.0\n",
+    "crds/gadgets.yaml": """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.acme.dev}
+spec: {group: acme.dev, scope: Cluster, names: {kind: Gadget, plural: gadgets}}
+""",
+    "templates/gadget.yaml": "apiVersion: acme.dev/v1\nkind: Gadget\nmetadata: {name: {{ .Release.Name }}}\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("include", "expected"), [("true", ["CustomResourceDefinition", "Gadget"]), ("false", ["Gadget"])]
+)
+def test_chart_crds_come_first_unless_left_out(repo_writer, options, include, expected):
+    block = f"        chart: charts/op\n        includeCrds: {include}"
+    files = {
+        "stacks/app/1.0.0/stack.yaml": stack(block),
+        **chart_files("stacks/app/1.0.0/charts/op", CRD_CHART),
+    }
+    (bundle,) = fleet.render(repo_writer.load(files), options=options).bundles
+    gadget = bundle.objects[-1]
+    namespace = gadget["metadata"].get("namespace", "(none)")
+    assert ([o["kind"] for o in bundle.objects], namespace) == (
+        expected,
+        "(none)" if include == "true" else "web-ns",
     )
