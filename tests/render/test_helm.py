@@ -267,10 +267,11 @@ def test_missing_chart_version_in_a_repository_fails_only_that_bundle(repo_write
     )
 
 
-def test_chart_from_an_oci_registry_over_plain_http(repo_writer, options, oci_server, publish_oci):
+@pytest.mark.parametrize("version", ["1.2.3", "~1.2.0"])
+def test_chart_from_an_oci_registry_over_plain_http(repo_writer, options, oci_server, publish_oci, version):
     publish_oci(oci_server, "charts/web", "1.2.3", _tgz(CHART))
     options.fetcher = helm.Fetcher(plain_http_hosts=frozenset({oci_server.host}))
-    block = f"        chart: oci://{oci_server.host}/charts/web\n        version: 1.2.3"
+    block = f"        chart: oci://{oci_server.host}/charts/web\n        version: '{version}'"
     result = fleet.render(repo_writer.load({"stacks/app/1.0.0/stack.yaml": stack(block)}), options=options)
     assert (result.failures, [o["metadata"]["name"] for o in by_kind(result, "ConfigMap")]) == (
         (),
@@ -517,3 +518,15 @@ def test_chart_crds_come_first_unless_left_out(repo_writer, options, include, ex
         expected,
         "(none)" if include == "true" else "web-ns",
     )
+
+
+def test_oci_registries_are_spoken_to_over_https_unless_named(repo_writer, options, oci_server, publish_oci):
+    publish_oci(oci_server, "charts/web", "1.2.3", _tgz(CHART))
+    block = f"        chart: oci://{oci_server.host}/charts/web\n        version: 1.2.3"
+    (failure,) = fleet.render(
+        repo_writer.load({"stacks/app/1.0.0/stack.yaml": stack(block)}), options=options
+    ).failures
+    assert (
+        f"cannot fetch chart oci://{oci_server.host}/charts/web@1.2.3" in failure.error,
+        oci_server.hits,
+    ) == (True, [])
