@@ -180,9 +180,8 @@ def check(obj: Obj | None) -> Status:
     """The health of ``obj`` (``UNKNOWN`` for a missing object or when the rule fails)."""
     if obj is None:
         return Status(Health.UNKNOWN, "object not found")
-    rule = RULES.get(ObjectKey.of(obj).group_kind, generic)
     try:
-        return rule(obj)
+        return RULES.get(ObjectKey.of(obj).group_kind, generic)(obj)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         return Status(Health.UNKNOWN, f"cannot decide: {type(exc).__name__}")
 

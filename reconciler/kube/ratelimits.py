@@ -23,7 +23,7 @@ class TokenBucket:
     burst: int = 100
     clock: Clock = time.monotonic
     sleep: Sleep = time.sleep
-    _tokens: float = field(default=-1.0, init=False)
+    _tokens: float | None = field(default=None, init=False)
     _stamp: float = field(default=0.0, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -37,12 +37,10 @@ class TokenBucket:
 
     def _reserve(self) -> float:
         now = self.clock()
-        if self._tokens < 0:
-            self._tokens, self._stamp = float(self.burst), now
-        self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.qps)
-        self._stamp = now
-        self._tokens -= 1.0
-        return 0.0 if self._tokens >= 0 or self.qps <= 0 else -self._tokens / self.qps
+        saved = float(self.burst) if self._tokens is None else self._tokens + (now - self._stamp) * self.qps
+        tokens = min(float(self.burst), saved) - 1.0
+        self._tokens, self._stamp = tokens, now
+        return 0.0 if tokens >= 0 or self.qps <= 0 else -tokens / self.qps
 
 
 def unlimited() -> TokenBucket:
