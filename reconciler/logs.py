@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -121,6 +122,13 @@ def about_bundle(logger: Any, *, cluster: str, bundle: BundleId) -> Any:
 
 def about_object(logger: Any, *, cluster: str, bundle: BundleId, key: ObjectKey) -> Any:
     return logger.bind(cluster=cluster, bundle=str(bundle), object=str(key))
+
+
+@contextmanager
+def scope(**fields: Any) -> Iterator[None]:
+    """Put ``fields`` on every line logged in this context (thread or task), e.g. a job's cluster."""
+    with structlog.contextvars.bound_contextvars(**fields):
+        yield
 
 
 def bound_fields(logger: Any) -> MutableMapping[str, Any]:

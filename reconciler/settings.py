@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from reconciler import redactions
 from reconciler.errors import ConfigError, Location, YamlError
 from reconciler.spec import yamldocs
 
@@ -223,12 +224,21 @@ def load(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Setti
 
 
 def reveal(ref: SecretRef, *, environ: Mapping[str, str] | None = None) -> str:
-    """The secret ``ref`` points at; a missing file or variable is a ``ConfigError``."""
+    """The secret ``ref`` points at, registered with the redactor so no log or row shows it.
+
+    A missing file or variable, or an empty one, is a ``ConfigError``.
+    """
+    value = _read_secret(ref, environ=os.environ if environ is None else environ)
+    redactions.DEFAULT.register(value)
+    return value
+
+
+def _read_secret(ref: SecretRef, *, environ: Mapping[str, str]) -> str:
     if ref.env is not None:
-        value = (os.environ if environ is None else environ).get(ref.env)
+        value = environ.get(ref.env, "").strip()
         if not value:
             raise ConfigError(f"environment variable {ref.env} is not set or empty")
-        return value.strip()
+        return value
     try:
         value = Path(str(ref.file)).read_text().strip()
     except OSError as exc:

@@ -125,3 +125,11 @@ def test_a_terminal_gets_console_lines() -> None:
     ]
     text = stream.getvalue()
     assert ("hello" in text, text.lstrip().startswith("{")) == (True, False)
+
+
+def test_a_scope_puts_its_fields_on_every_line_inside_it(captured: io.StringIO) -> None:
+    with logs.scope(cluster="eu-1", job="drift"):
+        logs.get().info("inside")
+    logs.get().info("outside")
+    inside, outside = lines(captured)
+    assert ((inside["cluster"], inside["job"]), "cluster" in outside) == (("eu-1", "drift"), False)

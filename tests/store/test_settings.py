@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import settings
+from reconciler import redactions, settings
 from reconciler.errors import ConfigError
 
 MINIMAL = """\
@@ -147,3 +147,9 @@ def test_a_duplicate_source_name_is_refused(tmp_path: Path) -> None:
     text = MINIMAL.replace("web:", "  - name: fleet\n    url: https://x/y.git\nweb:")
     with pytest.raises(ConfigError, match="duplicate source names: fleet"):
         settings.load(write(tmp_path, text), environ={})
+
+
+def test_a_revealed_secret_is_masked_from_then_on(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("revealed-token-9f8e7d\n")
+    settings.reveal(settings.SecretRef(file=tmp_path / "token"))
+    assert redactions.DEFAULT.text("sent revealed-token-9f8e7d") == "sent ***"
