@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "plan",
     "apply",
     "serve",
+    "demo",
 )
 
 EXIT_OK = 0

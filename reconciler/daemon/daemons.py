@@ -13,6 +13,7 @@ a failed reconcile are recorded and logged; the last good revision keeps running
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -65,6 +66,8 @@ class Daemon:
         self.schedule = schedule or Schedule()
         self.on_outcome = on_outcome
         self.stopping = threading.Event()
+        self.outcomes: dict[str, Outcome] = {}
+        """The last reconcile outcome per source (for the demo and the logs)."""
         self.trigger = CoalescingTrigger(self.poll_url)
         self._work = threading.Lock()
         self._scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True})
@@ -77,6 +80,7 @@ class Daemon:
             self._every(self.schedule.reconcile, self.reconcile, track, job=f"reconcile:{track.name}", delay=True)
         if self.drift is not None:
             self._every(self.schedule.drift, self.scan_drift, job="drift", delay=True)
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)  # skipped runs are single-flight at work
         self._scheduler.start()
         log().info("started", sources=sorted(self.tracks), poll_seconds=self.schedule.poll)
         return self
@@ -134,6 +138,8 @@ class Daemon:
             if self.stopping.is_set():
                 return
             outcome = self._run_pipeline(track, revision)
+        if outcome is not None:
+            self.outcomes[track.name] = outcome
         if outcome is not None and self.on_outcome is not None:
             self.on_outcome(track, outcome)
 

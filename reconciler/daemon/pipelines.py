@@ -17,8 +17,9 @@ from reconciler import metrics
 from reconciler.core import rollout
 from reconciler.core.plans import Action, Plan
 from reconciler.daemon.ports import Outcome
-from reconciler.engine import fleetrun, reconcile
+from reconciler.engine import fleetrun, reconcile, sessions
 from reconciler.kube.connections import ClientSettings, Connections
+from reconciler.render import fleet
 from reconciler.spec import loader
 from reconciler.spec.loader import FleetRepo
 from reconciler.spec.models import Connection
@@ -42,12 +43,15 @@ class EnginePipeline:
     approved: frozenset[str] = frozenset()
     pause_limit: float = 0.0
     catalog: catalogs.Catalog = field(default_factory=catalogs.Catalog)
+    render_options: fleet.Options = field(default_factory=fleet.Options)
+    """Kept across reconciles, so unchanged bundles come from the render cache."""
     _connections: tuple[Mapping[str, Connection], Connections] | None = None
 
     def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event) -> Outcome:
         repo = loader.load(tree)
         self.catalog = catalogs.from_repo(repo)
-        session = reconcile.Session(connections=self.connections_for(repo), store=self.store, workers=self.workers)
+        session = reconcile.Session(connections=self.connections_for(repo), store=self.store, workers=self.workers,
+                                    render_options=self.render_options)
         planned = reconcile.plan_fleet(repo, session=session)
         if stop.is_set():
             return Outcome(revision, "stopped before applying", ok=False)
@@ -64,7 +68,7 @@ class EnginePipeline:
         if self._connections is None or self._connections[0] != wanted:
             if self._connections is not None:
                 self._connections[1].close()
-            built = Connections(wanted, kubeconfig_path=self.kubeconfig, settings=self.client_settings)
+            built = sessions.connections_for(repo, kubeconfig=self.kubeconfig, settings=self.client_settings)
             self._connections = (wanted, built)
         return self._connections[1]
 

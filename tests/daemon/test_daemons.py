@@ -11,12 +11,12 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from reconciler.daemon import waits
 from reconciler.daemon.daemons import Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.ports import Outcome
@@ -48,15 +48,6 @@ class LoadingPipeline:
         self.release.wait(30)
         self.ran.append(revision)
         return Outcome(revision=revision, summary="loaded")
-
-
-def wait_until(check: Callable[[], bool], *, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 @pytest.fixture
@@ -93,51 +84,51 @@ def applied_shas(store: Store) -> list[str]:
 def test_first_poll_reconciles_the_head_and_records_it_applied(make_daemon, upstream, store, pipeline):
     make_daemon(Schedule(poll=0.3))
     head = upstream.head()
-    assert wait_until(lambda: applied_shas(store) == [head])
+    assert waits.until(lambda: applied_shas(store) == [head], seconds=15)
 
 
 def test_a_pushed_commit_is_reconciled_by_the_next_poll(make_daemon, upstream, store, pipeline):
     make_daemon(Schedule(poll=0.3))
-    assert wait_until(lambda: len(pipeline.ran) == 1)
+    assert waits.until(lambda: len(pipeline.ran) == 1, seconds=15)
     pushed = upstream.commit("bump", {"clusters/dev.yaml": upstream.read("clusters/dev.yaml") + "\n"})
-    assert wait_until(lambda: pushed in applied_shas(store))
+    assert waits.until(lambda: pushed in applied_shas(store), seconds=15)
 
 
 def test_an_invalid_revision_is_refused_and_recorded(make_daemon, upstream, store, pipeline):
     make_daemon(Schedule(poll=0.3))
-    assert wait_until(lambda: len(pipeline.ran) == 1)
+    assert waits.until(lambda: len(pipeline.ran) == 1, seconds=15)
     broken = upstream.commit("break fleet.yaml", {"fleet.yaml": BROKEN_FLEET})
-    assert wait_until(lambda: any(sha_of(r.revision) == broken and r.status is RevisionStatus.INVALID
-                                  for r in store.revisions.history("fleet")))
+    assert waits.until(lambda: any(sha_of(r.revision) == broken and r.status is RevisionStatus.INVALID
+                                  for r in store.revisions.history("fleet")), seconds=15)
 
 
 def test_the_last_good_revision_keeps_running_after_an_invalid_one(make_daemon, upstream, store, pipeline):
     make_daemon(Schedule(poll=0.3, reconcile=0.3))
-    assert wait_until(lambda: len(pipeline.ran) == 1)
+    assert waits.until(lambda: len(pipeline.ran) == 1, seconds=15)
     good = pipeline.ran[0]
     upstream.commit("break fleet.yaml", {"fleet.yaml": BROKEN_FLEET})
-    assert wait_until(lambda: pipeline.ran.count(good) >= 3)
+    assert waits.until(lambda: pipeline.ran.count(good) >= 3, seconds=15)
 
 
 def test_the_last_good_revision_keeps_running_while_git_is_down(make_daemon, git_server, pipeline):
     daemon = make_daemon(Schedule(poll=0.2, reconcile=0.3))
-    assert wait_until(lambda: len(pipeline.ran) == 1)
+    assert waits.until(lambda: len(pipeline.ran) == 1, seconds=15)
     git_server.stop()
-    assert wait_until(lambda: daemon.tracks["fleet"].status.stale)
+    assert waits.until(lambda: daemon.tracks["fleet"].status.stale, seconds=15)
     runs = len(pipeline.ran)
-    assert wait_until(lambda: len(pipeline.ran) >= runs + 2 and set(pipeline.ran) == {pipeline.ran[0]})
+    assert waits.until(lambda: len(pipeline.ran) >= runs + 2 and set(pipeline.ran) == {pipeline.ran[0]}, seconds=15)
 
 
 def test_a_signed_webhook_push_polls_at_once(make_daemon, upstream, git_server, store, pipeline):
     daemon = make_daemon(Schedule(poll=600))
-    assert wait_until(lambda: len(pipeline.ran) == 1)
+    assert waits.until(lambda: len(pipeline.ran) == 1, seconds=15)
     pushed = upstream.commit("bump", {"clusters/dev.yaml": upstream.read("clusters/dev.yaml") + "\n"})
     receiver = WebhookReceiver(secret="s3cret", tracked=[git_server.url()], trigger=daemon.trigger)
     body = json.dumps({"ref": "refs/heads/main", "repository": {"clone_url": git_server.url()}}).encode()
     signature = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     result = receiver.handle({"X-Hub-Signature-256": signature, "X-GitHub-Event": "push"}, body)
     assert result.triggered
-    assert wait_until(lambda: pushed in applied_shas(store))
+    assert waits.until(lambda: pushed in applied_shas(store), seconds=15)
 
 
 def test_stop_lets_the_step_in_flight_finish_and_records_it(make_daemon, upstream, store, pipeline):
@@ -146,7 +137,7 @@ def test_stop_lets_the_step_in_flight_finish_and_records_it(make_daemon, upstrea
     assert pipeline.entered.wait(15)
     stopper = threading.Thread(target=daemon.stop)
     stopper.start()
-    assert wait_until(daemon.stopping.is_set)
+    assert waits.until(daemon.stopping.is_set, seconds=15)
     pipeline.release.set()
     stopper.join(15)
     head = upstream.head()

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from reconciler.daemon import waits
 from reconciler.daemon.repos import GitDaemon, Upstream
 from reconciler.sim import testing
 
@@ -56,15 +57,6 @@ def fleet_files(greeting: str) -> dict[str, str]:
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: hello\n" + configmaps
         ),
     }
-
-
-def wait_until(check: Callable[[], bool], *, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def free_port() -> int:
@@ -121,7 +113,7 @@ class Setup:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         served = Served(process, f"http://127.0.0.1:{self.port}", log_path)
-        assert wait_until(lambda: _answers(served) or process.poll() is not None, seconds=30), served.logs()
+        assert waits.until(lambda: _answers(served) or process.poll() is not None, seconds=30), served.logs()
         return served
 
     def configmaps(self) -> dict[str, str]:
@@ -173,10 +165,10 @@ def push_greeting(setup: Setup, greeting: str) -> str:
 
 
 def test_each_pushed_commit_is_applied_by_polling(setup: Setup, served: Served):
-    assert wait_until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
+    assert waits.until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
     for greeting in ("hi", "hallo"):
         pushed, started = push_greeting(setup, greeting), time.monotonic()
-        assert wait_until(lambda sha=pushed: sha in served.applied(), seconds=2 * 1 + 20), served.logs()
+        assert waits.until(lambda sha=pushed: sha in served.applied(), seconds=2 * 1 + 20), served.logs()
         print(f"commit {pushed[:8]} applied {time.monotonic() - started:.2f}s after the push (poll interval 1s)")
     assert set(setup.configmaps().values()) == {"hallo"}
 
@@ -184,7 +176,7 @@ def test_each_pushed_commit_is_applied_by_polling(setup: Setup, served: Served):
 def test_a_signed_github_webhook_applies_a_push_without_waiting_for_the_poll(setup: Setup):
     served = setup.serve(poll="10m")
     try:
-        assert wait_until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
+        assert waits.until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
         pushed = push_greeting(setup, "webhook")
         body = json.dumps({"ref": "refs/heads/main", "repository": {"clone_url": setup.git.url()}}).encode()
         signature = "sha256=" + hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -192,7 +184,7 @@ def test_a_signed_github_webhook_applies_a_push_without_waiting_for_the_poll(set
         answer = httpx.post(f"{served.url}/hooks/github", content=body, timeout=5, headers={
             "X-Hub-Signature-256": signature, "X-GitHub-Event": "push", "Content-Type": "application/json"})
         assert (answer.status_code, answer.json()["triggered"]) == (202, True)
-        assert wait_until(lambda: pushed in served.applied(), seconds=20), served.logs()
+        assert waits.until(lambda: pushed in served.applied(), seconds=20), served.logs()
         print(f"webhook push applied {time.monotonic() - started:.2f}s after the webhook (poll interval 10m)")
     finally:
         served.process.kill()
@@ -206,19 +198,19 @@ def test_a_wrongly_signed_webhook_is_refused(setup: Setup, served: Served):
 
 
 def test_killed_mid_apply_and_restarted_it_converges_with_nothing_lost_or_written_twice(setup: Setup, served: Served):
-    assert wait_until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
+    assert waits.until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
     faults = setup.sim.faults("dev")
     faults.latency = 0.05
     start_rv = setup.latest_rv()
     pushed = push_greeting(setup, "after-the-crash")
-    assert wait_until(lambda: setup.modified_configmaps(start_rv) >= 3, seconds=30), served.logs()
+    assert waits.until(lambda: setup.modified_configmaps(start_rv) >= 3, seconds=30), served.logs()
     served.process.send_signal(signal.SIGKILL)
     served.process.wait(10)
     written_before = setup.modified_configmaps(start_rv)
     patches_before = faults.total("patch", "configmaps")
     restarted = setup.serve(name="restarted")
     try:
-        assert wait_until(lambda: pushed in restarted.applied(), seconds=60), restarted.logs()
+        assert waits.until(lambda: pushed in restarted.applied(), seconds=60), restarted.logs()
         patches_after = faults.total("patch", "configmaps") - patches_before
         print(f"killed after {written_before}/{CONFIGMAPS} writes; the restart sent {patches_after} applies "
               "(one dry run and one write per object still to do)")
@@ -231,7 +223,7 @@ def test_killed_mid_apply_and_restarted_it_converges_with_nothing_lost_or_writte
 
 
 def test_sigterm_stops_cleanly_with_exit_code_0(setup: Setup, served: Served):
-    assert wait_until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
+    assert waits.until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
     served.process.send_signal(signal.SIGTERM)
     code = served.process.wait(30)
     events = [json.loads(line).get("event") for line in served.logs().splitlines() if line.startswith("{")]
@@ -239,7 +231,7 @@ def test_sigterm_stops_cleanly_with_exit_code_0(setup: Setup, served: Served):
 
 
 def test_metrics_parse_and_carry_the_daemon_series(setup: Setup, served: Served):
-    assert wait_until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
+    assert waits.until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
     text = served.api("/metrics").text
     families = {family.name: family for family in text_string_to_metric_families(text)}
     revision = next(s.labels["revision"] for s in families["stackfleet_last_applied_revision_info"].samples)

@@ -1,0 +1,197 @@
+"""``stackfleet demo``: the reference fleet on simulated clusters, reconciled by the real daemon.
+
+``start`` builds the world (sim clusters, the fleet repo behind ``git daemon``), writes a daemon config
+into the work directory and starts the same runtime ``stackfleet serve`` runs. ``tell`` says what to
+open and what to try. ``story`` then shows the loop, step by step, each step judged from what the
+daemon recorded and what the clusters hold:
+
+1. first rollout: the head of the fleet repo is reconciled (child clusters are provisioned through
+   Cluster API on the management cluster on the way);
+2. a version bump for one ring: a commit moves ring 1 (stage-eu-1) to platform ~1.5.0 and only that
+   cluster is written to;
+3. drift: a ConfigMap the fleet owns is edited with kubectl as another field manager, and the drift
+   scan reports it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler import settings
+from reconciler.core.objects import ObjectKey
+from reconciler.daemon import runtimes, waits
+from reconciler.daemon.daemons import Daemon, Schedule
+from reconciler.daemon.ports import Outcome
+from reconciler.daemon.worlds import World
+
+SOURCE = "fleet"
+RING_CLUSTER = "stage-eu-1"
+RING_BUMP = '  stacks:\n    - name: platform\n      version: "~1.5.0"\n'
+EDITOR = "demo-editor"
+STEP_SECONDS = 45.0
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Demo:
+    world: World
+    runtime: runtimes.Runtime
+    workdir: Path
+    token: str
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def daemon(self) -> Daemon:
+        return self.runtime.daemon
+
+    def stop(self) -> None:
+        self.runtime.stop()
+        self.world.stop()
+
+
+def start(fleet_dir: Path, workdir: Path, *, port: int) -> Demo:
+    world = World.start(fleet_dir, workdir)
+    token = secrets.token_urlsafe(18)
+    (workdir / "token").write_text(token)
+    config_path = write_config(workdir, world=world, port=port)
+    config = settings.load(config_path, environ={})
+    runtime = runtimes.start(config, base=workdir, schedule=Schedule(reconcile=300, drift=3600))
+    return Demo(world, runtime, workdir, token)
+
+
+def write_config(workdir: Path, *, world: World, port: int) -> Path:
+    path = workdir / "stackfleet.yaml"
+    path.write_text(
+        "# Written by `stackfleet demo`: the daemon config it runs with.\n"
+        f"sources:\n  - name: {SOURCE}\n    url: {world.repo_url}\n    ref: main\n"
+        "    poll_interval: 2s\n    poll_jitter: 0\n    timeout: 15s\n"
+        f"kube:\n  kubeconfig: {world.kubeconfig}\n"
+        "intervals: {reconcile: 5m, drift: 1h}\nstate: {database: state.db}\n"
+        f"web:\n  listen: 127.0.0.1:{port}\n  read_token: {{file: token}}\n  admin_token: {{file: token}}\n"
+    )
+    return path
+
+
+def tell(demo: Demo) -> str:
+    """What to open and what to try, for a person at a terminal."""
+    kubectl = f"kubectl --kubeconfig {demo.world.kubeconfig}"
+    work = demo.world.upstream.work
+    return "\n".join([
+        "stackfleet demo is running.",
+        f"  dashboard:  {demo.runtime.url}/login   (token: {demo.token})",
+        f"  API:        curl -H 'Authorization: Bearer {demo.token}' {demo.runtime.url}/api/v1/clusters",
+        f"  metrics:    curl -H 'Authorization: Bearer {demo.token}' {demo.runtime.url}/metrics",
+        f"  clusters:   {kubectl} config get-contexts",
+        f"              {kubectl} --context mgmt get clusters.cluster.x-k8s.io -A",
+        f"              {kubectl} --context {RING_CLUSTER} get deployments,configmaps -A",
+        f"  change it:  edit a file under {work}, then",
+        f"              git -C {work} commit -am 'my change' && git -C {work} push",
+        "              (the daemon polls every 2s; the dashboard shows the new revision and what it applied)",
+        f"  drift:      {kubectl} --context {RING_CLUSTER} -n <ns> edit configmap <name>",
+    ])
+
+
+def story(demo: Demo, *, echo: Callable[[str], None]) -> list[Step]:
+    """Run the three steps of the loop; each is recorded in ``demo.steps`` and echoed as it ends."""
+    for step in (first_rollout, ring_bump, drift):
+        done = step(demo)
+        demo.steps.append(done)
+        echo(f"[{'ok' if done.ok else 'FAILED'}] {done.name}: {done.detail}")
+        if not done.ok:
+            break
+    return demo.steps
+
+
+def first_rollout(demo: Demo) -> Step:
+    head = demo.world.upstream.head()
+    outcome = _outcome_of(demo, head)
+    demo.world.refresh_kubeconfig()
+    if outcome is None:
+        return Step("first rollout", False, f"revision {head[:8]} was not reconciled in {STEP_SECONDS:g}s")
+    return Step("first rollout", outcome.ok, f"{head[:8]}: {_results(outcome)}; {outcome.writes} writes")
+
+
+def ring_bump(demo: Demo) -> Step:
+    upstream = demo.world.upstream
+    cluster_file = f"clusters/{RING_CLUSTER}.yaml"
+    text = upstream.read(cluster_file).replace("  values:\n", RING_BUMP + "  values:\n", 1)
+    pushed = upstream.commit(f"platform ~1.5.0 for ring 1 ({RING_CLUSTER})", {cluster_file: text})
+    demo.daemon.trigger(demo.world.repo_url)  # what a push webhook does; polling would find it in 2s too
+    outcome = _outcome_of(demo, pushed)
+    if outcome is None:
+        return Step("ring 1 to platform 1.5", False, f"revision {pushed[:8]} was not reconciled in {STEP_SECONDS:g}s")
+    rolled = outcome.ok and outcome.changed == (RING_CLUSTER,)
+    return Step("ring 1 to platform 1.5", rolled,
+                f"{pushed[:8]}: written to {', '.join(outcome.changed) or 'no cluster'}; {_results(outcome)}")
+
+
+def drift(demo: Demo) -> Step:
+    found = _owned_configmap(demo, cluster=RING_CLUSTER)
+    if found is None:
+        return Step("drift", False, f"no ConfigMap of the fleet found on {RING_CLUSTER}")
+    edited = _edit_by_hand(demo, found)
+    if demo.daemon.drift is None:
+        return Step("drift", False, f"edited {edited}, but this daemon has no drift scan wired")
+    demo.daemon.scan_drift()
+    entries = [d for d in demo.runtime.store.drifts.open(cluster=RING_CLUSTER) if str(found) in d.object_key]
+    who = ", ".join(sorted({d.who.manager for d in entries}))
+    return Step("drift", bool(entries), f"edited {edited}; drift reported: {len(entries)} entr(y/ies), by {who or '-'}")
+
+
+def summary(demo: Demo) -> str:
+    outcome = demo.daemon.outcomes.get(SOURCE)
+    lines = ["summary:"] + [f"  {'ok    ' if s.ok else 'FAILED'} {s.name}: {s.detail}" for s in demo.steps]
+    if outcome is not None:
+        lines.append(f"  last revision {outcome.revision}: {outcome.summary}")
+    return "\n".join(lines)
+
+
+def _outcome_of(demo: Demo, sha: str) -> Outcome | None:
+    def done() -> bool:
+        outcome = demo.daemon.outcomes.get(SOURCE)
+        return outcome is not None and outcome.revision.endswith(sha)
+
+    refused = demo.daemon.tracks[SOURCE].refused
+    waits.until(lambda: done() or sha in refused, seconds=STEP_SECONDS)
+    return demo.daemon.outcomes[SOURCE] if done() else None
+
+
+def _results(outcome: Outcome) -> str:
+    return ", ".join(f"{name} {result}" for name, result in sorted(outcome.clusters.items())) or outcome.summary
+
+
+def _owned_configmap(demo: Demo, *, cluster: str) -> ObjectKey | None:
+    for bundle in demo.runtime.store.inventories.load_all():
+        if bundle.dest == cluster:
+            for key in sorted(bundle.keys, key=str):
+                if key.kind == "ConfigMap" and key.namespace:
+                    return key
+    return None
+
+
+def _edit_by_hand(demo: Demo, key: ObjectKey) -> str:
+    """Change the first data value of ``key`` with kubectl, as the field manager ``demo-editor``."""
+    kubectl = ["kubectl", "--kubeconfig", str(demo.world.kubeconfig), "--context", RING_CLUSTER, "-n", key.namespace]
+    live = json.loads(_run([*kubectl, "get", "configmap", key.name, "-o", "json"]))
+    field_name = sorted(live.get("data") or {"edited": ""})[0]
+    patch = json.dumps({"data": {field_name: "edited by hand behind the daemon's back"}})
+    _run([*kubectl, "patch", "configmap", key.name, "--type", "merge", "-p", patch, f"--field-manager={EDITOR}"])
+    return f"ConfigMap {key.namespace}/{key.name} field data.{field_name} on {RING_CLUSTER} (kubectl, manager {EDITOR})"
+
+
+def _run(command: list[str]) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:1] + command[5:])} failed: {done.stderr.strip()}")
+    return done.stdout
