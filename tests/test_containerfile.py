@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import settings
+
 RUN_TIME_DATA = (
     "reconciler/web/templates/",
     "reconciler/web/static/",
@@ -88,3 +90,19 @@ def test_the_wheel_ships_the_data_the_daemon_reads_at_run_time(wheel: zipfile.Zi
 def test_the_wheel_ships_every_web_template_of_the_source_tree(wheel: zipfile.ZipFile, repo_root: Path):
     templates = sorted(p.relative_to(repo_root).as_posix() for p in (repo_root / "reconciler/web/templates").glob("*.html"))
     assert templates and set(templates) <= set(wheel.namelist())
+
+
+def env_of(containerfile: str) -> dict[str, str]:
+    """The final stage's ``ENV`` assignments (continued lines joined)."""
+    final = re.split(r"^FROM\s", containerfile, flags=re.MULTILINE)[-1].replace("\\\n", " ")
+    pairs = [p for line in re.findall(r"^ENV\s+(.*)$", final, flags=re.MULTILINE) for p in line.split()]
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def test_the_image_settings_overrides_are_real_settings_fields(containerfile: str, tmp_path: Path):
+    config = tmp_path / "stackfleet.yaml"
+    config.write_text("sources: []\n")
+    overrides = {k: v for k, v in env_of(containerfile).items() if k.startswith("STACKFLEET_") and "__" in k}
+    loaded = settings.load(config, environ=overrides)
+    assert (loaded.state.database, loaded.web.listen, sorted(overrides)) == (
+        "/state/stackfleet.db", "0.0.0.0:8080", ["STACKFLEET_STATE__DATABASE", "STACKFLEET_WEB__LISTEN"])
