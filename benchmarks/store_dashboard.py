@@ -61,6 +61,11 @@ def main(clusters: int = 1000, bundles: int = 10) -> None:
             t0 = time.perf_counter()
             rows = store.dashboards.bundles()
             timings.append(time.perf_counter() - t0)
+        one = []
+        for c in range(0, clusters, max(1, clusters // 10)):
+            t0 = time.perf_counter()
+            store.dashboards.bundles(cluster=f"cluster-{c:04d}")
+            one.append(time.perf_counter() - t0)
         step_seconds = time_steps(store, count=500)
         store.close()
     print(f"clusters={clusters} bundles/cluster={bundles} objects/bundle={OBJECTS_PER_BUNDLE}")
@@ -69,6 +74,7 @@ def main(clusters: int = 1000, bundles: int = 10) -> None:
         f"dashboard query: {len(rows)} rows, median {statistics.median(timings) * 1000:.1f} ms, "
         f"max {max(timings) * 1000:.1f} ms over {len(timings)} runs"
     )
+    print(f"one cluster's rows: median {statistics.median(one) * 1000:.1f} ms over {len(one)} clusters")
     print(f"step writes: 500 in {step_seconds:.2f} s ({500 / step_seconds:.0f} committed steps/s)")
 
 

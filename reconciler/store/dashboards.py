@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, select, union
+from sqlalchemy import Select, Table, and_, func, literal, select, union
 
 from reconciler.store import rows, tables
 from reconciler.store.contexts import Context
@@ -26,32 +26,35 @@ class Dashboards:
         self._ctx = context
 
     def bundles(self, *, cluster: str | None = None) -> list[BundleRow]:
-        """Every cluster x bundle with its latest state, ordered by cluster then bundle."""
-        query = latest_query()
-        if cluster is not None:
-            query = query.where(query.selected_columns.cluster == cluster)
+        """Every cluster x bundle (of one destination ``cluster``, if given) with its latest state."""
         with self._ctx.read() as conn:
-            return [_row(row) for row in conn.execute(query)]
+            return [_row(row) for row in conn.execute(latest_query(cluster=cluster))]
 
 
-def _keys() -> Any:
-    cols = [INV.c[name] for name in tables.BUNDLE_KEY]
-    state_cols = [STATES.c[name] for name in tables.BUNDLE_KEY]
-    return union(select(*cols), select(*state_cols)).subquery("k")
+def _of_cluster(query: Select[Any], table: Table, cluster: str | None) -> Select[Any]:
+    return query if cluster is None else query.where(table.c.cluster == cluster)
 
 
-def _open_drift() -> Any:
+def _keys(cluster: str | None) -> Any:
+    inventories, states = (
+        _of_cluster(select(*(t.c[name] for name in tables.BUNDLE_KEY)), t, cluster) for t in (INV, STATES)
+    )
+    return union(inventories, states).subquery("k")
+
+
+def _open_drift(cluster: str | None) -> Any:
     cols = [DRIFTS.c[name] for name in tables.BUNDLE_KEY]
-    counted = select(*cols, func.count().label("n")).where(DRIFTS.c.resolved_at.is_(None)).group_by(*cols)
-    return counted.subquery("d")
+    counted = select(*cols, func.count().label("n")).where(DRIFTS.c.resolved_at.is_(None))
+    return _of_cluster(counted, DRIFTS, cluster).group_by(*cols).subquery("d")
 
 
 def _on(left: Any, right: Any) -> Any:
     return and_(*(left.c[name] == right.c[name] for name in tables.BUNDLE_KEY))
 
 
-def latest_query() -> Select[Any]:
-    keys, drift = _keys(), _open_drift()
+def latest_query(*, cluster: str | None = None) -> Select[Any]:
+    """The dashboard query; with ``cluster``, every part is narrowed to it before joining."""
+    keys, drift = _keys(cluster), _open_drift(cluster)
     joined = (
         keys.outerjoin(INV, _on(keys, INV))
         .outerjoin(STATES, _on(keys, STATES))
