@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from reconciler.core.desired import BundleId
 from reconciler.core.inventory import BundleInventory, Inventory
 from reconciler.core.objects import Obj, ObjectKey
+from reconciler.store.applied import AppliedRecord
 from reconciler.store.records import Outcome, RunStatus
 
 
@@ -31,12 +33,23 @@ class RunsPort(Protocol):
                     outcome: Outcome, error: str = "") -> object: ...
 
 
+class AppliedPort(Protocol):
+    """The last applied desired objects (``store.applied``), kept for the drift scan."""
+
+    def record(self, cluster: str, bundle: BundleId, objects: Iterable[Obj], *, revision: str) -> None: ...
+
+    def all(self, *, clusters: Iterable[str] | None = None) -> list[AppliedRecord]: ...
+
+
 class StateStore(Protocol):
     @property
     def inventories(self) -> InventoryPort: ...
 
     @property
     def runs(self) -> RunsPort: ...
+
+    @property
+    def applied(self) -> AppliedPort: ...
 
 
 class ClusterApi(Protocol):

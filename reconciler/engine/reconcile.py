@@ -24,7 +24,7 @@ from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import Action, Change, Plan
-from reconciler.engine import apply, fleetrun, gates, staleness
+from reconciler.engine import applied, apply, fleetrun, gates, staleness
 from reconciler.engine.ledgers import Ledger
 from reconciler.engine.ports import ClusterApi, StateStore
 from reconciler.errors import ClusterError, ConfigError
@@ -101,6 +101,7 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
     outcomes = fleetrun.run(stages, lambda c: _execute(c, units[c], planned.plan, ctx), options=options.rollout)
     report = ApplyReport(run_id, planned.plan.revision, tuple(outcomes))
     session.store.runs.finish(run_id, RunStatus.FAILED if report.failed else RunStatus.SUCCEEDED)
+    applied.record_applied(session.store, planned.render.bundles, revision=planned.plan.revision)  # for drift scans
     return report
 
 

@@ -114,7 +114,6 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
         planned = reconcile.plan_fleet(repo, session=session)
         options = reconcile.ApplyOptions(approve=True, rollout=fleetrun.Options(sleep=lambda _: None))
         reconcile.apply_plan(planned, session=session, options=options)
-        drift.record_applied(store, planned.render.bundles, revision=planned.plan.revision)
         yield Scene(sim, repo, store, session)
         connections.close()
         store.close()

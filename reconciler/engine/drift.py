@@ -1,0 +1,172 @@
+"""The drift scan as an engine step: what was applied, what is live, what drifted, what to heal.
+
+::
+
+    applied.record_applied(store, planned.render.bundles, revision=...)            # reconcile.apply_plan does it
+    report = drift.scan(store, connections=conns, fleet_name=repo.name,
+                        policies=drift.policies_of(repo), now=now)                 # on its interval
+    drift.heal(report, repo=repo, session=session)                                 # selfHeal bundles
+
+``engine.applied.record_applied`` keeps, after every apply, the desired objects the inventory confirms
+as applied, sealed (see there). ``scan`` reads those
+back (one query), observes each destination cluster once (``kube.observe``: one label-selected LIST
+per kind, a GET for an applied object the LIST did not find, e.g. because its labels were removed),
+compares with ``core.drift.scan`` and writes the result to the store: drift upserted (the store keeps
+first-seen), drift that went away resolved, nothing resolved on a cluster that could not be read.
+``heal`` re-plans the clusters of self-heal entries and applies only those objects through the
+engine (which forces conflicts only on fields we own, ADR 0007).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from reconciler import metrics
+from reconciler.core import drift, targeting
+from reconciler.core.desired import BundleId, BundlePolicy
+from reconciler.core.live import LiveCluster
+from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.plans import ACTIONABLE, Plan
+from reconciler.engine import reconcile
+from reconciler.errors import ClusterError, ConfigError
+from reconciler.kube import observe
+from reconciler.kube.connections import Connections, KubeconfigPending
+from reconciler.spec.loader import FleetRepo
+from reconciler.store.applied import AppliedRecord
+from reconciler.store.records import Who
+from reconciler.store.stores import Store
+
+Slot = tuple[str, BundleId]
+"""(destination cluster, bundle)."""
+
+
+# ---- the scan -------------------------------------------------------------------------------------
+
+
+def policies_of(repo: FleetRepo) -> dict[Slot, BundlePolicy]:
+    """Each target's bundle policy (selfHeal, ignore rules) from the fleet spec; no render needed."""
+    return {(t.dest, t.id): t.policy for t in targeting.build(repo)}
+
+
+def scan(
+    store: Store,
+    *,
+    connections: Connections,
+    fleet_name: str,
+    policies: Mapping[Slot, BundlePolicy],
+    now: datetime,
+    clusters: Collection[str] = (),
+    workers: int = 8,
+) -> drift.Report:
+    """Scan every applied object (of fleet ``clusters`` when given) and record what drifted."""
+    records = [r for r in store.applied.all() if not clusters or r.bundle.cluster in clusters]
+    applied = [_applied(r, policies.get((r.cluster, r.bundle))) for r in records]
+    live = observe_all(applied, connections=connections, fleet_name=fleet_name, workers=workers)
+    first = {(d.cluster, d.bundle, d.object_key): d.first_seen.isoformat() for d in store.drifts.open()}
+    seen = {(dest, bundle, _key(key)): when for (dest, bundle, key), when in first.items()}
+    report = drift.scan(applied=applied, live=live, first_seen=seen, now=now.isoformat())
+    persist(store, report, scanned={(a.dest, a.bundle) for a in applied if live[a.dest].is_reachable})
+    return report
+
+
+def _applied(record: AppliedRecord, policy: BundlePolicy | None) -> drift.Applied:
+    chosen = policy or BundlePolicy()
+    return drift.Applied(record.cluster, record.bundle, record.body, self_heal=chosen.self_heal, ignore=chosen.ignore)
+
+
+def _key(text: str) -> ObjectKey:
+    """An ``ObjectKey`` back from its ``str`` form (``Kind.group/ns/name`` or ``Kind.group/name``)."""
+    kind_group, _, rest = text.partition("/")
+    namespace, _, name = rest.rpartition("/")
+    kind, _, group = kind_group.partition(".")
+    return ObjectKey(group=group, kind=kind, namespace=namespace, name=name)
+
+
+def observe_all(
+    applied: Sequence[drift.Applied], *, connections: Connections, fleet_name: str, workers: int
+) -> dict[str, LiveCluster]:
+    """Each destination cluster observed once, ``workers`` at a time."""
+    wanted: dict[str, list[Obj]] = {}
+    for item in applied:
+        wanted.setdefault(item.dest, []).append(item.object)
+
+    def one(dest: str) -> LiveCluster:
+        started = time.monotonic()
+        try:
+            return observe_one(dest, connections=connections, fleet_name=fleet_name, objects=wanted[dest])
+        finally:
+            metrics.DRIFT_SCAN_SECONDS.labels(cluster=dest).observe(time.monotonic() - started)
+
+    names = sorted(wanted)
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="drift") as pool:
+        return dict(zip(names, pool.map(one, names), strict=True))
+
+
+def observe_one(dest: str, *, connections: Connections, fleet_name: str, objects: list[Obj]) -> LiveCluster:
+    """One cluster's live objects; a cluster we cannot read (or not yet) is unreachable, never "missing"."""
+    try:
+        client = connections.client(dest)
+    except KubeconfigPending:
+        return LiveCluster.unreachable(dest, reason="kubeconfig not available yet")
+    except ClusterError as exc:
+        return observe.unreachable(dest, exc)
+    except ConfigError as exc:
+        return LiveCluster.unreachable(dest, reason=exc.message)
+    return observe.observe(client, fleet=fleet_name, desired=objects, inventory=())
+
+
+def persist(store: Store, report: drift.Report, *, scanned: Iterable[Slot]) -> None:
+    """Upsert the entries, resolve the scanned bundles' other open drift, refresh the drift gauges."""
+    found: dict[Slot, list[ObjectKey]] = {}
+    for entry in report.entries:
+        store.drifts.report(entry.dest, entry.bundle, entry.key, patch=entry.patch, diff=entry.diff, who=who(entry))
+        found.setdefault((entry.dest, entry.bundle), []).append(entry.key)
+    for dest, bundle in sorted(set(scanned)):
+        store.drifts.resolve_others(dest, bundle, still=found.get((dest, bundle), []))
+    per_cluster: dict[str, int] = {dest: 0 for dest, _ in scanned}
+    for entry in report.entries:
+        per_cluster[entry.dest] = per_cluster.get(entry.dest, 0) + 1
+    for dest, count in per_cluster.items():
+        metrics.DRIFT_OBJECTS.labels(cluster=dest).set(count)
+
+
+def who(entry: drift.Entry) -> Who:
+    """The first manager that changed the entry's fields (the store keeps one per entry)."""
+    managers = [m for m in entry.managers if m.name != drift.UNKNOWN]
+    if not managers:
+        return Who()
+    first = managers[0]
+    return Who(manager=first.name, operation=first.operation, time=_time(first.time))
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+# ---- self-heal ------------------------------------------------------------------------------------
+
+
+def heal(report: drift.Report, *, repo: FleetRepo, session: reconcile.Session) -> reconcile.ApplyReport | None:
+    """Re-apply the drifted objects of self-heal bundles (only those); ``apply_plan`` records them."""
+    wanted = {(e.dest, e.bundle, e.key) for e in drift.to_heal(report.entries)}
+    if not wanted:
+        return None
+    planned = reconcile.plan_fleet(repo, session=session, clusters=sorted({b.cluster for _, b, _ in wanted}))
+    narrowed = dataclasses.replace(planned, plan=only(planned.plan, wanted))
+    result = reconcile.apply_plan(narrowed, session=session)
+    return result
+
+
+def only(plan: Plan, wanted: Collection[tuple[str, BundleId, ObjectKey]]) -> Plan:
+    """``plan`` cut down to the actionable changes of ``wanted`` objects (waits on dropped steps removed)."""
+    kept = [c for c in plan.changes if c.action in ACTIONABLE and (c.cluster, c.bundle, c.key) in wanted]
+    steps = {c.step for c in kept}
+    changes = tuple(dataclasses.replace(c, after=tuple(s for s in c.after if s in steps)) for c in kept)
+    return dataclasses.replace(plan, changes=changes)
