@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "apply",
     "serve",
     "demo",
+    "drift",
 )
 
 EXIT_OK = 0

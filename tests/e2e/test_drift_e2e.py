@@ -9,6 +9,9 @@ and leaves the other managers' fields alone. A report-only bundle's drift is rep
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,6 +82,7 @@ class Scene:
     repo: loader.FleetRepo
     store: Store
     session: reconcile.Session
+    root: Path
 
     def resource(self, api_version: str, kind: str) -> Any:
         return self.sim.dynamic_client("c0").resources.get(api_version=api_version, kind=kind)
@@ -114,7 +118,7 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
         planned = reconcile.plan_fleet(repo, session=session)
         options = reconcile.ApplyOptions(approve=True, rollout=fleetrun.Options(sleep=lambda _: None))
         reconcile.apply_plan(planned, session=session, options=options)
-        yield Scene(sim, repo, store, session)
+        yield Scene(sim, repo, store, session, tmp_path)
         connections.close()
         store.close()
 
@@ -182,3 +186,32 @@ def test_first_seen_is_kept_across_scans(scene: Scene) -> None:
     first = {d.object_key: d.first_seen for d in scene.store.drifts.open()}
     scene.scan()
     assert {d.object_key: d.first_seen for d in scene.store.drifts.open()} == first
+
+
+def run_cli(scene: Scene, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "reconciler.cli", "drift", "--fleet", str(scene.root / "fleet"),
+               "--kubeconfig", str(scene.sim.kubeconfig), "--state", str(scene.root / "state.db"), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_cli_exits_0_without_drift(scene: Scene) -> None:
+    done = run_cli(scene, "-o", "json")
+    assert (done.returncode, json.loads(done.stdout)["drifted"]) == (0, False)
+
+
+def test_the_cli_exits_2_and_reports_the_drift(scene: Scene) -> None:
+    inject(scene)
+    done = run_cli(scene, "-o", "json")
+    assert (done.returncode, json.loads(done.stdout)["counts"]) == (2, {"modified": 1, "missing": 1})
+
+
+def test_the_cli_text_names_who_changed_what(scene: Scene) -> None:
+    inject(scene)
+    done = run_cli(scene)
+    assert "/spec/replicas: 5 -> 2 (owned by intruder (Update))" in done.stdout
+
+
+def test_the_cli_heals_self_heal_bundles(scene: Scene) -> None:
+    inject(scene)
+    run_cli(scene, "--heal")
+    assert run_cli(scene).returncode == 0
