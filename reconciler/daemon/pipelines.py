@@ -3,7 +3,8 @@
 Load the spec (an invalid revision raises ``SpecError`` and the daemon keeps the last good one), then
 render, observe and plan, record the plan, and apply it with the engine's rollout and worker pool. A
 stop request between steps ends the reconcile before the next step starts; the engine finishes and
-records the step in flight. The catalog of the last good revision is kept for the dashboard.
+records the step in flight. The catalog of the last good revision is kept for the dashboard. ``scan`` is the daemon's drift scan
+(``engine.drift``) over what that revision applied, followed by self-heal for the bundles asking for it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from reconciler import metrics
 from reconciler.core import rollout
 from reconciler.core.plans import Action, Plan
 from reconciler.daemon.ports import Outcome
-from reconciler.engine import fleetrun, reconcile, sessions
+from reconciler.engine import drift, fleetrun, sessions
+from reconciler.engine import reconcile as engine
 from reconciler.kube.connections import ClientSettings, Connections
 from reconciler.render import fleet
 from reconciler.spec import loader
@@ -43,25 +46,41 @@ class EnginePipeline:
     approved: frozenset[str] = frozenset()
     pause_limit: float = 0.0
     catalog: catalogs.Catalog = field(default_factory=catalogs.Catalog)
+    repo: FleetRepo | None = None
+    """The last fleet repo that loaded: what drift scans compare against."""
     render_options: fleet.Options = field(default_factory=fleet.Options)
     """Kept across reconciles, so unchanged bundles come from the render cache."""
     _connections: tuple[Mapping[str, Connection], Connections] | None = None
 
     def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event) -> Outcome:
         repo = loader.load(tree)
-        self.catalog = catalogs.from_repo(repo)
-        session = reconcile.Session(connections=self.connections_for(repo), store=self.store, workers=self.workers,
-                                    render_options=self.render_options)
-        planned = reconcile.plan_fleet(repo, session=session)
+        self.repo, self.catalog = repo, catalogs.from_repo(repo)
+        session = self.session_for(repo)
+        planned = engine.plan_fleet(repo, session=session)
         if stop.is_set():
             return Outcome(revision, "stopped before applying", ok=False)
         self.store.plans.save(f"plan-{uuid.uuid4().hex[:12]}", planned.plan)
-        options = reconcile.ApplyOptions(rollout=fleetrun.Options(approved=self.approved,
+        options = engine.ApplyOptions(rollout=fleetrun.Options(approved=self.approved,
                                                                   pause_limit=self.pause_limit))
-        report = reconcile.apply_plan(planned, session=session, options=options)
+        report = engine.apply_plan(planned, session=session, options=options)
         for cluster, counts in object_states(planned.plan, report).items():
             metrics.set_objects(cluster, counts)
         return outcome_of(report)
+
+    def scan(self, *, stop: threading.Event) -> int:
+        """``ports.DriftScan``: scan the last loaded revision's applied objects, then self-heal what asks for it."""
+        repo = self.repo
+        if repo is None:
+            return 0
+        report = drift.scan(self.store, connections=self.connections_for(repo), fleet_name=repo.name,
+                            policies=drift.policies_of(repo), now=datetime.now(UTC), workers=self.workers)
+        if not stop.is_set():
+            drift.heal(report, repo=repo, session=self.session_for(repo))
+        return len(report.entries)
+
+    def session_for(self, repo: FleetRepo) -> engine.Session:
+        return engine.Session(connections=self.connections_for(repo), store=self.store, workers=self.workers,
+                                 render_options=self.render_options)
 
     def connections_for(self, repo: FleetRepo) -> Connections:
         wanted = {name: located.model.spec.connection for name, located in repo.clusters.items()}
@@ -77,7 +96,7 @@ class EnginePipeline:
             self._connections[1].close()
 
 
-def outcome_of(report: reconcile.ApplyReport) -> Outcome:
+def outcome_of(report: engine.ApplyReport) -> Outcome:
     """The daemon's view of an apply report: per-cluster results, writes, and a one-line summary."""
     clusters = {o.cluster: o.result.value for o in report.outcomes}
     changed = tuple(sorted({o.cluster for o in report.outcomes if o.unit is not None and o.unit.writes}))
@@ -92,7 +111,7 @@ def outcome_of(report: reconcile.ApplyReport) -> Outcome:
                    changed=changed)
 
 
-def object_states(plan: Plan, report: reconcile.ApplyReport) -> dict[str, dict[str, int]]:
+def object_states(plan: Plan, report: engine.ApplyReport) -> dict[str, dict[str, int]]:
     """Per destination cluster, how many objects are in sync, failed, pending or in conflict after an apply."""
     ended = {(s.change.cluster, s.change.key): s.outcome for o in report.outcomes if o.unit for s in o.unit.steps}
     counts: dict[str, dict[str, int]] = {}

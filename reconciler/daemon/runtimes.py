@@ -59,7 +59,7 @@ def start(config: settings.Settings, *, base: Path, schedule: Schedule | None = 
                                        allowed_plugins=frozenset(config.kube.exec_allow)),
         workers=config.concurrency.max_clusters,
     )
-    daemon = Daemon(tracks, pipeline=pipeline, journal=StoreJournal(store),
+    daemon = Daemon(tracks, pipeline=pipeline, journal=StoreJournal(store), drift=pipeline,
                     schedule=schedule or Schedule(reconcile=config.intervals.reconcile, drift=config.intervals.drift))
     host, port = listen_of(config.web.listen)
     app = apps.create_app(services_of(config, store=store, daemon=daemon, pipeline=pipeline))
