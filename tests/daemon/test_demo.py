@@ -44,3 +44,9 @@ def test_the_demo_outside_a_checkout_still_finds_the_shipped_fleet(tmp_path: Pat
     from reconciler.daemon import worlds
 
     assert (worlds.find_fleet(tmp_path) / "fleet.yaml").is_file()
+
+
+def test_the_readme_quick_start_begins_with_the_demo(repo_root: Path):
+    readme = (repo_root / "README.md").read_text()
+    first_block = readme.partition("## Quick start")[2].partition("```sh\n")[2].partition("```")[0]
+    assert first_block == "python3 -m pip install -e '.[dev]' && stackfleet demo\n"
