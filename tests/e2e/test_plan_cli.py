@@ -26,7 +26,7 @@ def test_an_object_edited_with_kubectl_is_exactly_the_one_change(kubectl_applied
     meta = original["metadata"]
     restore = {**original, "metadata": {k: meta[k] for k in ("name", "namespace", "labels", "annotations")}}
     edited = fleet.kubectl("prod-eu-1", "patch", "configmap", "-n", "apps", name, "--type", "merge",
-                           "-p", '{"data": {"%s": "edited by hand"}}' % key)
+                           "-p", json.dumps({"data": {key: "edited by hand"}}))
     assert edited.returncode == 0, edited.stderr
     try:
         code, plan = fleet.plan_json()
