@@ -1,0 +1,72 @@
+"""The dashboard in a real browser (Chromium through Playwright) over the reference fleet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+CLUSTERS = ["dev-eu-1", "dev-us-1", "mgmt", "prod-eu-1", "prod-eu-2", "prod-us-1", "stage-eu-1"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def rows(page: Page) -> list[str]:
+    return page.eval_on_selector_all("#fleet-matrix tbody tr[data-cluster]", "rows => rows.map(r => r.dataset.cluster)")
+
+
+def test_the_fleet_view_shows_the_matrix_of_the_reference_fleet(page: Page) -> None:
+    cells = page.locator("#fleet-matrix td.cell.s-in-sync").count()
+    assert (rows(page), cells > 20) == (CLUSTERS, True)
+
+
+def test_the_drifted_cluster_is_coloured_drifted(page: Page, dashboard: object) -> None:
+    state = page.get_attribute('#fleet-matrix tr[data-cluster="prod-eu-1"]', "data-state")
+    assert state == "drifted"
+
+
+def test_filtering_by_label_keeps_only_matching_clusters(page: Page) -> None:
+    page.fill("#label", "env=prod")
+    page.click(".filters button[type=submit]")
+    page.wait_for_url("**/?label=env%3Dprod*")
+    assert rows(page) == ["mgmt", "prod-eu-1", "prod-eu-2", "prod-us-1"]
+
+
+def test_filtering_by_state_keeps_only_drifted_clusters(page: Page) -> None:
+    page.select_option("#state", "drifted")
+    page.click(".filters button[type=submit]")
+    page.wait_for_url("**state=drifted*")
+    assert rows(page) == ["prod-eu-1"]
+
+
+def test_a_drifted_objects_page_shows_its_diff(page: Page, dashboard: object) -> None:
+    page.click("nav >> text=Drift")
+    page.click(f"a:has-text('{dashboard.drifted}')")  # type: ignore[attr-defined]
+    page.wait_for_selector("pre.diff")
+    removed = page.locator("pre.diff span.d-del").all_inner_texts()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "drift-entry.png"), full_page=True)
+    assert (any("edited-by-hand" in line for line in removed), "kubectl-edit (Update)" in page.inner_text("dl.facts")) == (
+        True, True,
+    )
+
+
+def test_a_request_without_a_token_is_refused(anonymous: Page, dashboard: object) -> None:
+    answer = anonymous.goto(dashboard.url + "/")  # type: ignore[attr-defined]
+    assert (answer.status if answer else None, anonymous.locator("#token").count()) == (401, 1)
+
+
+def test_the_fleet_view_runs_no_blocked_script(page: Page) -> None:
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.reload()
+    assert [e for e in errors if "Content Security Policy" in e] == []
+
+
+def test_screenshot_of_the_fleet_view(page: Page) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / "fleet-view.png"
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 10_000
