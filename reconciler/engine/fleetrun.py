@@ -3,7 +3,9 @@
 ``run`` takes the rollout stages (``core.rollout``) and a function applying one cluster. Each stage
 waits for its manual approval (``approved``) and its pause; within a stage at most ``max_in_flight``
 clusters run at once, and once the group's failures pass its budget no new cluster of that group starts
-(the rest are reported ``halted``). One cluster's failure never stops another group.
+(the rest are reported ``halted``). One cluster's failure never stops another group. A pause counts
+from a stage that changed something in this run: a later run, whose earlier stages have nothing left
+to do, does not wait again.
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ def run(stages: Sequence[Stage], execute: Callable[[str], UnitResult], *, option
         if group.halted:
             outcomes += [_not_started(c, stage, group.halted) for c in stage.clusters]
             continue
-        group.started = True
-        outcomes += _run_stage(stage, execute, group)
+        ran = _run_stage(stage, execute, group)
+        group.started = group.started or any(o.result is not Result.UNCHANGED for o in ran)
+        outcomes += ran
     return outcomes
 
 

@@ -48,3 +48,13 @@ def test_a_long_pause_stops_the_run_before_its_stage(world):
     results = {o.cluster: o.result for o in report.outcomes}
     assert results["stage-eu-1"] is Result.SUCCEEDED
     assert results["prod-eu-1"] is results["prod-eu-2"] is Result.WAITING
+
+
+def test_a_run_after_a_pause_stopped_the_rollout_continues_with_the_next_stage(world):
+    world.apply()
+    world.edit("fleet.yaml", *BUMP)
+    world.apply(pause_limit=0)
+    report = world.apply(pause_limit=0, stages=frozenset({"prod-rest"}))
+    results = {o.cluster: o.result for o in report.outcomes}
+    assert results["stage-eu-1"] is Result.UNCHANGED
+    assert results["prod-eu-1"] is results["prod-eu-2"] is results["prod-us-1"] is Result.SUCCEEDED
