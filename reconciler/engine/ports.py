@@ -13,7 +13,7 @@ from reconciler.core.desired import BundleId
 from reconciler.core.inventory import BundleInventory, Inventory
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.store.applied import AppliedRecord
-from reconciler.store.records import Outcome, RunStatus
+from reconciler.store.records import Outcome, Reachability, RunStatus
 
 
 class InventoryPort(Protocol):
@@ -41,6 +41,10 @@ class AppliedPort(Protocol):
     def all(self, *, clusters: Iterable[str] | None = None) -> list[AppliedRecord]: ...
 
 
+class ClustersPort(Protocol):
+    def set_status(self, name: str, status: Reachability, *, error: str = "") -> object: ...
+
+
 class StateStore(Protocol):
     @property
     def inventories(self) -> InventoryPort: ...
@@ -50,6 +54,9 @@ class StateStore(Protocol):
 
     @property
     def applied(self) -> AppliedPort: ...
+
+    @property
+    def clusters(self) -> ClustersPort: ...
 
 
 class ClusterApi(Protocol):

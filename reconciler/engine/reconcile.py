@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from reconciler.core import live as lives
 from reconciler.core import planner, rollout
 from reconciler.core.desired import BundleId, BundlePolicy
 from reconciler.core.inventory import Inventory
@@ -32,6 +33,7 @@ from reconciler.kube import observe
 from reconciler.kube.connections import Connections, KubeconfigPending
 from reconciler.render import fleet
 from reconciler.spec.loader import FleetRepo
+from reconciler.store.records import Reachability as StoreReachability
 from reconciler.store.records import RunStatus
 
 
@@ -87,6 +89,7 @@ def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] =
     rendered = render_step(repo, session=session, clusters=clusters)
     inventory = inventory_step(session.store, clusters=clusters)
     live = observe_step(rendered, inventory, session=session, fleet_name=repo.name)
+    record_step(session.store, live)
     plan = plan_step(repo, rendered, live, inventory, now=session.now())
     return Planned(repo, rendered, live, plan)
 
@@ -158,6 +161,19 @@ def plan_step(repo: FleetRepo, rendered: fleet.FleetRender, live: Mapping[str, L
     )
     return planner.plan(desired=rendered.bundles, failures=rendered.failures, live=live, inventory=inventory,
                         policy=policy, revision=repo.revision, previous_revision_forced=False, now=now)
+
+
+def record_step(store: StateStore, live: Mapping[str, LiveCluster]) -> None:
+    """What every observed cluster answered, for the dashboard and the API."""
+    for name, cluster in sorted(live.items()):
+        store.clusters.set_status(name, _REACHABILITY[cluster.status], error=cluster.reason)
+
+
+_REACHABILITY = {
+    lives.Reachability.REACHABLE: StoreReachability.REACHABLE,
+    lives.Reachability.UNREACHABLE: StoreReachability.UNREACHABLE,
+    lives.Reachability.AUTH_FAILED: StoreReachability.AUTH_FAILED,
+}
 
 
 # ---- helpers --------------------------------------------------------------------------------------

@@ -159,3 +159,11 @@ def test_a_crd_and_its_custom_resources_in_one_bundle_wait_for_established(world
     assert {o.cluster: o.result for o in report.outcomes}["dev-eu-1"] is rollout.Result.SUCCEEDED
     client = world.session().connections.client("dev-eu-1")
     assert client.get(ObjectKey("ops.acme.dev", "BackupSchedule", cr.key.namespace, cr.key.name)) is not None
+
+
+def test_what_each_cluster_answered_is_recorded_in_the_store(small):
+    small.apply()
+    small.sim.cluster("c0").token = "revoked"
+    small.plan()
+    status = small.store.clusters.get("c0")
+    assert status.status.value == "auth-failed" and "401" in status.last_error
