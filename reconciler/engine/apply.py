@@ -129,8 +129,17 @@ def apply_unit(cluster: str, changes: Sequence[Change], ctx: Context) -> UnitRes
     finally:
         ctx.ledger.flush()
     failed = [r for r in unit.results if r.outcome is Outcome.FAILED]
-    status = rollout.Result.FAILED if failed else (rollout.Result.SUCCEEDED if unit.results else rollout.Result.UNCHANGED)
-    return UnitResult(cluster, status, tuple(unit.results), failed[0].error if failed else "")
+    return UnitResult(cluster, _status(unit.results), tuple(unit.results), failed[0].error if failed else "")
+
+
+def _status(results: Sequence[StepResult]) -> rollout.Result:
+    outcomes = {r.outcome for r in results}
+    if Outcome.FAILED in outcomes:
+        return rollout.Result.FAILED
+    if any(r.outcome is Outcome.SKIPPED and r.error.startswith("needs approval") for r in results):
+        return rollout.Result.AWAITING_APPROVAL
+    written = outcomes & {Outcome.APPLIED, Outcome.DELETED}
+    return rollout.Result.SUCCEEDED if written else rollout.Result.UNCHANGED
 
 
 def _run_wave(unit: _Unit, wave: waves.Wave) -> None:

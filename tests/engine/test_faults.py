@@ -167,3 +167,12 @@ def test_what_each_cluster_answered_is_recorded_in_the_store(small):
     small.plan()
     status = small.store.clusters.get("c0")
     assert status.status.value == "auth-failed" and "401" in status.last_error
+
+
+def test_deletes_over_the_prune_budget_wait_for_approval(small):
+    small.apply()
+    small.fleet.joinpath(CMS).write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-0}\ndata: {index: '0'}\n")
+    report = small.apply(approve=False)
+    assert report.outcomes[0].result is rollout.Result.AWAITING_APPROVAL
+    assert live_config_maps(small) == {f"cm-{i}" for i in range(6)}
+    assert inventory_names(small) == {f"cm-{i}" for i in range(6)}
