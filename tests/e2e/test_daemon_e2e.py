@@ -26,6 +26,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from reconciler.daemon import waits
 from reconciler.daemon.repos import GitDaemon, Upstream
 from reconciler.sim import testing
+from reconciler.store import stores
+from reconciler.store.records import RevisionStatus
 
 TOKEN = "e2e-read-token-5f2c"
 HOOK_SECRET = "e2e-hook-secret-91ab"
@@ -129,6 +131,14 @@ class Setup:
         assert rt is not None
         return max(int(o["metadata"]["resourceVersion"]) for o in cluster.objects(rt))
 
+    def settled_writes(self, since_rv: int) -> int:
+        """ConfigMap changes once no more arrive for a while (longer than the injected latency)."""
+        while True:
+            before = self.modified_configmaps(since_rv)
+            time.sleep(0.5)
+            if self.modified_configmaps(since_rv) == before:
+                return before
+
     def modified_configmaps(self, since_rv: int) -> int:
         events = self.sim.cluster("dev").events.since(since_rv)
         return sum(1 for e in events if e.type == "MODIFIED" and e.resource == ("", "configmaps"))
@@ -206,7 +216,7 @@ def test_killed_mid_apply_and_restarted_it_converges_with_nothing_lost_or_writte
     assert waits.until(lambda: setup.modified_configmaps(start_rv) >= 3, seconds=30), served.logs()
     served.process.send_signal(signal.SIGKILL)
     served.process.wait(10)
-    written_before = setup.modified_configmaps(start_rv)
+    written_before = setup.settled_writes(start_rv)  # a request the killed process sent may still be served
     patches_before = faults.total("patch", "configmaps")
     restarted = setup.serve(name="restarted")
     try:
@@ -228,6 +238,31 @@ def test_sigterm_stops_cleanly_with_exit_code_0(setup: Setup, served: Served):
     code = served.process.wait(30)
     events = [json.loads(line).get("event") for line in served.logs().splitlines() if line.startswith("{")]
     assert (code, "stopped" in events) == (0, True)
+
+
+def test_sigterm_mid_apply_finishes_the_step_in_flight_records_it_and_exits_0(setup: Setup, served: Served):
+    assert waits.until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
+    setup.sim.faults("dev").latency = 0.05
+    start_rv = setup.latest_rv()
+    pushed = push_greeting(setup, "finished-on-the-way-out")
+    assert waits.until(lambda: setup.modified_configmaps(start_rv) >= 3, seconds=30), served.logs()
+    served.process.send_signal(signal.SIGTERM)
+    code = served.process.wait(60)
+    store = stores.open_store(setup.workdir / "state.db")
+    try:
+        applied = [r.revision for r in store.revisions.history("fleet") if r.status is RevisionStatus.APPLIED]
+    finally:
+        store.close()
+    assert (code, set(setup.configmaps().values()), applied[0].endswith(pushed)) == (
+        0, {"finished-on-the-way-out"}, True)
+
+
+def test_readiness_and_health_answer_without_a_token(setup: Setup, served: Served):
+    assert waits.until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
+    ready = httpx.get(f"{served.url}/readyz", timeout=5)
+    health = httpx.get(f"{served.url}/healthz", timeout=5)
+    assert (ready.status_code, ready.json()["checks"], health.status_code) == (
+        200, {"store": "ok", "source:fleet": "ok"}, 200)
 
 
 def test_metrics_parse_and_carry_the_daemon_series(setup: Setup, served: Served):
