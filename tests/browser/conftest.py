@@ -6,11 +6,10 @@ driven by Playwright. A missing /usr/bin/chromium makes these tests fail, never 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -27,8 +26,14 @@ from reconciler.web.access import Tokens
 from reconciler.web.services import Services
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 READ_TOKEN = "browser-read-token-77a1"
 NAMESPACE_TEMPLATE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ .Release.Namespace }}\n"
 DRIFT_CLUSTER = "prod-eu-1"
@@ -39,6 +44,7 @@ class Dashboard:
     url: str
     drifted: ObjectKey
     """The object edited behind the engine's back (on ``DRIFT_CLUSTER``)."""
+    services: Services
 
 
 def copy_fleet(source: Path, target: Path) -> Path:
@@ -53,13 +59,23 @@ def copy_fleet(source: Path, target: Path) -> Path:
 
 def edit_behind_the_back(sim: testing.RunningSim, planned: reconcile.Planned) -> ObjectKey:
     """Change one ConfigMap value of DRIFT_CLUSTER as another field manager would (kubectl edit)."""
-    obj = next(o for b in planned.render.bundles if b.dest == DRIFT_CLUSTER for o in b.objects
-               if o["kind"] == "ConfigMap" and o.get("data"))
+    obj = next(
+        o
+        for b in planned.render.bundles
+        if b.dest == DRIFT_CLUSTER
+        for o in b.objects
+        if o["kind"] == "ConfigMap" and o.get("data")
+    )
     key = ObjectKey.of(obj)
     first = sorted(obj["data"])[0]
     resource = sim.dynamic_client(DRIFT_CLUSTER).resources.get(api_version="v1", kind="ConfigMap")
-    resource.patch(body={"data": {first: "edited-by-hand"}}, name=key.name, namespace=key.namespace,
-                   content_type="application/merge-patch+json", field_manager="kubectl-edit")
+    resource.patch(
+        body={"data": {first: "edited-by-hand"}},
+        name=key.name,
+        namespace=key.namespace,
+        content_type="application/merge-patch+json",
+        field_manager="kubectl-edit",
+    )
     return key
 
 
@@ -72,22 +88,36 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, fleet_dir: Path) -> Iter
         sim.server.kubeconfig(sim.kubeconfig)
         store = stores.open_store(root / "state.db")
         settings = ClientSettings(qps=1000, burst=1000, attempts=5, backoff=0.01)
-        session = reconcile.Session(connections=sessions.connections_for(repo, kubeconfig=str(sim.kubeconfig),
-                                                                         settings=settings),
-                                    store=store, timing=gates.Timing(poll=0.01))
+        session = reconcile.Session(
+            connections=sessions.connections_for(repo, kubeconfig=str(sim.kubeconfig), settings=settings),
+            store=store,
+            timing=gates.Timing(poll=0.01),
+        )
         planned = reconcile.plan_fleet(repo, session=session)
-        options = reconcile.ApplyOptions(approve=True, rollout=fleetrun.Options(sleep=lambda _: None,
-                                                                                pause_limit=1e9))
+        options = reconcile.ApplyOptions(
+            approve=True, rollout=fleetrun.Options(sleep=lambda _: None, pause_limit=1e9)
+        )
         reconcile.apply_plan(planned, session=session, options=options)
         sim.server.kubeconfig(sim.kubeconfig)  # the children were provisioned during the apply
         drifted = edit_behind_the_back(sim, planned)
-        drift.scan(store, connections=session.connections, fleet_name=repo.name,
-                   policies=drift.policies_of(repo), now=datetime.now(UTC))
+        drift.scan(
+            store,
+            connections=session.connections,
+            fleet_name=repo.name,
+            policies=drift.policies_of(repo),
+            now=datetime.now(UTC),
+        )
         catalog = catalogs.from_repo(repo)
-        services = Services(store=store, tokens=Tokens.of(read=[READ_TOKEN]), clock=lambda: datetime.now(UTC),
-                            catalog=lambda: catalog, sources=("fleet",), refresh_seconds=0)
+        services = Services(
+            store=store,
+            tokens=Tokens.of(read=[READ_TOKEN]),
+            clock=lambda: datetime.now(UTC),
+            catalog=lambda: catalog,
+            sources=("fleet",),
+            refresh_seconds=0,
+        )
         with servers.serve(apps.create_app(services)) as server:
-            yield Dashboard(server.url, drifted)
+            yield Dashboard(server.url, drifted, services)
         session.connections.close()
         store.close()
 
@@ -100,17 +130,21 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser, dashboard: Dashboard) -> Iterator[Page]:
-    """A logged-in page (the token typed into the login form, as a user would)."""
-    context = browser.new_context(viewport={"width": 1500, "height": 900})
-    opened = context.new_page()
-    opened.goto(f"{dashboard.url}/login")
+def log_in(browser: Browser, url: str, *, height: int = 900) -> Page:
+    """A page logged in to ``url`` (the token typed into the login form, as a user would)."""
+    opened = browser.new_context(viewport={"width": 1500, "height": height}).new_page()
+    opened.goto(f"{url}/login")
     opened.fill("#token", READ_TOKEN)
     opened.click("form[action='/login'] button[type=submit]")
-    opened.wait_for_url(f"{dashboard.url}/")
+    opened.wait_for_url(f"{url}/")
+    return opened
+
+
+@pytest.fixture
+def page(browser: Browser, dashboard: Dashboard) -> Iterator[Page]:
+    opened = log_in(browser, dashboard.url)
     yield opened
-    context.close()
+    opened.context.close()
 
 
 @pytest.fixture
@@ -120,5 +154,7 @@ def anonymous(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def rows_of(page: Page) -> list[Any]:
-    return page.eval_on_selector_all("#fleet-matrix tbody tr[data-cluster]", "rows => rows.map(r => r.dataset.cluster)")
+@pytest.fixture
+def login(browser: Browser) -> Callable[..., Page]:
+    """``login(url, height=...)``: a new logged-in page on another server of the same store."""
+    return lambda url, height=900: log_in(browser, url, height=height)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
 import pytest
 
+from reconciler.core import drift as core_drift
 from reconciler.core import plans
 from reconciler.core.desired import BundleId
+from reconciler.core.live import LiveCluster
 from reconciler.core.objects import ObjectKey
+from reconciler.engine import drift as engine_drift
 from reconciler.store.stores import Store
 from reconciler.web import headers, testing
+from reconciler.web.services import Services
 
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
@@ -173,3 +179,43 @@ def test_plan_history_and_a_plan_page(filled: Store, make_services: object, read
         200,
         True,
     )
+
+
+CANARY = "canary-secret-value-Qx81"
+
+
+@pytest.fixture
+def secret_drift(store: Store) -> Store:
+    """A drifted Secret recorded the way the drift scan records it (core.drift then engine.drift.persist)."""
+    applied = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "apps"},
+        "stringData": {"password": CANARY},
+    }
+    live = {
+        **applied,
+        "stringData": None,
+        "data": {"password": base64.b64encode(b"other-" + CANARY.encode()).decode()},
+    }
+    item = core_drift.Applied("eu-1", BundleId("eu-1", "platform", "db"), core_drift.seal(applied))
+    report = core_drift.scan(
+        applied=[item],
+        live={"eu-1": LiveCluster.reachable("eu-1", objects=[live])},
+        first_seen={},
+        now="2026-01-01T12:00:00+00:00",
+    )
+    engine_drift.persist(store, report, scanned=[("eu-1", item.bundle)])
+    return store
+
+
+@pytest.mark.parametrize("path", ["/drift", "/clusters/eu-1", "/api/v1/drift", "/api/v1/clusters/eu-1"])
+def test_secret_values_are_never_shown(
+    secret_drift: Store, make_services: Callable[..., Services], reader: dict[str, str], path: str
+) -> None:
+    with testing.running(make_services(secret_drift)) as (_, client):
+        shown = client.get(path, headers=reader).text
+        entry = client.get("/api/v1/drift", headers=reader).json()["entries"][0]
+        detail = client.get(entry["url"], headers=reader).text
+    leaked = [v for v in (CANARY, base64.b64encode(CANARY.encode()).decode()) if v in shown + detail]
+    assert (leaked, "masked sha256:" in detail) == ([], True)
