@@ -52,16 +52,19 @@ def _stop_on_signals() -> threading.Event:
               help="Seconds before workloads report ready.")
 @click.option("--provision-after", type=float, default=5.0, show_default=True,
               help="Seconds before a Cluster API Cluster is provisioned.")
+@click.option("--provision", is_flag=True,
+              help="With --fleet: start clusters reached by kubeconfig Secrets (and write the Secrets) at once, "
+                   "instead of when the fleet applies their Cluster API Cluster.")
 @click.option("--no-defaulting", is_flag=True, help="Store objects without API-server defaults.")
 def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, tls: bool, prefix: str,
-            ready_after: float, provision_after: float, no_defaulting: bool) -> None:
+            ready_after: float, provision_after: float, provision: bool, no_defaulting: bool) -> None:
     """Serve simulated Kubernetes clusters until interrupted."""
     if (count is None) == (fleet is None):
         raise click.UsageError("give exactly one of --clusters N or --fleet PATH")
     stop = _stop_on_signals()
     server = SimServer(port=port, tls=tls, defaulting=not no_defaulting)
     if fleet is not None:
-        fleets.start(server, _load_layout(fleet))
+        fleets.start(server, _load_layout(fleet), provision=provision)
     else:
         width = len(str(count))
         for index in range(1, (count or 0) + 1):

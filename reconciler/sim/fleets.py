@@ -2,9 +2,11 @@
 
 A Cluster with ``connection: {context: NAME}`` gets a sim cluster named NAME (a context in the
 written kubeconfig). A Cluster with ``connection: {kubeconfigSecret: {cluster, namespace, name}}`` is
-not started up front: its management cluster serves Cluster API, so when the fleet applies the
-``Cluster`` of cluster.x-k8s.io there, the simulated provisioner starts the child and writes the
-Secret. With ``provision=True`` the children and their Secrets are made at once instead.
+not started up front: once the fleet has applied the Cluster API CRD and a ``Cluster`` of
+cluster.x-k8s.io to the management cluster (the reference fleet's management and cluster-base
+stacks do), the simulated provisioner starts the child and writes the Secret. With
+``provision=True`` the children and their Secrets are made at once instead, for fleets without a
+cluster layer.
 """
 
 from __future__ import annotations
@@ -40,13 +42,13 @@ def layout(clusters: Mapping[str, Any]) -> Layout:
 
 
 def start(server: SimServer, plan: Layout, *, provision: bool = False) -> None:
-    """Add the fleet's clusters to ``server`` and serve Cluster API on every management cluster."""
+    """Add the fleet's clusters to ``server`` (children only with ``provision``)."""
     for context in plan.contexts:
         if context not in server.clusters:
             server.add_cluster(context)
     for child, management, namespace, secret in plan.children:
-        mgmt = server.clusters.get(management) or server.add_cluster(management)
-        capi.install_crd(mgmt)
+        if management not in server.clusters:
+            server.add_cluster(management)
         if provision:
             _provision(server, child=child, management=management, namespace=namespace, secret=secret)
 

@@ -71,6 +71,8 @@ BUILTINS: tuple[ResourceType, ...] = (
     _t("networking.k8s.io/v1", "Ingress", "ingresses", short=("ing",), status=True),
     _t("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", short=("netpol",)),
     _t("networking.k8s.io/v1", "IngressClass", "ingressclasses", ns=False),
+    _t("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short=("hpa",), status=True,
+       categories=_ALL),
     _t("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", short=("pdb",), status=True),
     _t("coordination.k8s.io/v1", "Lease", "leases"),
     _t("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", ns=False,

@@ -205,10 +205,10 @@ class SimServer:
         self._stopping.set()
         for cluster in self.clusters.values():
             cluster.events.close()
-        self._http.shutdown()
-        self._http.server_close()
-        if self._thread is not None:
+        if self._thread is not None:  # shutdown() waits for serve_forever, which only runs once started
+            self._http.shutdown()
             self._thread.join(timeout=5)
+        self._http.server_close()
         self._tmp.cleanup()
 
     def __enter__(self) -> SimServer:

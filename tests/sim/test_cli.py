@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
 from click.testing import CliRunner
-from kubernetes import client, config
+from kubernetes import client, config, dynamic
 
 from reconciler.cli import sim as sim_cli
 
@@ -48,15 +50,35 @@ def test_clusters_variant_serves_python_client_and_kubectl_over_tls(tmp_path):
             stopped) == (["cluster-1", "cluster-2", "cluster-3"], True, True, 0, True)
 
 
-def test_fleet_variant_serves_contexts_and_capi_on_the_management_cluster(tmp_path, fleet_dir):
+def wait_for_secret(api: client.CoreV1Api, namespace: str, name: str) -> client.V1Secret:
+    """Poll until the simulated Cluster API has written the Secret (bounded; fails if it never comes)."""
+    for _ in range(200):
+        found = [s for s in api.list_namespaced_secret(namespace).items if s.metadata.name == name]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"secret {namespace}/{name} never appeared")
+
+
+def test_fleet_variant_provisions_children_when_their_capi_cluster_is_applied(tmp_path, fleet_dir):
     kubeconfig = tmp_path / "kubeconfig"
+    crd = yaml.safe_load((fleet_dir / "stacks/management/1.0.0/crds/clusters.cluster.x-k8s.io.yaml").read_text())
     with sim_process("--fleet", str(fleet_dir), "--provision-after", "0", kubeconfig=kubeconfig):
-        document = yaml.safe_load(kubeconfig.read_text())
-        contexts = {c["name"] for c in document["contexts"]}
-        mgmt = client.ApiextensionsV1Api(config.new_client_from_config(config_file=str(kubeconfig),
-                                                                        context="mgmt"))
-        crds = [c.metadata.name for c in mgmt.list_custom_resource_definition().items]
-    assert ("mgmt" in contexts, crds) == (True, ["clusters.cluster.x-k8s.io"])
+        contexts = {c["name"] for c in yaml.safe_load(kubeconfig.read_text())["contexts"]}
+        mgmt = config.new_client_from_config(config_file=str(kubeconfig), context="mgmt")
+        dyn = dynamic.DynamicClient(mgmt)
+        dyn.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition").create(body=crd)
+        dyn.resources.get(api_version="v1", kind="Namespace").create(
+            body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fleet-clusters"}})
+        dyn.resources.invalidate_cache()
+        dyn.resources.get(api_version="cluster.x-k8s.io/v1beta1", kind="Cluster").create(namespace="fleet-clusters", body={
+            "apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster", "metadata": {"name": "prod-eu-1"}})
+        secret = wait_for_secret(client.CoreV1Api(mgmt), "fleet-clusters", "prod-eu-1-kubeconfig")
+        child_config = tmp_path / "child"
+        child_config.write_bytes(base64.b64decode(secret.data["value"]))
+        child = client.CoreV1Api(config.new_client_from_config(config_file=str(child_config)))
+        child_namespaces = {n.metadata.name for n in child.list_namespace().items}
+    assert (contexts, "default" in child_namespaces) == ({"mgmt"}, True)
 
 
 def test_needs_exactly_one_source(tmp_path):
