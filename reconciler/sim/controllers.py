@@ -28,6 +28,7 @@ class Controllers:
         self.server, self.ready_after, self.interval = server, ready_after, interval
         self.capi = capi.Provisioner(server, provision_after=provision_after)
         self._seen: dict[tuple[str, str, int], float] = {}
+        self._owned: set[tuple[str, str, int]] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -46,8 +47,9 @@ class Controllers:
         if handlers is None or obj["metadata"].get("deletionTimestamp"):
             return
         status_for, is_current = handlers
-        if (rt.group, rt.plural) == ("apps", "deployments"):
+        if (rt.group, rt.plural) == ("apps", "deployments") and self._generation_key(cluster, obj) not in self._owned:
             self._own_replica_set(cluster, obj)
+            self._owned.add(self._generation_key(cluster, obj))
         if is_current(obj) or not self._due(cluster, obj):
             return
         try:
@@ -57,9 +59,12 @@ class Controllers:
 
     def _due(self, cluster: Cluster, obj: Obj) -> bool:
         """True once ``ready_after`` seconds have passed since this generation was first seen."""
-        key = (cluster.name, str(obj["metadata"]["uid"]), int(obj["metadata"].get("generation", 1)))
-        first = self._seen.setdefault(key, self.server.clock())
+        first = self._seen.setdefault(self._generation_key(cluster, obj), self.server.clock())
         return self.server.clock() - first >= self.ready_after
+
+    @staticmethod
+    def _generation_key(cluster: Cluster, obj: Obj) -> tuple[str, str, int]:
+        return (cluster.name, str(obj["metadata"]["uid"]), int(obj["metadata"].get("generation", 1)))
 
     def _own_replica_set(self, cluster: Cluster, deployment: Obj) -> None:
         replica_sets = cluster.registry.lookup("apps", "v1", "replicasets")
