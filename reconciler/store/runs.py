@@ -98,6 +98,13 @@ class Runs:
                 _step(row) for row in conn.execute(select(S).where(S.c.run_id == run_id).order_by(S.c.id))
             ]
 
+    def recent_steps(self, *, cluster: str, limit: int = 30) -> list[StepRecord]:
+        """The latest steps applied to ``cluster`` or to its bundles elsewhere, newest first (dashboard)."""
+        mine = (S.c.cluster == cluster) | (S.c.bundle_cluster == cluster)
+        query = select(S).where(mine).order_by(S.c.id.desc()).limit(limit)
+        with self._ctx.read() as conn:
+            return [_step(row) for row in conn.execute(query)]
+
     def unfinished(self) -> list[RunRecord]:
         """Runs still marked running: after a crash, the ones to resume."""
         query = select(R).where(R.c.status == RunStatus.RUNNING.value).order_by(R.c.started_at)

@@ -64,6 +64,7 @@ def cluster(request: Request) -> Response:
         rows=[(r, states.of(r)) for r in rows],
         drifts=[d for d in deps.store.drifts.open() if name in (d.cluster, d.bundle.cluster)],
         plans=deps.store.plans.recent(limit=10),
+        steps=deps.store.runs.recent_steps(cluster=name, limit=30),
         events=deps.store.events.recent(cluster=name, limit=30),
         labels=states.LABELS,
     )

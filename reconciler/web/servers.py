@@ -8,7 +8,8 @@
 ``start`` returns a ``Running`` server whose ``stop()`` ends it (the daemon calls it on shutdown); the
 context manager always stops it. The listening socket is made here, with ``TCP_NODELAY`` (accepted
 connections inherit it on Linux, and asyncio sets it on every transport too), so small responses are
-not held back by Nagle's algorithm.
+not held back by Nagle's algorithm. Uvicorn is told to leave logging alone (``log_config=None``), so
+the daemon's structlog setup (``reconciler.logs``) stays in force.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def listen(host: str, port: int) -> socket.socket:
 def start(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> Running:
     """Serve ``app`` in a daemon thread; returns once it accepts connections."""
     sock = listen(host, port)
-    config = uvicorn.Config(app, log_level=log_level, lifespan="off", access_log=False, server_header=False)
+    config = uvicorn.Config(
+        app, log_config=None, log_level=log_level, lifespan="off", access_log=False, server_header=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="stackfleet-web", daemon=True

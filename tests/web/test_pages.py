@@ -219,3 +219,8 @@ def test_secret_values_are_never_shown(
         detail = client.get(entry["url"], headers=reader).text
     leaked = [v for v in (CANARY, base64.b64encode(CANARY.encode()).decode()) if v in shown + detail]
     assert (leaked, "masked sha256:" in detail) == ([], True)
+
+
+def test_the_cluster_view_lists_recent_applies(web: httpx.Client, reader: dict[str, str]) -> None:
+    page = web.get("/clusters/dev-us-1", headers=reader).text
+    assert "admission webhook denied the request" in page.split('id="steps"')[1]
