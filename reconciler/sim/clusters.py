@@ -7,7 +7,6 @@ resourceVersion counter and the event log in step.
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import threading
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.objects import Obj
-from reconciler.sim import managers, metas, selectors, statuses, watches
+from reconciler.sim import crdstatus, managers, metas, pages, selectors, statuses, watches
 from reconciler.sim.faults import Faults
 from reconciler.sim.resources import CRD_GROUP, CRD_PLURAL, Registry, ResourceType
 
@@ -35,14 +34,6 @@ class Write:
     dry_run: bool = False
     validation: str = "Strict"
     subresource: str = ""
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Obj]
-    resource_version: str
-    continue_token: str = ""
-    remaining: int | None = None
 
 
 def key_of(rt: ResourceType, namespace: str, name: str) -> Key:
@@ -114,17 +105,12 @@ class Cluster:
         return [o for _, o in sorted(found, key=lambda item: item[0])]
 
     def list(self, rt: ResourceType, namespace: str, *, label_selector: str = "", field_selector: str = "",
-             limit: int = 0, continue_token: str = "") -> Page:
+             limit: int = 0, continue_token: str = "") -> pages.Page:
         match_labels, match_fields = selectors.labels(label_selector), selectors.fields(field_selector)
         with self._lock:
             rv, items = self.resource_version, self.objects(rt, namespace)
         items = [o for o in items if match_labels(o) and match_fields(o)]
-        start = _decode_continue(continue_token)
-        if start is not None:
-            items = [o for o in items if _sort_key(o) > start]
-        if not limit or len(items) <= limit:
-            return Page(items, rv)
-        return Page(items[:limit], rv, _encode_continue(_sort_key(items[limit - 1])), len(items) - limit)
+        return pages.cut(items, resource_version=rv, limit=limit, continue_token=continue_token)
 
     # ---- writes ------------------------------------------------------------------------------
 
@@ -313,7 +299,7 @@ class Cluster:
             phase = "Terminating" if obj["metadata"].get("deletionTimestamp") else "Active"
             obj.setdefault("status", {})["phase"] = phase
         if (rt.group, rt.plural) == (CRD_GROUP, CRD_PLURAL):
-            _establish(obj)
+            crdstatus.establish(obj)
         return obj
 
     def _put(self, rt: ResourceType, event: str, obj: Obj) -> None:
@@ -463,41 +449,3 @@ def _check_preconditions(rt: ResourceType, live: Obj, pre: dict[str, Any]) -> No
                 group=rt.group, plural=rt.plural, name=meta["name"],
                 message=f"Precondition failed: {label} in precondition: {wanted}, {label} in object meta: "
                         f"{meta.get(field_name)}")
-
-
-def _establish(crd: Obj) -> None:
-    if any(c.get("type") == "Established" for c in (crd.get("status") or {}).get("conditions") or []):
-        return
-    names = (crd.get("spec") or {}).get("names") or {}
-    status = crd.setdefault("status", {})
-    status["acceptedNames"] = {k: v for k, v in names.items() if k in ("kind", "listKind", "plural", "singular",
-                                                                        "shortNames", "categories")}
-    status["acceptedNames"].setdefault("listKind", f"{names.get('kind', '')}List")
-    status["acceptedNames"].setdefault("singular", str(names.get("kind", "")).lower())
-    status["storedVersions"] = [v["name"] for v in crd["spec"].get("versions", []) if v.get("storage")]
-    stamp = metas.timestamp(time.time())
-    status["conditions"] = [
-        {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
-         "message": "no conflicts found", "lastTransitionTime": stamp},
-        {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-         "message": "the initial names have been accepted", "lastTransitionTime": stamp},
-    ]
-
-
-def _sort_key(obj: Obj) -> tuple[str, str]:
-    meta = obj["metadata"]
-    return (str(meta.get("namespace", "")), str(meta["name"]))
-
-
-def _encode_continue(last: tuple[str, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"v": "meta.k8s.io/v1", "start": last}).encode()).decode()
-
-
-def _decode_continue(token: str) -> tuple[str, str] | None:
-    if not token:
-        return None
-    try:
-        namespace, name = json.loads(base64.urlsafe_b64decode(token.encode()))["start"]
-        return (str(namespace), str(name))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise statuses.bad_request("continue key is not valid: incorrect encoded start resourceVersion") from exc
