@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import fleetscale
@@ -46,6 +47,7 @@ def main() -> None:
         real = sum(c.stats["apply"] + c.stats["delete"] for c in clients)
         dry = sum(c.stats["dry-run"] for c in clients)
         changed = sum(1 for c in planned.plan.steps)
+        by_verb = Counter(verb for (verb, _), n in bench.requests().items() for _ in range(n))
         sim_writes = fleetscale.writes(bench.requests())
         ok = sum(1 for o in report.outcomes if o.result.value == "succeeded")
         print(f"cold apply: {args.clusters} clusters x {args.objects} objects = {changed} changed objects")
@@ -54,6 +56,7 @@ def main() -> None:
         print(f"  objects/s                 {changed / elapsed:.0f}")
         print(f"  writes per changed object {real / changed:.3f}  (client: {real} writes; {dry} dry-runs apart)")
         print(f"  sim PATCH+DELETE requests {sim_writes} ({sim_writes / changed:.2f} per object, dry-runs included)")
+        print(f"  sim requests by verb      {dict(sorted(by_verb.items()))}")
         per_object = base / 500
         print(f"baseline: 500 sequential applies to one cluster: {base:.2f} s ({per_object * 1000:.2f} ms each)")
         print(f"  ratio: engine time / (changed objects x baseline apply) = {elapsed / (changed * per_object):.2f}")

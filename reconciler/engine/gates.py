@@ -1,6 +1,7 @@
 """The health gate: wait until applied objects are healthy, within the bundle's health timeout.
 
-Objects are checked first as the apply answered them, then re-read (GET) only while Progressing.
+Objects are checked first as the apply answered them, then re-read (GET) only while Progressing,
+polling at ``poll`` seconds at first and twice as long each round after (at most ``max_poll``).
 Degraded fails at once; Unknown (a check that cannot decide) lets the gate pass and is reported.
 """
 
@@ -26,6 +27,7 @@ class Timing:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     poll: float = 0.05
+    max_poll: float = 2.0
 
 
 def wait_healthy(client: ClusterApi, applied: Mapping[ObjectKey, Obj], *, timeout: float,
@@ -33,6 +35,7 @@ def wait_healthy(client: ClusterApi, applied: Mapping[ObjectKey, Obj], *, timeou
     """Block until every object in ``applied`` is healthy (or the gate fails)."""
     deadline = timing.clock() + timeout
     current = dict(applied)
+    poll = timing.poll
     while True:
         pending, failed = _sort(current)
         if failed:
@@ -42,7 +45,8 @@ def wait_healthy(client: ClusterApi, applied: Mapping[ObjectKey, Obj], *, timeou
         if timing.clock() >= deadline:
             first = next(iter(pending.items()))
             return GateResult(False, f"health timeout after {timeout:g}s: {first[0]} is {first[1]}")
-        timing.sleep(timing.poll)
+        timing.sleep(min(poll, max(0.0, deadline - timing.clock())))
+        poll = min(poll * 2, timing.max_poll)
         current = {key: client.get(key) or {} for key in pending}
 
 
