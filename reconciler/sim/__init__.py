@@ -12,6 +12,6 @@ One ``server.SimServer`` serves many clusters, each a Kubernetes API at
 - ``watches``      the per-cluster event log behind ``watch=true``
 - ``controllers``, ``workloads``, ``capi``   simulated controllers and Cluster API
 - ``faults``       latency, 429/500/503, resets, cluster down, denied deletes, request counters
-- ``kubeconfigs``, ``certs``, ``fleets``, ``scales``
+- ``kubeconfigs``, ``certs``, ``fleets``, ``scales``, ``pages``, ``crdstatus``, ``metas``
 - ``testing``      helpers for tests in every area (``testing.running(...)``)
 """
