@@ -66,10 +66,10 @@ def scan(
     records = [r for r in store.applied.all() if not clusters or r.bundle.cluster in clusters]
     applied = [_applied(r, policies.get((r.cluster, r.bundle))) for r in records]
     live = observe_all(applied, connections=connections, fleet_name=fleet_name, workers=workers)
-    first = {(d.cluster, d.bundle, d.object_key): d.first_seen.isoformat() for d in store.drifts.open()}
-    seen = {(dest, bundle, _key(key)): when for (dest, bundle, key), when in first.items()}
+    seen = {(d.cluster, d.bundle, _key(d.object_key)): d.first_seen.isoformat() for d in store.drifts.open()}
     report = drift.scan(applied=applied, live=live, first_seen=seen, now=now.isoformat())
-    persist(store, report, scanned={(a.dest, a.bundle) for a in applied if live[a.dest].is_reachable})
+    resolved = persist(store, report, scanned={(a.dest, a.bundle) for a in applied if live[a.dest].is_reachable})
+    announce(store, [e for e in report.entries if e.id not in seen], resolved=resolved)
     return report
 
 
@@ -119,19 +119,33 @@ def observe_one(dest: str, *, connections: Connections, fleet_name: str, objects
     return observe.observe(client, fleet=fleet_name, desired=objects, inventory=())
 
 
-def persist(store: Store, report: drift.Report, *, scanned: Iterable[Slot]) -> None:
-    """Upsert the entries, resolve the scanned bundles' other open drift, refresh the drift gauges."""
+def persist(store: Store, report: drift.Report, *, scanned: Iterable[Slot]) -> int:
+    """Upsert the entries, resolve the scanned bundles' other open drift (returns how many), refresh
+    the drift gauges."""
     found: dict[Slot, list[ObjectKey]] = {}
     for entry in report.entries:
         store.drifts.report(entry.dest, entry.bundle, entry.key, patch=entry.patch, diff=entry.diff, who=who(entry))
         found.setdefault((entry.dest, entry.bundle), []).append(entry.key)
-    for dest, bundle in sorted(set(scanned)):
+    resolved = sum(
         store.drifts.resolve_others(dest, bundle, still=found.get((dest, bundle), []))
+        for dest, bundle in sorted(set(scanned))
+    )
     per_cluster: dict[str, int] = {dest: 0 for dest, _ in scanned}
     for entry in report.entries:
         per_cluster[entry.dest] = per_cluster.get(entry.dest, 0) + 1
     for dest, count in per_cluster.items():
         metrics.DRIFT_OBJECTS.labels(cluster=dest).set(count)
+    return resolved
+
+
+def announce(store: Store, new: Sequence[drift.Entry], *, resolved: int) -> None:
+    """One event per newly drifted object, one for what resolved (the dashboard's event log)."""
+    for entry in new:
+        by = ", ".join(str(m) for m in entry.managers) or "deleted out of band"
+        store.events.add("DriftDetected", f"{entry.key} {entry.kind.value} by {by}", level="warning",
+                         cluster=entry.dest, bundle=str(entry.bundle))
+    if resolved:
+        store.events.add("DriftResolved", f"{resolved} drifted object(s) back in sync")
 
 
 def who(entry: drift.Entry) -> Who:

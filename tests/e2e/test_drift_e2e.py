@@ -215,3 +215,11 @@ def test_the_cli_heals_self_heal_bundles(scene: Scene) -> None:
     inject(scene)
     run_cli(scene, "--heal")
     assert run_cli(scene).returncode == 0
+
+
+def test_new_drift_and_its_resolution_are_events(scene: Scene) -> None:
+    inject(scene)
+    drift.heal(scene.scan(), repo=scene.repo, session=scene.session)
+    scene.scan()
+    reasons = [e.reason for e in reversed(scene.store.events.recent(limit=50))]
+    assert [r for r in reasons if r.startswith("Drift")] == ["DriftDetected", "DriftDetected", "DriftResolved"]
