@@ -231,3 +231,22 @@ def test_scale_subresource_reads_and_writes_replicas(api):
     api.patch(f"{path}/d/scale", {"spec": {"replicas": 5}}, "application/merge-patch+json")
     assert ((scale["kind"], scale["spec"]["replicas"], scale["status"]["selector"]),
             api.get(f"{path}/d").json()["spec"]["replicas"]) == (("Scale", 1, "a=b"), 5)
+
+
+def test_missing_name_is_invalid(api):
+    answer = api.post(CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}})
+    assert (answer.status_code, answer.json()["reason"], answer.json()["details"]["causes"][0]["field"]) == (
+        422, "Invalid", "metadata.name")
+
+
+def test_terminating_namespace_refuses_new_content(api):
+    api.post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                    "metadata": {"name": "held", "finalizers": ["example.com/hold"]}})
+    api.delete("/api/v1/namespaces/held")
+    answer = api.post("/api/v1/namespaces/held/configmaps", configmap("late"))
+    assert (answer.status_code, answer.json()["reason"]) == (403, "Forbidden")
+
+
+def test_kind_mismatch_is_bad_request(api):
+    answer = api.post(CM, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}})
+    assert answer.status_code == 400
