@@ -1,21 +1,23 @@
 """``plan --server-dry-run``: confirm each create/update/adopt with an SSA dry-run on its cluster.
 
 Admission and defaulting are then exactly the server's: a refusal is reported as an error, and an
-update the server answers without moving the object's resourceVersion is in fact no change (the
-step is turned into ``unchanged``). Nothing is written.
+update whose dry-run answer equals the live object (metadata the server maintains and status left
+out) is in fact no change: the step is turned into ``unchanged``. Nothing is written.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler.core.objects import ObjectKey
+from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import Action, Change
 from reconciler.engine.reconcile import Planned, Session
 from reconciler.errors import ClusterError, StackfleetError
 
 CONFIRMED = frozenset({Action.CREATE, Action.UPDATE, Action.ADOPT})
+SERVER_METADATA = frozenset({"managedFields", "resourceVersion", "generation", "creationTimestamp", "uid"})
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,19 @@ class Confirmed:
 def confirm(planned: Planned, *, session: Session) -> Confirmed:
     objects = {(b.dest, ObjectKey.of(o)): o for b in planned.render.bundles for o in b.objects}
     errors: list[str] = []
-    changes = [_confirm(c, objects, session, errors) for c in planned.plan.changes]
+    live = {(name, key): obj for name, cluster in planned.live.items() for key, obj in cluster.objects.items()}
+    changes = [_confirm(c, objects, live, session, errors) for c in planned.plan.changes]
     plan = dataclasses.replace(planned.plan, changes=tuple(changes))
     return Confirmed(dataclasses.replace(planned, plan=plan), tuple(errors))
 
 
-def _confirm(change: Change, objects: dict[tuple[str, ObjectKey], dict[str, object]], session: Session,
-             errors: list[str]) -> Change:
+def _comparable(obj: Obj) -> Obj:
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in SERVER_METADATA}
+    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": meta}
+
+
+def _confirm(change: Change, objects: Mapping[tuple[str, ObjectKey], Obj], live_objects: Mapping[tuple[str, ObjectKey], Obj],
+             session: Session, errors: list[str]) -> Change:
     obj = objects.get((change.cluster, change.key))
     if change.action not in CONFIRMED or obj is None:
         return change
@@ -45,8 +53,8 @@ def _confirm(change: Change, objects: dict[tuple[str, ObjectKey], dict[str, obje
         return change
     except StackfleetError:
         return change
-    moved = (answer.get("metadata") or {}).get("resourceVersion") != change.live_resource_version
-    if change.action is Action.UPDATE and not moved:
+    live = live_objects.get((change.cluster, change.key))
+    if change.action is Action.UPDATE and live is not None and _comparable(answer) == _comparable(live):
         return dataclasses.replace(change, action=Action.UNCHANGED, step=None, after=(), patch=(), diff="",
                                    object=None, reason="server dry-run: no change")
     return change

@@ -7,7 +7,7 @@ import pytest
 from reconciler.core import plans, rollout
 from reconciler.core.objects import ObjectKey
 from reconciler.core.plans import Action
-from reconciler.engine import reconcile
+from reconciler.engine import reconcile, serverdryruns
 from reconciler.errors import StalePlanError
 from reconciler.kube.transports import Request, Response
 from reconciler.store.records import Outcome
@@ -176,3 +176,15 @@ def test_deletes_over_the_prune_budget_wait_for_approval(small):
     assert report.outcomes[0].result is rollout.Result.AWAITING_APPROVAL
     assert live_config_maps(small) == {f"cm-{i}" for i in range(6)}
     assert inventory_names(small) == {f"cm-{i}" for i in range(6)}
+
+
+def test_a_server_dry_run_confirms_a_real_change_and_reports_a_refusal(small):
+    small.apply()
+    small.edit(CMS, "data: {index: '0'}", "data: {index: 'zero'}")
+    small.edit(CMS, "data: {index: '5'}", "data: {index: '5'}\n---\napiVersion: v1\nkind: ConfigMap\n"
+               "metadata: {name: ghost, namespace: nowhere}\n")
+    planned = small.plan()
+    confirmed = serverdryruns.confirm(planned, session=small.session(planned.repo))
+    assert sorted(c.key.name for c in confirmed.planned.plan.steps) == ["cm-0", "ghost"]
+    assert len(confirmed.errors) == 1 and "nowhere" in confirmed.errors[0]
+    assert live_config_maps(small) == {f"cm-{i}" for i in range(6)}
