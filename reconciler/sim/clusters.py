@@ -399,6 +399,12 @@ class Cluster:
         return self.replace(rt, meta.get("namespace", ""), meta["name"], _without_rv(body),
                             Write(manager=manager, subresource="status", validation="Ignore"))
 
+    def snapshot(self) -> dict[Key, tuple[str, str]]:
+        """(uid, resourceVersion) of every stored object: compare two snapshots to see what was touched."""
+        with self._lock:
+            return {k: (str(o["metadata"]["uid"]), str(o["metadata"]["resourceVersion"]))
+                    for k, o in self._objects.items()}
+
     def all_objects(self) -> Iterator[tuple[ResourceType, Obj]]:
         with self._lock:
             items = list(self._objects.items())

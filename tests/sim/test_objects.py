@@ -250,3 +250,12 @@ def test_terminating_namespace_refuses_new_content(api):
 def test_kind_mismatch_is_bad_request(api):
     answer = api.post(CM, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}})
     assert answer.status_code == 400
+
+
+def test_snapshots_show_exactly_what_changed(sim, api):
+    api.post(CM, configmap("same"))
+    api.post(CM, configmap("changed"))
+    before = sim.cluster("c0").snapshot()
+    api.patch(f"{CM}/changed", {"data": {"x": "1"}}, "application/merge-patch+json")
+    after = sim.cluster("c0").snapshot()
+    assert sorted(k[3] for k in after if after[k] != before.get(k)) == ["changed"]
