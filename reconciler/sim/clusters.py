@@ -249,7 +249,7 @@ class Cluster:
         if not config.get("apiVersion") or not config.get("kind"):
             raise statuses.bad_request("apiVersion and kind must be set in an applied configuration")
         self._check_body(rt, namespace, config, how)
-        if metas.SERVER_SET[-2] in meta:
+        if "managedFields" in meta:
             raise statuses.bad_request("metadata.managedFields must be nil")
         return config
 
