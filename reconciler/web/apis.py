@@ -108,10 +108,7 @@ def _line_json(line: matrices.Line) -> dict[str, Any]:
 def cluster(request: Request) -> Response:
     deps = pages.services(request)
     name = request.path_params["name"]
-    rows = [r for r in deps.store.dashboards.bundles() if name in (r.cluster, r.bundle.cluster)]
-    entry = deps.catalog().clusters.get(name)
-    if not rows and entry is None:
-        raise HTTPException(404, f"no cluster named {name!r}")
+    entry, rows = pages.cluster_rows(deps, name)
     return JSONResponse(
         {
             "name": name,

@@ -21,6 +21,8 @@ class ClusterEntry:
     stacks: Mapping[str, str] = field(default_factory=dict)
     """Stack name -> the version assigned to this cluster."""
     paused: bool = False
+    destinations: tuple[str, ...] = ()
+    """Clusters its bundles are applied to (itself, and the management cluster for Cluster API bundles)."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,10 @@ def from_repo(repo: FleetRepo) -> Catalog:
     """The catalog of a loaded fleet repo (its targets give each cluster's stack versions)."""
     targets = targeting.build(repo)
     stacks: dict[str, dict[str, str]] = {}
+    dests: dict[str, set[str]] = {}
     for target in targets:
         stacks.setdefault(target.id.cluster, {})[target.id.stack] = target.version
+        dests.setdefault(target.id.cluster, set()).add(target.dest)
     columns = sorted(
         dict.fromkeys(f"{t.id.stack}/{t.id.bundle}" for t in targets), key=lambda c: c.split("/")[0]
     )
@@ -54,6 +58,7 @@ def from_repo(repo: FleetRepo) -> Catalog:
             labels=dict(located.model.metadata.labels),
             stacks=stacks.get(name, {}),
             paused=located.model.spec.paused,
+            destinations=tuple(sorted(dests.get(name, {name}))),
         )
         for name, located in sorted(repo.clusters.items())
     }

@@ -16,8 +16,9 @@ from starlette.responses import Response
 
 from reconciler.core import plans as core_plans
 from reconciler.errors import PlanError, StoreError
-from reconciler.store.records import DriftRecord, PlanRecord
+from reconciler.store.records import BundleRow, DriftRecord, PlanRecord
 from reconciler.web import links, matrices, states
+from reconciler.web.catalogs import ClusterEntry
 from reconciler.web.services import Services
 
 DRIFT_PAGE_LIMIT = 500
@@ -49,13 +50,26 @@ def fleet(request: Request) -> Response:
     )
 
 
+def cluster_rows(deps: Services, name: str) -> tuple[ClusterEntry | None, list[BundleRow]]:
+    """The catalog entry of cluster ``name`` and the rows of the bundles applied to it or assigned to it
+    (one narrowed dashboard query per destination); 404 when neither knows the name."""
+    entry = deps.catalog().clusters.get(name)
+    dests = sorted({name, *(entry.destinations if entry else ())})
+    rows = [
+        r
+        for d in dests
+        for r in deps.store.dashboards.bundles(cluster=d)
+        if name in (r.cluster, r.bundle.cluster)
+    ]
+    if not rows and entry is None:
+        raise HTTPException(404, f"no cluster named {name!r}")
+    return entry, rows
+
+
 def cluster(request: Request) -> Response:
     deps = services(request)
     name = request.path_params["name"]
-    rows = [r for r in deps.store.dashboards.bundles() if name in (r.cluster, r.bundle.cluster)]
-    entry = deps.catalog().clusters.get(name)
-    if not rows and entry is None:
-        raise HTTPException(404, f"no cluster named {name!r}")
+    entry, rows = cluster_rows(deps, name)
     return render(
         request,
         "cluster.html",
