@@ -2,7 +2,7 @@
 
 ``stackfleet sim --clusters 50 --kubeconfig K`` serves 50 empty clusters; ``stackfleet sim --fleet
 fleet/ --kubeconfig K`` serves the clusters a fleet repo's connections expect (contexts, and Cluster
-API on the clusters that hold kubeconfig Secrets). Both serve until interrupted (Ctrl-C or SIGTERM).
+API on the clusters that hold kubeconfig Secrets). Both serve until interrupted (Ctrl-C or SIGTERM) or for ``--lifetime`` seconds.
 kubectl sends bearer tokens only over TLS: add ``--tls`` to use kubectl against the sim.
 """
 
@@ -56,8 +56,11 @@ def _stop_on_signals() -> threading.Event:
               help="With --fleet: start clusters reached by kubeconfig Secrets (and write the Secrets) at once, "
                    "instead of when the fleet applies their Cluster API Cluster.")
 @click.option("--no-defaulting", is_flag=True, help="Store objects without API-server defaults.")
+@click.option("--lifetime", type=float, default=None, metavar="SECONDS",
+              help="Stop by itself after this long (default: serve until interrupted).")
 def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, tls: bool, prefix: str,
-            ready_after: float, provision_after: float, provision: bool, no_defaulting: bool) -> None:
+            ready_after: float, provision_after: float, provision: bool, no_defaulting: bool,
+            lifetime: float | None) -> None:
     """Serve simulated Kubernetes clusters until interrupted."""
     if (count is None) == (fleet is None):
         raise click.UsageError("give exactly one of --clusters N or --fleet PATH")
@@ -74,5 +77,5 @@ def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, t
         server.kubeconfig(kubeconfig)
         click.echo(f"serving {len(server.clusters)} cluster(s) at {server.base_url}/clusters/<name>; "
                    f"kubeconfig: {kubeconfig}", err=True)
-        stop.wait()
+        stop.wait(lifetime)
     click.echo("sim stopped", err=True)

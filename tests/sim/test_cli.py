@@ -19,7 +19,7 @@ from reconciler.cli import sim as sim_cli
 
 @contextmanager
 def sim_process(*args: str, kubeconfig: Path) -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen(["stackfleet", "sim", "--kubeconfig", str(kubeconfig), *args],
+    process = subprocess.Popen(["stackfleet", "sim", "--kubeconfig", str(kubeconfig), "--lifetime", "120", *args],
                                stderr=subprocess.PIPE, text=True)
     try:
         assert process.stderr is not None
@@ -84,3 +84,9 @@ def test_fleet_variant_provisions_children_when_their_capi_cluster_is_applied(tm
 def test_needs_exactly_one_source(tmp_path):
     done = CliRunner().invoke(sim_cli.command, ["--kubeconfig", str(tmp_path / "k")])
     assert (done.exit_code, "exactly one of" in done.output) == (2, True)
+
+
+def test_lifetime_stops_it_by_itself(tmp_path):
+    done = subprocess.run(["stackfleet", "sim", "--clusters", "1", "--kubeconfig", str(tmp_path / "k"),
+                           "--lifetime", "0.1"], capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, "sim stopped" in done.stderr) == (0, True)
