@@ -19,7 +19,7 @@ import click
 
 from reconciler.cli.main import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.cli.options import fleet_option, kubeconfig_option, output_option
-from reconciler.cli.plan import cluster_option, state_option
+from reconciler.cli.plan import cluster_option, plugins_option, settings_of, state_option
 from reconciler.core import plans, report, rollout
 from reconciler.engine import apply, fleetrun, reconcile, sessions
 from reconciler.source import opening
@@ -40,11 +40,13 @@ from reconciler.spec import loader
               help="Wait out rollout pauses up to this long; a longer pause stops the run there.")
 @output_option("text", "json")
 @state_option
+@plugins_option
 def command(plan_file: str | None, fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], yes: bool,
-            approve: bool, stages: tuple[str, ...], wait_pauses: float, output: str, state: str) -> None:
+            approve: bool, stages: tuple[str, ...], wait_pauses: float, output: str, state: str,
+            plugins: tuple[str, ...]) -> None:
     """Apply the fleet (or a saved plan) with server-side apply, rolling out stage by stage."""
     repo = loader.load(opening.open_tree(fleet))
-    session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state)
+    session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
     try:
         with _progress(output) as on_step:
             options = reconcile.ApplyOptions(approve=approve, on_step=on_step, rollout=fleetrun.Options(

@@ -15,6 +15,7 @@ from reconciler.cli.main import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.cli.options import F, fleet_option, kubeconfig_option, output_option
 from reconciler.core import plans, report
 from reconciler.engine import reconcile, serverdryruns, sessions
+from reconciler.kube.connections import ClientSettings
 from reconciler.source import opening
 from reconciler.spec import loader
 
@@ -23,6 +24,16 @@ def state_option(func: F) -> F:
     """``--state PATH``: the state store (inventory, runs)."""
     return click.option("--state", default=sessions.DEFAULT_STATE, show_default=True, envvar="STACKFLEET_STATE",
                         metavar="PATH", help="State store: a SQLite file path or database URL.")(func)
+
+
+def plugins_option(func: F) -> F:
+    """``--allow-plugin NAME``: kubeconfig exec/auth-provider plugins the operator trusts."""
+    return click.option("--allow-plugin", "plugins", multiple=True, metavar="NAME",
+                        help="Allow this kubeconfig exec command (base name) or auth-provider (repeatable).")(func)
+
+
+def settings_of(plugins: tuple[str, ...]) -> ClientSettings:
+    return ClientSettings(allowed_plugins=frozenset(plugins))
 
 
 def cluster_option(func: F) -> F:
@@ -40,14 +51,15 @@ def cluster_option(func: F) -> F:
 @click.option("--detail", is_flag=True, help="Show the diff of every step.")
 @click.option("--server-dry-run", is_flag=True, help="Confirm every change with a server-side dry-run.")
 @state_option
+@plugins_option
 def command(fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], out: str | None, output: str,
-            detail: bool, server_dry_run: bool, state: str) -> None:
+            detail: bool, server_dry_run: bool, state: str, plugins: tuple[str, ...]) -> None:
     """Plan the fleet: render, observe the clusters, diff. Exit 0 nothing to do, 2 changes, 1 error."""
     repo = loader.load(opening.open_tree(fleet))
     unknown = sorted(set(clusters) - set(repo.clusters))
     if unknown:
         raise click.BadParameter(f"unknown cluster(s): {', '.join(unknown)}", param_hint="--cluster")
-    session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state)
+    session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
     try:
         confirmed = serverdryruns.Confirmed(reconcile.plan_fleet(repo, session=session, clusters=clusters))
         if server_dry_run:

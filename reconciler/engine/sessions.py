@@ -21,12 +21,12 @@ def connections_for(repo: FleetRepo, *, kubeconfig: str | None,
 
 
 def open_session(repo: FleetRepo, *, kubeconfig: str | None, state: str | Path,
-                 render_options: fleet.Options | None = None) -> Session:
+                 render_options: fleet.Options | None = None, settings: ClientSettings | None = None) -> Session:
     """A session over ``repo``'s clusters and the store at ``state`` (created with its directory)."""
     if "://" not in str(state):
         Path(state).parent.mkdir(parents=True, exist_ok=True)
-    return Session(connections=connections_for(repo, kubeconfig=kubeconfig), store=stores.open_store(state),
-                   render_options=render_options or fleet.Options())
+    return Session(connections=connections_for(repo, kubeconfig=kubeconfig, settings=settings),
+                   store=stores.open_store(state), render_options=render_options or fleet.Options())
 
 
 def close(session: Session) -> None:

@@ -26,7 +26,10 @@ def test_without_yes_nothing_is_applied_when_the_answer_is_no(bare):
 
 
 def test_a_saved_plan_is_refused_once_a_live_object_moved(bare, tmp_path):
-    assert bare.stackfleet("apply", "--yes", "--approve").returncode == 0
+    first = bare.stackfleet("apply", "--yes", "--approve")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "[mgmt] step 1 " in first.stderr  # progress, one plain line per step when not on a terminal
+    assert "succeeded" in first.stdout.split("write(s)")[1]
     bare.commit_on_branch("more-replicas", "clusters/stage-eu-1.yaml", append="    hello:\n      replicas: 4\n")
     saved = tmp_path / "plan.json"
     planned = bare.stackfleet("plan", "--out", str(saved), ref="more-replicas")
