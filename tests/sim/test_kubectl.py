@@ -107,8 +107,9 @@ def test_server_side_apply_records_managed_fields(applied):
 
 def test_conflicting_apply_by_other_manager_is_refused(applied):
     change = DEPLOYMENT.replace("replicas: 2", "replicas: 5")
-    done = applied.run("apply", "--server-side", "--field-manager=other", "-f", "-", stdin=change)
-    assert (done.returncode, "conflict" in done.stderr.lower(), ".spec.replicas" in done.stderr) == (1, True, True)
+    done = applied.run("apply", "--server-side", "--field-manager=other", "-v=6", "-f", "-", stdin=change)
+    assert (done.returncode, 'status="409 Conflict"' in done.stderr,
+            'conflict with "kubectl": .spec.replicas' in done.stderr) == (1, True, True)
 
 
 def test_force_conflicts_takes_the_field(kubectl):
