@@ -18,8 +18,6 @@ from reconciler.sim import fleets, testing
 from reconciler.source import opening
 from reconciler.spec import loader
 
-NAMESPACE_TEMPLATE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ .Release.Namespace }}\n"
-
 
 def git(repo: Path, *args: str) -> str:
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.dev",
@@ -63,8 +61,6 @@ class Fleet:
 
 def make_repo(source: Path, target: Path) -> Path:
     shutil.copytree(source, target)
-    for version in ("1.4.0", "1.5.0"):
-        (target / f"stacks/platform/{version}/charts/edge-proxy/templates/namespace.yaml").write_text(NAMESPACE_TEMPLATE)
     git(target, "init", "-q", "-b", "main")
     git(target, "add", "-A")
     git(target, "commit", "-q", "-m", "reference fleet")

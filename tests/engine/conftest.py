@@ -21,15 +21,10 @@ from reconciler.source import opening
 from reconciler.spec import loader
 from reconciler.store import stores
 
-NAMESPACE_TEMPLATE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ .Release.Namespace }}\n"
-
 
 def copy_reference_fleet(source: Path, target: Path) -> Path:
-    """The reference fleet, plus the ``edge`` Namespace its edge-proxy chart needs (the chart renders
-    objects into the release namespace but no Namespace; reported to the fleet's owner)."""
+    """A copy of the reference fleet that a test may edit."""
     shutil.copytree(source, target)
-    for version in ("1.4.0", "1.5.0"):
-        (target / f"stacks/platform/{version}/charts/edge-proxy/templates/namespace.yaml").write_text(NAMESPACE_TEMPLATE)
     return target
 
 
