@@ -10,8 +10,6 @@ and leaves the other managers' fields alone. A report-only bundle's drift is rep
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
+from reconciler.cli import main
 from reconciler.core import drift as core_drift
 from reconciler.core.objects import ObjectKey
 from reconciler.engine import drift, fleetrun, gates, reconcile, sessions
@@ -87,17 +87,28 @@ class Scene:
     def resource(self, api_version: str, kind: str) -> Any:
         return self.sim.dynamic_client("c0").resources.get(api_version=api_version, kind=kind)
 
-    def patch(self, kind: str, name: str, body: dict[str, Any], *, manager: str, api_version: str = "v1") -> None:
+    def patch(
+        self, kind: str, name: str, body: dict[str, Any], *, manager: str, api_version: str = "v1"
+    ) -> None:
         self.resource(api_version, kind).patch(
-            body=body, name=name, namespace="apps", content_type="application/merge-patch+json", field_manager=manager
+            body=body,
+            name=name,
+            namespace="apps",
+            content_type="application/merge-patch+json",
+            field_manager=manager,
         )
 
     def get(self, api_version: str, kind: str, name: str) -> dict[str, Any]:
         return self.resource(api_version, kind).get(name=name, namespace="apps").to_dict()
 
     def scan(self) -> core_drift.Report:
-        return drift.scan(self.store, connections=self.session.connections, fleet_name=self.repo.name,
-                          policies=drift.policies_of(self.repo), now=NOW)
+        return drift.scan(
+            self.store,
+            connections=self.session.connections,
+            fleet_name=self.repo.name,
+            policies=drift.policies_of(self.repo),
+            now=NOW,
+        )
 
 
 def write_fleet(root: Path) -> Path:
@@ -126,9 +137,19 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
 def inject(scene: Scene) -> None:
     scene.patch("Deployment", "web", {"spec": {"replicas": 5}}, manager="intruder", api_version="apps/v1")
     scene.resource("v1", "ConfigMap").delete(name="settings", namespace="apps")
-    scene.patch("Deployment", "web", {"metadata": {"labels": {"team": "a"}}}, manager="labeler", api_version="apps/v1")
-    scene.patch("Deployment", "web", {"metadata": {"labels": {"team": "b"}}}, manager="labeler", api_version="apps/v1")
-    scene.patch("Deployment", "web", {"spec": {"progressDeadlineSeconds": 100}}, manager="tuner", api_version="apps/v1")
+    scene.patch(
+        "Deployment", "web", {"metadata": {"labels": {"team": "a"}}}, manager="labeler", api_version="apps/v1"
+    )
+    scene.patch(
+        "Deployment", "web", {"metadata": {"labels": {"team": "b"}}}, manager="labeler", api_version="apps/v1"
+    )
+    scene.patch(
+        "Deployment",
+        "web",
+        {"spec": {"progressDeadlineSeconds": 100}},
+        manager="tuner",
+        api_version="apps/v1",
+    )
 
 
 def test_a_clean_apply_has_no_drift(scene: Scene) -> None:
@@ -188,21 +209,30 @@ def test_first_seen_is_kept_across_scans(scene: Scene) -> None:
     assert {d.object_key: d.first_seen for d in scene.store.drifts.open()} == first
 
 
-def run_cli(scene: Scene, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "reconciler.cli", "drift", "--fleet", str(scene.root / "fleet"),
-               "--kubeconfig", str(scene.sim.kubeconfig), "--state", str(scene.root / "state.db"), *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+def run_cli(scene: Scene, *args: str) -> Result:
+    """``stackfleet drift`` in this process (click's runner), against the scene's store and sim."""
+    command = [
+        "drift",
+        "--fleet",
+        str(scene.root / "fleet"),
+        "--kubeconfig",
+        str(scene.sim.kubeconfig),
+        "--state",
+        str(scene.root / "state.db"),
+        *args,
+    ]
+    return CliRunner().invoke(main.cli, command, catch_exceptions=False)
 
 
 def test_the_cli_exits_0_without_drift(scene: Scene) -> None:
     done = run_cli(scene, "-o", "json")
-    assert (done.returncode, json.loads(done.stdout)["drifted"]) == (0, False)
+    assert (done.exit_code, json.loads(done.stdout)["drifted"]) == (0, False)
 
 
 def test_the_cli_exits_2_and_reports_the_drift(scene: Scene) -> None:
     inject(scene)
     done = run_cli(scene, "-o", "json")
-    assert (done.returncode, json.loads(done.stdout)["counts"]) == (2, {"modified": 1, "missing": 1})
+    assert (done.exit_code, json.loads(done.stdout)["counts"]) == (2, {"modified": 1, "missing": 1})
 
 
 def test_the_cli_text_names_who_changed_what(scene: Scene) -> None:
@@ -214,7 +244,7 @@ def test_the_cli_text_names_who_changed_what(scene: Scene) -> None:
 def test_the_cli_heals_self_heal_bundles(scene: Scene) -> None:
     inject(scene)
     run_cli(scene, "--heal")
-    assert run_cli(scene).returncode == 0
+    assert run_cli(scene).exit_code == 0
 
 
 def test_new_drift_and_its_resolution_are_events(scene: Scene) -> None:
@@ -222,4 +252,8 @@ def test_new_drift_and_its_resolution_are_events(scene: Scene) -> None:
     drift.heal(scene.scan(), repo=scene.repo, session=scene.session)
     scene.scan()
     reasons = [e.reason for e in reversed(scene.store.events.recent(limit=50))]
-    assert [r for r in reasons if r.startswith("Drift")] == ["DriftDetected", "DriftDetected", "DriftResolved"]
+    assert [r for r in reasons if r.startswith("Drift")] == [
+        "DriftDetected",
+        "DriftDetected",
+        "DriftResolved",
+    ]
