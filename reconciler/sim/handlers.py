@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.objects import Obj
-from reconciler.sim import bodies, discovery, openapis, routes, scales, statuses, watches
+from reconciler.sim import bodies, discovery, openapis, routes, scales, selectors, statuses, watches
 from reconciler.sim.clusters import Cluster, Write
 from reconciler.sim.resources import ResourceType
 
@@ -152,6 +152,14 @@ def _write(request: Request, route: routes.Route) -> Write:
                  validation=request.query.get("fieldValidation", "Warn") or "Warn", subresource=route.subresource)
 
 
+def number(query: Mapping[str, str], name: str) -> int:
+    """The non-negative integer query parameter ``name`` (0 when absent); 400 when it is not one."""
+    text = query.get(name) or "0"
+    if not text.isdigit():
+        raise statuses.bad_request(f"invalid {name}: {text!r} is not a non-negative integer")
+    return int(text)
+
+
 def _get(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceType, _: Any) -> Response:
     return ok(cluster.encoded(rt, cluster.get(rt, route.namespace, route.name)))
 
@@ -159,7 +167,7 @@ def _get(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceTy
 def _list(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceType, _: Any) -> Response:
     q = request.query
     page = cluster.list(rt, route.namespace, label_selector=q.get("labelSelector", ""),
-                        field_selector=q.get("fieldSelector", ""), limit=int(q.get("limit") or 0),
+                        field_selector=q.get("fieldSelector", ""), limit=number(q, "limit"),
                         continue_token=q.get("continue", ""))
     meta: Obj = {"resourceVersion": page.resource_version}
     if page.continue_token:
@@ -229,6 +237,10 @@ def _delete_collection(cluster: Cluster, request: Request, route: routes.Route, 
 
 def _watch(cluster: Cluster, request: Request, route: routes.Route, rt: ResourceType,
            stopping: Callable[[], bool]) -> Response:
+    for name in ("resourceVersion", "timeoutSeconds"):
+        number(request.query, name)  # refuse bad parameters before the stream starts
+    selectors.labels(request.query.get("labelSelector"))
+    selectors.fields(request.query.get("fieldSelector"))
     return Response(200, b"", headers={"Transfer-Encoding": "chunked"},
                     stream=watch_lines(cluster, request, route, rt, stopping))
 
@@ -252,7 +264,7 @@ def watch_lines(cluster: Cluster, request: Request, route: routes.Route, rt: Res
     if request.flag("sendInitialEvents"):
         yield _line("BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": {
             "resourceVersion": start, "annotations": {"k8s.io/initial-events-end": "true"}}})
-    deadline = time.monotonic() + float(q.get("timeoutSeconds") or 1800)
+    deadline = time.monotonic() + (number(q, "timeoutSeconds") or 1800)
     match = _event_matcher(rt, route.namespace, page_filter=(q.get("labelSelector", ""), q.get("fieldSelector", "")))
     bookmarks = request.flag("allowWatchBookmarks")
     for item in watches.stream(cluster.events, since=int(start), match=match,
@@ -267,8 +279,6 @@ def watch_lines(cluster: Cluster, request: Request, route: routes.Route, rt: Res
 
 
 def _event_matcher(rt: ResourceType, namespace: str, *, page_filter: tuple[str, str]) -> Callable[[Any], bool]:
-    from reconciler.sim import selectors
-
     labels, fields = selectors.labels(page_filter[0]), selectors.fields(page_filter[1])
 
     def match(event: watches.Event) -> bool:

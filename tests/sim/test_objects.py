@@ -259,3 +259,8 @@ def test_snapshots_show_exactly_what_changed(sim, api):
     api.patch(f"{CM}/changed", {"data": {"x": "1"}}, "application/merge-patch+json")
     after = sim.cluster("c0").snapshot()
     assert sorted(k[3] for k in after if after[k] != before.get(k)) == ["changed"]
+
+
+def test_malformed_limit_is_bad_request(api):
+    assert (api.get(CM, limit="ten").status_code, api.get(CM, watch="true", resourceVersion="x").status_code) == (
+        400, 400)
