@@ -12,7 +12,9 @@ Everything is plain attributes on ``Faults``, set directly from a test::
     faults.forbidden = True              # every request gets 403 (credentials' RBAC revoked)
     faults.down_after_writes(2)          # two more writes succeed, then the cluster goes down
 
-``requests`` counts (verb, resource); ``history`` keeps (monotonic time, verb, resource) of the
+To revoke credentials outright, give the cluster a new token (``cluster.token = "..."``): requests
+with the old one get 401. ``requests`` counts (verb, resource) of every request that reached the
+cluster, refused ones included; ``history`` keeps (monotonic time, verb, resource) of the
 latest requests, for peak-rate figures.
 """
 

@@ -177,11 +177,11 @@ class SimServer:
     # ---- requests ----------------------------------------------------------------------------
 
     def serve(self, cluster: Cluster, request: handlers.Request) -> handlers.Response:
-        """Authenticate, count, apply injected faults, then answer ``request`` for ``cluster``."""
-        if request.header("authorization") != f"Bearer {cluster.token}":
-            return handlers.failure(statuses.unauthorized())
+        """Count (refused requests too), authenticate, apply injected faults, then answer ``request``."""
         route = routes.parse(request.path)
         cluster.faults.count(handlers.verb_of(request, route), handlers.resource_of(route))
+        if request.header("authorization") != f"Bearer {cluster.token}":
+            return handlers.failure(statuses.unauthorized())
         if cluster.faults.latency:
             time.sleep(cluster.faults.latency)
         try:

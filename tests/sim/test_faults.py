@@ -99,3 +99,9 @@ def test_history_records_each_request(sim, api):
     api.get(CM)
     api.get(CM)
     assert [(verb, resource) for _, verb, resource in sim.faults("c0").history] == [("list", "configmaps")] * 2
+
+
+def test_revoked_token_is_unauthorized_and_still_counted(sim, api):
+    sim.cluster("c0").token = "rotated"
+    answers = [api.get(CM).status_code for _ in range(3)]
+    assert (answers, sim.faults("c0").total("list", "configmaps")) == ([401, 401, 401], 3)
