@@ -1,18 +1,19 @@
 """The health gate: wait until applied objects are healthy, within the bundle's health timeout.
 
 Objects are checked first as the apply answered them, then re-read (GET) only while Progressing,
-polling at ``poll`` seconds at first and twice as long each round after (at most ``max_poll``).
+polling at ``poll`` seconds at first and twice as long each round after (at most ``max_poll``). A kind
+with several objects pending is re-read with one LIST by the bundle's labels instead of a GET each.
 Degraded fails at once; Unknown (a check that cannot decide) lets the gate pass and is reported.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.core import health
-from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.objects import LABEL_BUNDLE, LABEL_FLEET, LABEL_STACK, Obj, ObjectKey
 from reconciler.engine.ports import ClusterApi
 
 
@@ -47,7 +48,29 @@ def wait_healthy(client: ClusterApi, applied: Mapping[ObjectKey, Obj], *, timeou
             return GateResult(False, f"health timeout after {timeout:g}s: {first[0]} is {first[1]}")
         timing.sleep(min(poll, max(0.0, deadline - timing.clock())))
         poll = min(poll * 2, timing.max_poll)
-        current = {key: client.get(key) or {} for key in pending}
+        current = reread(client, [(key, current[key]) for key in pending])
+
+
+def reread(client: ClusterApi, objects: Sequence[tuple[ObjectKey, Obj]]) -> dict[ObjectKey, Obj]:
+    """The objects read again: one LIST by their bundle's labels for a kind with several, else a GET."""
+    by_kind: dict[str, list[ObjectKey]] = {}
+    for key, _ in objects:
+        by_kind.setdefault(key.group_kind, []).append(key)
+    selector = _selector(objects[0][1]) if objects else ""
+    found: dict[ObjectKey, Obj] = {}
+    for group_kind, keys in by_kind.items():
+        if len(keys) > 1 and selector:
+            listed = {ObjectKey.of(o): o for o in client.list_kind(group_kind, selector=selector)}
+            found.update({key: listed.get(key, {}) for key in keys})
+        else:
+            found.update({key: client.get(key) or {} for key in keys})
+    return found
+
+
+def _selector(obj: Obj) -> str:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    marks = [(name, labels.get(name)) for name in (LABEL_FLEET, LABEL_STACK, LABEL_BUNDLE)]
+    return ",".join(f"{name}={value}" for name, value in marks) if all(v for _, v in marks) else ""
 
 
 def _sort(objects: Mapping[ObjectKey, Obj]) -> tuple[dict[ObjectKey, str], str]:

@@ -14,6 +14,7 @@ bounded. Failures come out as the typed errors of ``reconciler.errors``:
 
 from __future__ import annotations
 
+import builtins
 import threading
 import time
 from collections import Counter
@@ -78,6 +79,11 @@ class Client:
             token = (page.get("metadata") or {}).get("continue") or ""
             if not token:
                 return items
+
+    def list_kind(self, group_kind: str, *, selector: str) -> builtins.list[Obj]:
+        """``list`` for a ``Kind.group`` (nothing when the kind is not served)."""
+        resource = self.discovery.preferred(group_kind)
+        return self.list(resource, selector=selector) if resource is not None else []
 
     # ---- writes ------------------------------------------------------------------------------
 

@@ -122,3 +122,10 @@ def test_a_refused_write_carries_the_servers_message(make_client):
     bad["metadata"]["namespace"] = "nowhere"
     with pytest.raises(ApplyError, match='namespaces "nowhere" not found'):
         client.apply(bad)
+
+
+def test_list_kind_lists_a_served_kind_and_nothing_for_an_unknown_one(make_client):
+    client = make_client()
+    client.apply(config_map("one"))
+    assert [o["metadata"]["name"] for o in client.list_kind("ConfigMap", selector="app=t")] == ["one"]
+    assert client.list_kind("Widget.example.dev", selector="app=t") == []
