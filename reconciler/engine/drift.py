@@ -66,6 +66,7 @@ def scan(
     records = [r for r in store.applied.all() if not clusters or r.bundle.cluster in clusters]
     applied = [_applied(r, policies.get((r.cluster, r.bundle))) for r in records]
     live = observe_all(applied, connections=connections, fleet_name=fleet_name, workers=workers)
+    reconcile.record_step(store, live)
     seen = {(d.cluster, d.bundle, _key(d.object_key)): d.first_seen.isoformat() for d in store.drifts.open()}
     report = drift.scan(applied=applied, live=live, first_seen=seen, now=now.isoformat())
     resolved = persist(store, report, scanned={(a.dest, a.bundle) for a in applied if live[a.dest].is_reachable})

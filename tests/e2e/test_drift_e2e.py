@@ -257,3 +257,18 @@ def test_new_drift_and_its_resolution_are_events(scene: Scene) -> None:
         "DriftDetected",
         "DriftResolved",
     ]
+
+
+def test_an_unreachable_cluster_is_marked_and_its_drift_kept_open(scene: Scene) -> None:
+    inject(scene)
+    scene.scan()
+    scene.sim.faults("c0").down = True
+    report = scene.scan()
+    found = (list(report.unreachable), scene.store.clusters.get("c0").status.value, len(scene.store.drifts.open()))
+    assert found == (["c0"], "unreachable", 2)
+
+
+def test_the_cli_exits_1_when_a_cluster_cannot_be_scanned(scene: Scene) -> None:
+    scene.sim.faults("c0").down = True
+    done = run_cli(scene)
+    assert (done.exit_code, "could not be scanned" in done.output) == (1, True)
