@@ -16,6 +16,7 @@ import struct
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,7 @@ class SimServer:
     """Simulated clusters behind one loopback HTTP(S) server."""
 
     def __init__(self, *, port: int = 0, tls: bool = False, defaulting: bool = True,
-                 clock: Clock = time.time) -> None:
+                 clock: Clock = time.time, certificates: Callable[[], certs.ServingPair] = certs.generate) -> None:
         self.clusters: dict[str, Cluster] = {}
         self.defaulting, self.clock = defaulting, clock
         self._stopping = threading.Event()
@@ -129,10 +130,9 @@ class SimServer:
         self._tmp = tempfile.TemporaryDirectory(prefix="stackfleet-sim-")
         self.ca_pem: bytes | None = None
         if tls:
-            self._enable_tls()
+            self._enable_tls(certificates())
 
-    def _enable_tls(self) -> None:
-        pair = certs.generate()
+    def _enable_tls(self, pair: certs.ServingPair) -> None:
         cert, key = Path(self._tmp.name) / "tls.crt", Path(self._tmp.name) / "tls.key"
         cert.write_bytes(pair.cert_pem)
         key.write_bytes(pair.key_pem)
