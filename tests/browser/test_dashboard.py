@@ -96,3 +96,12 @@ def test_auto_refresh_shows_new_state_and_keeps_the_scroll_position(login: Any, 
             dashboard.services.store.clusters.set_paused("dev-eu-1", paused=False)
             page.context.close()
     assert (before > 0, after) == (True, before)
+
+
+def test_the_cluster_view_links_from_the_matrix_and_shows_versions(page: Page) -> None:
+    page.click('#fleet-matrix tr[data-cluster="prod-eu-1"] th a')
+    page.wait_for_selector("#bundles")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "cluster-view.png"), full_page=True)
+    stacks = page.locator("h2:has-text('Stacks') + table tbody tr").all_inner_texts()
+    assert [s.split() for s in stacks] == [["cluster-base", "1.1.0"], ["platform", "1.4.0"]]
