@@ -63,6 +63,21 @@ def main() -> None:
         elapsed, requests, planned = requests_during(bench, lambda: reconcile.plan_fleet(bench.repo, session=cold))
         report("warm plan (discovery cached)", elapsed, requests, clusters=args.clusters, per_list=per_list,
                planned=planned)
+        steps(bench, cold)
+
+
+def steps(bench: fleetscale.Bench, session: reconcile.Session) -> None:
+    """Where a warm plan's time goes: render (cached), observe (the LISTs), the pure planner."""
+    start = time.perf_counter()
+    rendered = reconcile.render_step(bench.repo, session=session, clusters=())
+    rendered_at = time.perf_counter()
+    inventory = reconcile.inventory_step(session.store, clusters=())
+    live = reconcile.observe_step(rendered, inventory, session=session, fleet_name=bench.repo.name)
+    observed_at = time.perf_counter()
+    reconcile.plan_step(bench.repo, rendered, live, inventory, now=session.now())
+    done = time.perf_counter()
+    print(f"  steps: render {rendered_at - start:.2f} s, inventory+observe {observed_at - rendered_at:.2f} s, "
+          f"planner {done - observed_at:.2f} s")
 
 
 if __name__ == "__main__":
