@@ -224,3 +224,49 @@ def test_secret_values_are_never_shown(
 def test_the_cluster_view_lists_recent_applies(web: httpx.Client, reader: dict[str, str]) -> None:
     page = web.get("/clusters/dev-us-1", headers=reader).text
     assert "admission webhook denied the request" in page.split('id="steps"')[1]
+
+
+def planned_change(cluster: str, diff: str) -> plans.Change:
+    return plans.Change(
+        action=plans.Action.UPDATE,
+        cluster=cluster,
+        bundle=BundleId(cluster, "platform", "web"),
+        key=ObjectKey("", "ConfigMap", "apps", "web"),
+        step=1,
+        diff=diff,
+    )
+
+
+@pytest.fixture
+def planned(store: Store) -> Store:
+    revision = "main@sha1:" + "d" * 40
+    changes = (planned_change("eu-1", f"-a: 1\n+a: {HOSTILE}"), planned_change("us-1", "-b: 1\n+b: 2"))
+    store.plans.save(
+        "plan-2", plans.Plan(revision=revision, created_at="2026-01-01T00:00:00+00:00", changes=changes)
+    )
+    store.revisions.record_seen("fleet", revision)
+    return store
+
+
+def test_a_plan_page_shows_each_steps_diff_escaped(
+    planned: Store, make_services: Callable[..., Services], reader: dict[str, str]
+) -> None:
+    with testing.running(make_services(planned)) as (_, client):
+        page = client.get("/plans/plan-2", headers=reader).text
+    assert ("<script>alert" in page, '<span class="d-add">+a: &lt;script&gt;' in page) == (False, True)
+
+
+def test_a_plan_page_can_show_one_cluster(
+    planned: Store, make_services: Callable[..., Services], reader: dict[str, str]
+) -> None:
+    with testing.running(make_services(planned)) as (_, client):
+        page = client.get("/plans/plan-2", params={"cluster": "us-1"}, headers=reader).text
+    assert ("+b: 2" in page, "+a:" in page) == (True, False)
+
+
+def test_the_revisions_page_links_each_revision_to_its_plans(
+    planned: Store, make_services: Callable[..., Services], reader: dict[str, str]
+) -> None:
+    with testing.running(make_services(planned)) as (_, client):
+        page = client.get("/revisions", headers=reader).text
+    assert ("main@dddddddddddd" in page, 'href="/plans/plan-2"' in page) == (True, True)
