@@ -38,6 +38,7 @@ class Upstream:
     """A bare repo (``bare``) fed by pushes from a work tree (``work``) on branch ``main``."""
 
     def __init__(self, root: Path) -> None:
+        root = root.resolve()
         self.root = root
         self.bare = root / "fleet.git"
         self.work = root / "work"
@@ -45,8 +46,8 @@ class Upstream:
     @classmethod
     def create(cls, root: Path, *, seed: Path | None = None) -> Upstream:
         upstream = cls(root)
-        root.mkdir(parents=True, exist_ok=True)
-        git("init", "-q", "--bare", "-b", "main", str(upstream.bare), cwd=root)
+        upstream.root.mkdir(parents=True, exist_ok=True)
+        git("init", "-q", "--bare", "-b", "main", str(upstream.bare), cwd=upstream.root)
         if seed is not None:
             shutil.copytree(seed, upstream.work, ignore=shutil.ignore_patterns(".git", "__pycache__"))
         upstream.work.mkdir(exist_ok=True)

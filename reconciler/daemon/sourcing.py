@@ -1,4 +1,8 @@
-"""Git sources from the daemon settings: mirror, credentials, signature verification, poll timing."""
+"""Git sources from the daemon settings: mirror, credentials, signature verification, poll timing.
+
+A mirror is unlocked when its track is made (``unlock``): a daemon killed during a fetch leaves
+``*.lock`` files behind, and libgit2 would refuse every later fetch of that ref.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,22 @@ def track_of(source: settings.Source, *, cache_dir: Path) -> Track:
     """A ``Track`` for one configured source (secrets are read now and registered for redaction)."""
     mirror = Mirror(source.url, cache_dir=cache_dir, credentials=credentials_of(source.credentials),
                     timeout=source.timeout)
+    unlock(mirror.path)
     git_source = GitSource(mirror, ref=source.ref, verifier=verifier_of(source.verification))
     return Track(source.name, git_source, poll_seconds=source.poll_interval, jitter=source.poll_jitter)
+
+
+def unlock(mirror: Path) -> list[Path]:
+    """Remove lock files a killed daemon left in its mirror (git refuses to write a locked ref forever).
+
+    Called once at start: the daemon's mirrors live next to its state database and no other process
+    writes them, so any lock found then belongs to a process that is gone.
+    """
+    stale = sorted(mirror.rglob("*.lock"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+        logs.get("stackfleet.daemon").warning("removed a stale lock from the Git mirror", path=str(path))
+    return stale
 
 
 def credentials_of(given: settings.SourceCredentials) -> credentials.Credentials | None:

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler import settings
 from reconciler.daemon import readiness, runtimes, sourcing, waits
-from reconciler.daemon.repos import GitDaemon
+from reconciler.daemon.repos import GitDaemon, Upstream
 from reconciler.daemon.tracks import Track
 from reconciler.errors import ConfigError
 from reconciler.source import credentials
@@ -90,3 +90,16 @@ def test_a_source_stale_for_longer_than_allowed_is_not_ready(track: Track, git_s
     strict = readiness.sources_fresh([track], max_stale_seconds=0, clock=lambda: track.status.stale_since + 1)
     assert (lenient().ready, strict().ready, "source stale since" in strict().checks["source:fleet"]) == (
         True, False, True)
+
+
+def test_a_lock_left_by_a_killed_fetch_is_removed_and_the_source_fetches_again(
+    tmp_path: Path, git_server: GitDaemon, upstream: Upstream
+):
+    source = settings.Source(name="fleet", url=git_server.url(), ref="main")
+    first = sourcing.track_of(source, cache_dir=tmp_path / "cache")
+    first.source.poll()
+    lock = first.source.mirror.path / "refs/heads/main.lock"
+    lock.write_text("")  # what a fetch killed with SIGKILL leaves behind
+    pushed = upstream.commit("after the crash", {"README.md": "moved on\\n"})
+    again = sourcing.track_of(source, cache_dir=tmp_path / "cache")
+    assert (again.source.poll().revision.sha, lock.exists()) == (pushed, False)

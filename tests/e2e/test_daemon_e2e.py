@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from reconciler.store.records import RevisionStatus
 
 TOKEN = "e2e-read-token-5f2c"
 HOOK_SECRET = "e2e-hook-secret-91ab"
-CONFIGMAPS = 30
+CONFIGMAPS = 20
 SERIES = {
     "stackfleet_reconcile_duration_seconds", "stackfleet_drift_scan_duration_seconds",
     "stackfleet_api_requests", "stackfleet_objects", "stackfleet_drift_objects", "stackfleet_errors",
@@ -151,14 +152,34 @@ def _answers(served: Served) -> bool:
         return False
 
 
+@contextmanager
+def world(workdir: Path) -> Iterator[Setup]:
+    """A fleet repo behind ``git daemon`` and a sim cluster ``dev`` (the daemon is started by ``serve``)."""
+    (workdir / "token").write_text(TOKEN)
+    (workdir / "hook-secret").write_text(HOOK_SECRET)
+    upstream = Upstream.create(workdir / "srv")
+    upstream.commit("hello stack on dev", fleet_files("hello"))
+    with GitDaemon(upstream.root) as git, testing.running(["dev"], workdir=workdir) as sim:
+        yield Setup(workdir, upstream, git, sim, free_port())
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
-    (tmp_path / "token").write_text(TOKEN)
-    (tmp_path / "hook-secret").write_text(HOOK_SECRET)
-    upstream = Upstream.create(tmp_path / "srv")
-    upstream.commit("hello stack on dev", fleet_files("hello"))
-    with GitDaemon(upstream.root) as git, testing.running(["dev"], workdir=tmp_path) as sim:
-        yield Setup(tmp_path, upstream, git, sim, free_port())
+    with world(tmp_path) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def steady(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One daemon, shared by the tests that only look at it, once it has applied the head."""
+    with world(tmp_path_factory.mktemp("steady")) as made:
+        running = made.serve()
+        try:
+            assert waits.until(lambda: made.upstream.head() in running.applied(), seconds=30), running.logs()
+            yield running
+        finally:
+            running.process.kill()
+            running.process.wait(10)
 
 
 @pytest.fixture
@@ -201,8 +222,8 @@ def test_a_signed_github_webhook_applies_a_push_without_waiting_for_the_poll(set
         served.process.wait(10)
 
 
-def test_a_wrongly_signed_webhook_is_refused(setup: Setup, served: Served):
-    answer = httpx.post(f"{served.url}/hooks/github", content=b"{}", timeout=5,
+def test_a_wrongly_signed_webhook_is_refused(steady: Served):
+    answer = httpx.post(f"{steady.url}/hooks/github", content=b"{}", timeout=5,
                         headers={"X-Hub-Signature-256": "sha256=" + "0" * 64, "X-GitHub-Event": "push"})
     assert answer.status_code == 401
 
@@ -220,7 +241,7 @@ def test_killed_mid_apply_and_restarted_it_converges_with_nothing_lost_or_writte
     patches_before = faults.total("patch", "configmaps")
     restarted = setup.serve(name="restarted")
     try:
-        assert waits.until(lambda: pushed in restarted.applied(), seconds=60), restarted.logs()
+        assert waits.until(lambda: pushed in restarted.applied(), seconds=60), restarted.logs()[-4000:]
         patches_after = faults.total("patch", "configmaps") - patches_before
         print(f"killed after {written_before}/{CONFIGMAPS} writes; the restart sent {patches_after} applies "
               "(one dry run and one write per object still to do)")
@@ -257,17 +278,14 @@ def test_sigterm_mid_apply_finishes_the_step_in_flight_records_it_and_exits_0(se
         0, {"finished-on-the-way-out"}, True)
 
 
-def test_readiness_and_health_answer_without_a_token(setup: Setup, served: Served):
-    assert waits.until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
-    ready = httpx.get(f"{served.url}/readyz", timeout=5)
-    health = httpx.get(f"{served.url}/healthz", timeout=5)
+def test_readiness_and_health_answer_without_a_token(steady: Served):
+    ready = httpx.get(f"{steady.url}/readyz", timeout=5)
+    health = httpx.get(f"{steady.url}/healthz", timeout=5)
     assert (ready.status_code, ready.json()["checks"], health.status_code) == (
         200, {"store": "ok", "source:fleet": "ok"}, 200)
 
 
-def test_metrics_parse_and_carry_the_daemon_series(setup: Setup, served: Served):
-    assert waits.until(lambda: setup.upstream.head() in served.applied(), seconds=30), served.logs()
-    text = served.api("/metrics").text
-    families = {family.name: family for family in text_string_to_metric_families(text)}
+def test_metrics_parse_and_carry_the_daemon_series(steady: Served):
+    families = {family.name: family for family in text_string_to_metric_families(steady.api("/metrics").text)}
     revision = next(s.labels["revision"] for s in families["stackfleet_last_applied_revision_info"].samples)
-    assert (SERIES - set(families), revision.rpartition(":")[2]) == (set(), setup.upstream.head())
+    assert (SERIES - set(families), revision.rpartition(":")[2]) == (set(), steady.applied()[0])
