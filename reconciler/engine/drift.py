@@ -125,7 +125,8 @@ def persist(store: Store, report: drift.Report, *, scanned: Iterable[Slot]) -> i
     the drift gauges."""
     found: dict[Slot, list[ObjectKey]] = {}
     for entry in report.entries:
-        store.drifts.report(entry.dest, entry.bundle, entry.key, patch=entry.patch, diff=entry.diff, who=who(entry))
+        store.drifts.report(entry.dest, entry.bundle, entry.key, patch=owned_patch(entry), diff=entry.diff,
+                            who=who(entry))
         found.setdefault((entry.dest, entry.bundle), []).append(entry.key)
     resolved = sum(
         store.drifts.resolve_others(dest, bundle, still=found.get((dest, bundle), []))
@@ -147,6 +148,17 @@ def announce(store: Store, new: Sequence[drift.Entry], *, resolved: int) -> None
                          cluster=entry.dest, bundle=str(entry.bundle))
     if resolved:
         store.events.add("DriftResolved", f"{resolved} drifted object(s) back in sync")
+
+
+def owned_patch(entry: drift.Entry) -> list[dict[str, object]]:
+    """The entry's JSON patch with each operation naming the manager and operation that own its field
+    now (extra members, which RFC 6902 tells appliers to ignore)."""
+    if not entry.fields:
+        return list(entry.patch)
+    return [
+        {**op, "manager": field.manager.name, "operation": field.manager.operation}
+        for op, field in zip(entry.patch, entry.fields, strict=True)
+    ]
 
 
 def who(entry: drift.Entry) -> Who:

@@ -272,3 +272,12 @@ def test_the_cli_exits_1_when_a_cluster_cannot_be_scanned(scene: Scene) -> None:
     scene.sim.faults("c0").down = True
     done = run_cli(scene)
     assert (done.exit_code, "could not be scanned" in done.output) == (1, True)
+
+
+def test_the_stored_patch_names_the_owner_of_each_field(scene: Scene) -> None:
+    inject(scene)
+    scene.scan()
+    record = next(d for d in scene.store.drifts.open() if d.object_key == str(WEB))
+    assert [(op["path"], op["manager"], op["operation"]) for op in record.patch] == [
+        ("/spec/replicas", "intruder", "Update")
+    ]
