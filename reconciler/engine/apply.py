@@ -61,19 +61,28 @@ class Progress:
     """The plan's step numbers (a wait on a step the plan no longer has is no wait)."""
     done: set[int] = field(default_factory=set)
     failed: set[int] = field(default_factory=set)
+    held: set[int] = field(default_factory=set)
+    """Steps not run for want of an approval (or a self-heal policy)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def blocker(self, wave: waves.Wave) -> str:
+    def blocker(self, wave: waves.Wave) -> tuple[str, rollout.Result]:
+        """Why ``wave`` cannot start (empty when it can), and what that makes of its cluster."""
         with self.lock:
             waits = ({w for c in wave.changes for w in c.after} & self.known) - wave.steps
-            failed, missing = sorted(waits & self.failed), sorted(waits - self.done)
+            held, failed, missing = sorted(waits & self.held), sorted(waits & self.failed), sorted(waits - self.done)
+        if held:
+            return f"waits for step {held[0]}, which needs approval", rollout.Result.AWAITING_APPROVAL
         if failed:
-            return f"waits for step {failed[0]}, which failed"
-        return f"waits for step {missing[0]}, which has not run" if missing else ""
+            return f"waits for step {failed[0]}, which failed", rollout.Result.FAILED
+        return (f"waits for step {missing[0]}, which has not run" if missing else ""), rollout.Result.FAILED
 
     def mark(self, steps: frozenset[int], *, ok: bool) -> None:
         with self.lock:
             (self.done if ok else self.failed).update(steps)
+
+    def hold(self, steps: frozenset[int]) -> None:
+        with self.lock:
+            self.held.update(steps)
 
 
 @dataclass
@@ -143,13 +152,15 @@ def _status(results: Sequence[StepResult]) -> rollout.Result:
 
 
 def _run_wave(unit: _Unit, wave: waves.Wave) -> None:
-    blocker = unit.ctx.progress.blocker(wave)
+    blocker, result = unit.ctx.progress.blocker(wave)
     if blocker:
+        if result is rollout.Result.AWAITING_APPROVAL:
+            unit.ctx.progress.hold(wave.steps)
         unit.ctx.progress.mark(wave.steps, ok=False)
-        raise _Halt(ApplyError(blocker, cluster=wave.dest, bundle=str(wave.bundle)), rollout.Result.FAILED)
+        raise _Halt(ApplyError(blocker, cluster=wave.dest, bundle=str(wave.bundle)), result)
     held, ready = _held(unit, wave.changes)
+    unit.ctx.progress.hold(held)
     if not ready:
-        unit.ctx.progress.mark(held, ok=False)
         return
     try:
         client = unit.ctx.client(wave.dest, unit.ctx.policy(wave.changes[0]).health_timeout_seconds)
@@ -158,7 +169,6 @@ def _run_wave(unit: _Unit, wave: waves.Wave) -> None:
         unit.ctx.progress.mark(wave.steps, ok=False)
         raise _Halt(exc, _result_of(exc)) from None
     unit.ctx.progress.mark(wave.steps - held, ok=ok)
-    unit.ctx.progress.mark(held, ok=False)
 
 
 def _result_of(error: ClusterError) -> rollout.Result:
@@ -168,16 +178,20 @@ def _result_of(error: ClusterError) -> rollout.Result:
 
 
 def _held(unit: _Unit, changes: Sequence[Change]) -> tuple[frozenset[int], list[Change]]:
-    """Steps not to run (approval missing, drift without self-heal), recorded as skipped."""
+    """Steps not to run, recorded as skipped: those needing approval (returned: what waits on them
+    waits too) and drift left alone without self-heal (the object is there: nothing waits on it)."""
     held: set[int] = set()
     ready: list[Change] = []
     for change in changes:
         reason = _hold_reason(change, unit.ctx)
-        if reason:
-            unit.record(change, Outcome.SKIPPED, reason)
+        if not reason:
+            ready.append(change)
+            continue
+        unit.record(change, Outcome.SKIPPED, reason)
+        if change.needs_approval:
             held.add(change.step or 0)
         else:
-            ready.append(change)
+            unit.ctx.progress.mark(frozenset({change.step or 0}), ok=True)
     return frozenset(held), ready
 
 

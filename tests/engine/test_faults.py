@@ -188,3 +188,15 @@ def test_a_server_dry_run_confirms_a_real_change_and_reports_a_refusal(small):
     assert sorted(c.key.name for c in confirmed.planned.plan.steps) == ["cm-0", "ghost"]
     assert len(confirmed.errors) == 1 and "nowhere" in confirmed.errors[0]
     assert live_config_maps(small) == {f"cm-{i}" for i in range(6)}
+
+
+def test_steps_waiting_on_a_step_that_needs_approval_wait_too(small):
+    client = small.session().connections.client("c0")
+    client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}})  # exists, not ours
+    report = small.apply(approve=False)
+    assert report.outcomes[0].result is rollout.Result.AWAITING_APPROVAL
+    steps = {s.change.key.name: s for s in report.outcomes[0].unit.steps}
+    assert steps["apps"].outcome is Outcome.SKIPPED and steps["apps"].error.startswith("needs approval")
+    assert "needs approval" in steps["cm-0"].error
+    assert live_config_maps(small) == set()
+    assert small.apply(approve=True).outcomes[0].result is rollout.Result.SUCCEEDED
