@@ -100,12 +100,12 @@ class Setup:
     sim: testing.RunningSim
     port: int
 
-    def serve(self, *, poll: str = "1s", name: str = "serve") -> Served:
+    def serve(self, *, poll: str = "1s", drift: str = "10m", name: str = "serve") -> Served:
         config = self.workdir / "stackfleet.yaml"
         config.write_text(
             f"sources:\n  - name: fleet\n    url: {self.git.url()}\n    ref: main\n    poll_interval: {poll}\n"
             f"    poll_jitter: 0\n    timeout: 10s\nkube:\n  kubeconfig: {self.sim.kubeconfig}\n"
-            "intervals: {reconcile: 10m, drift: 10m}\nstate: {database: state.db}\n"
+            f"intervals: {{reconcile: 10m, drift: {drift}}}\nstate: {{database: state.db}}\n"
             f"web:\n  listen: 127.0.0.1:{self.port}\n  read_token: {{file: token}}\n"
             "  webhooks:\n    github: {file: hook-secret}\n"
         )
@@ -170,16 +170,21 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
 
 
 @pytest.fixture(scope="module")
-def steady(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """One daemon, shared by the tests that only look at it, once it has applied the head."""
+def steady_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     with world(tmp_path_factory.mktemp("steady")) as made:
-        running = made.serve()
-        try:
-            assert waits.until(lambda: made.upstream.head() in running.applied(), seconds=30), running.logs()
-            yield running
-        finally:
-            running.process.kill()
-            running.process.wait(10)
+        yield made
+
+
+@pytest.fixture(scope="module")
+def steady(steady_world: Setup) -> Iterator[Served]:
+    """One daemon (drift scans every second), shared by tests that only look, once it applied the head."""
+    running = steady_world.serve(drift="1s")
+    try:
+        assert waits.until(lambda: steady_world.upstream.head() in running.applied(), seconds=30), running.logs()
+        yield running
+    finally:
+        running.process.kill()
+        running.process.wait(10)
 
 
 @pytest.fixture
@@ -283,6 +288,22 @@ def test_readiness_and_health_answer_without_a_token(steady: Served):
     health = httpx.get(f"{steady.url}/healthz", timeout=5)
     assert (ready.status_code, ready.json()["checks"], health.status_code) == (
         200, {"store": "ok", "source:fleet": "ok"}, 200)
+
+
+def test_an_edit_by_another_field_manager_is_reported_as_drift_by_the_drift_job(steady_world: Setup, steady: Served):
+    from kubernetes import client
+
+    core = client.CoreV1Api(steady_world.sim.api_client("dev"))
+    core.patch_namespaced_config_map("greeting-07", "hello", {"data": {"message": "edited by hand"}},
+                                     field_manager="intruder")
+
+    def reported() -> list[dict[str, object]]:
+        entries = steady.api("/api/v1/drift").json()["entries"]
+        return [e for e in entries if "greeting-07" in str(e["object"])]
+
+    assert waits.until(lambda: bool(reported()), seconds=30), steady.logs()[-3000:]
+    entry = reported()[0]
+    assert (entry["cluster"], entry["kind"], entry["changedBy"]["manager"]) == ("dev", "modified", "intruder")
 
 
 def test_metrics_parse_and_carry_the_daemon_series(steady: Served):
