@@ -64,10 +64,7 @@ class FieldManagers:
         type_name = self._fm.type_name(obj.get("apiVersion", ""), obj.get("kind", ""))
         if type_name is None:
             return []
-        try:
-            return list(self._fm.schema.unknown_fields(obj, type_name))
-        except ImportError:  # an engine without field validation: accept what it cannot check
-            return []
+        return list(self._fm.schema.unknown_fields(obj, type_name))
 
     def apply(self, rt: ResourceType, live: Obj | None, config: Obj, **how: Any) -> Written:
         from reconciler.sim import ssa
@@ -91,53 +88,13 @@ class FieldManagers:
         return Written(outcome.object, outcome.changed)
 
 
-def _defaulter(allocate_ip: Callable[[], str]) -> Callable[[Obj], Obj] | None:
-    try:
-        from reconciler.sim import defaults
-    except ImportError:
-        return None
+def _defaulter(allocate_ip: Callable[[], str]) -> Callable[[Obj], Obj]:
+    """kube-apiserver's defaulting (``reconciler.sim.defaults``); the engine calls it at the right moment."""
+    from reconciler.sim import defaults
+
     return lambda obj: defaults.apply_defaults(obj, allocate_cluster_ip=allocate_ip)
 
 
-def _merged(live: Any, config: Any) -> Any:
-    if isinstance(live, dict) and isinstance(config, dict):
-        return {**live, **{k: _merged(live.get(k), v) for k, v in config.items()}}
-    return config
-
-
-class PlainManagers:
-    """Stand-in used while ``reconciler.sim.ssa`` is absent: merges without ownership tracking."""
-
-    def __init__(self, *, defaulting: bool, allocate_ip: Any) -> None:
-        self._defaulting = defaulting
-        self._allocate_ip = allocate_ip
-
-    schema = None
-
-    def register_crd(self, crd: Obj) -> None:
-        del crd
-
-    def unknown_fields(self, obj: Obj) -> list[str]:
-        del obj
-        return []
-
-    def type_name(self, api_version: str, kind: str) -> str | None:
-        del api_version, kind
-        return None
-
-    def apply(self, rt: ResourceType, live: Obj | None, config: Obj, **how: Any) -> Written:
-        del rt, how
-        merged = _merged(live or {}, config)
-        return Written(merged, merged != live)
-
-    def update(self, live: Obj | None, new: Obj, *, manager: str, now: str, subresource: str = "") -> Written:
-        del manager, now, subresource
-        return Written(new, new != live)
-
-
-def make(*, defaulting: bool, allocate_ip: Any) -> FieldManagers | PlainManagers:
-    """The SSA engine when it is installed, else the plain stand-in."""
-    try:
-        return FieldManagers(defaulting=defaulting, allocate_ip=allocate_ip)
-    except (ImportError, FileNotFoundError):
-        return PlainManagers(defaulting=defaulting, allocate_ip=allocate_ip)
+def make(*, defaulting: bool, allocate_ip: Callable[[], str]) -> FieldManagers:
+    """The field managers of one cluster (``defaulting=False`` stores objects as the managers leave them)."""
+    return FieldManagers(defaulting=defaulting, allocate_ip=allocate_ip)
