@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from reconciler.core.drift import Report
 from reconciler.core.objects import ObjectKey
 from reconciler.engine import drift, fleetrun, gates, reconcile, sessions
 from reconciler.kube.connections import ClientSettings
@@ -45,6 +46,8 @@ class Dashboard:
     drifted: ObjectKey
     """The object edited behind the engine's back (on ``DRIFT_CLUSTER``)."""
     services: Services
+    report: Report
+    """The drift scan after the edit, over the whole reference fleet."""
 
 
 def copy_fleet(source: Path, target: Path) -> Path:
@@ -100,7 +103,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, fleet_dir: Path) -> Iter
         reconcile.apply_plan(planned, session=session, options=options)
         sim.server.kubeconfig(sim.kubeconfig)  # the children were provisioned during the apply
         drifted = edit_behind_the_back(sim, planned)
-        drift.scan(
+        report = drift.scan(
             store,
             connections=session.connections,
             fleet_name=repo.name,
@@ -117,7 +120,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, fleet_dir: Path) -> Iter
             refresh_seconds=0,
         )
         with servers.serve(apps.create_app(services)) as server:
-            yield Dashboard(server.url, drifted, services)
+            yield Dashboard(server.url, drifted, services, report)
         session.connections.close()
         store.close()
 

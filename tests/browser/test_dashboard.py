@@ -23,6 +23,11 @@ def rows(page: Page) -> list[str]:
     )
 
 
+def test_the_scan_of_the_whole_reference_fleet_finds_only_the_edited_object(dashboard: Any) -> None:
+    found = [(e.dest, e.key, e.kind.value) for e in dashboard.report.entries]
+    assert (found, dashboard.report.checked > 50) == ([("prod-eu-1", dashboard.drifted, "modified")], True)
+
+
 def test_the_fleet_view_shows_the_matrix_of_the_reference_fleet(page: Page) -> None:
     cells = page.locator("#fleet-matrix td.cell.s-in-sync").count()
     assert (rows(page), cells > 20) == (CLUSTERS, True)
