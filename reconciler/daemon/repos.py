@@ -2,20 +2,25 @@
 
 ``Upstream.create(root, seed=fleet_dir)`` copies ``seed`` into a work tree, commits it on ``main``
 and pushes it to a bare repo, which ``GitDaemon`` then serves read-only on 127.0.0.1 (or use
-``Upstream.file_url`` for a ``file://`` remote). Commits are made with the real git CLI, the way a
+``Upstream.file_url`` for a ``file://`` remote); on Linux the server dies with the process that
+started it. Commits are made with the real git CLI, the way a
 user would push to a fleet repo.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
+PR_SET_PDEATHSIG = 1
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "stackfleet demo",
     "GIT_AUTHOR_EMAIL": "demo@stackfleet.invalid",
@@ -96,6 +101,7 @@ class GitDaemon:
             ["git", "daemon", "--export-all", "--reuseaddr", "--enable=upload-pack", f"--base-path={self.base}",
              "--listen=127.0.0.1", f"--port={self.port}", "--timeout=30", str(self.base)],
             env={**os.environ, **GIT_IDENTITY}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         _wait_for_port(self.port, seconds=wait)
         return self
@@ -113,6 +119,12 @@ class GitDaemon:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when its parent dies (no orphaned git daemon)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port() -> int:
