@@ -3,13 +3,16 @@
 ``stackfleet sim --clusters 50 --kubeconfig K`` serves 50 empty clusters; ``stackfleet sim --fleet
 fleet/ --kubeconfig K`` serves the clusters a fleet repo's connections expect (contexts, and Cluster
 API on the clusters that hold kubeconfig Secrets). Both serve until interrupted (Ctrl-C or SIGTERM) or for ``--lifetime`` seconds.
-kubectl sends bearer tokens only over TLS: add ``--tls`` to use kubectl against the sim.
+TLS is on by default because kubectl sends bearer tokens only over TLS (``--no-tls`` for plain HTTP).
+Clusters that Cluster API provisions later get their context in the kubeconfig as they appear, so
+``kubectl --context <child>`` works as soon as the child exists.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +49,8 @@ def _stop_on_signals() -> threading.Event:
               help="Where to write the kubeconfig (one context per cluster).")
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=0, show_default=True,
               help="Port on 127.0.0.1 (0 picks a free one).")
-@click.option("--tls/--no-tls", default=False, show_default=True, help="Serve HTTPS with a generated CA.")
+@click.option("--tls/--no-tls", default=True, show_default=True,
+              help="Serve HTTPS with a generated CA (kubectl sends tokens only over TLS).")
 @click.option("--prefix", default="cluster-", show_default=True, help="Name prefix with --clusters.")
 @click.option("--ready-after", type=float, default=2.0, show_default=True,
               help="Seconds before workloads report ready.")
@@ -77,5 +81,18 @@ def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, t
         server.kubeconfig(kubeconfig)
         click.echo(f"serving {len(server.clusters)} cluster(s) at {server.base_url}/clusters/<name>; "
                    f"kubeconfig: {kubeconfig}", err=True)
-        stop.wait(lifetime)
+        _serve_until(stop, lifetime=lifetime, server=server, kubeconfig=kubeconfig)
     click.echo("sim stopped", err=True)
+
+
+def _serve_until(stop: threading.Event, *, lifetime: float | None, server: SimServer, kubeconfig: Path) -> None:
+    """Wait for a signal or the lifetime, adding contexts for clusters provisioned meanwhile."""
+    deadline = None if lifetime is None else time.monotonic() + lifetime
+    known = set(server.clusters)
+    while not stop.wait(0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic()))):
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        if set(server.clusters) != known:
+            known = set(server.clusters)
+            server.kubeconfig(kubeconfig)
+            click.echo(f"kubeconfig now has {len(known)} context(s): {', '.join(sorted(known))}", err=True)

@@ -78,7 +78,21 @@ def test_fleet_variant_provisions_children_when_their_capi_cluster_is_applied(tm
         child_config.write_bytes(base64.b64decode(secret.data["value"]))
         child = client.CoreV1Api(config.new_client_from_config(config_file=str(child_config)))
         child_namespaces = {n.metadata.name for n in child.list_namespace().items}
+        later = wait_for_contexts(kubeconfig, {"mgmt", "prod-eu-1"})
+        via_context = client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig), context="prod-eu-1"))
+        via_context_namespaces = {n.metadata.name for n in via_context.list_namespace().items}
     assert (contexts, "default" in child_namespaces) == ({"mgmt"}, True)
+    assert (later, "default" in via_context_namespaces) == ({"mgmt", "prod-eu-1"}, True)
+
+
+def wait_for_contexts(kubeconfig: Path, wanted: set[str], timeout: float = 10.0) -> set[str]:
+    """The kubeconfig's contexts once they are ``wanted`` (the sim adds provisioned children), or at timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        contexts = {c["name"] for c in yaml.safe_load(kubeconfig.read_text())["contexts"]}
+        if contexts == wanted or time.monotonic() > deadline:
+            return contexts
+        time.sleep(0.1)
 
 
 def test_needs_exactly_one_source(tmp_path):
