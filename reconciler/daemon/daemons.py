@@ -2,7 +2,8 @@
 
 Per source: a poll job (interval with jitter) that reconciles as soon as a new revision arrives, and a
 reconcile job on the reconcile interval that re-runs the newest good revision (this is what brings
-clusters back after a failure). One drift-scan job for the fleet. Every job is single-flight
+clusters back after a failure: a revision is reconciled once per new commit by the poll job, and a
+failed reconcile is retried by the reconcile job, not by every poll). One drift-scan job for the fleet. Every job is single-flight
 (``max_instances=1``) and coalesced (``coalesce=True``: runs missed while busy collapse into one).
 Reconciles and drift scans share one work lock, so one step runs at a time and a stop waits for it.
 
@@ -30,6 +31,9 @@ from reconciler.errors import ClusterError, RenderError, SpecError, StackfleetEr
 from reconciler.source.git import Revision
 from reconciler.source.sources import SourceStatus
 from reconciler.source.webhooks import CoalescingTrigger, repo_key
+
+QUIET_RESULTS = frozenset({"succeeded", "unchanged"})
+"""Per-cluster results logged at debug level; the others (failed, waiting, ...) are warnings."""
 
 
 def log() -> Any:
@@ -158,24 +162,29 @@ class Daemon:
                           good=str(track.good) if track.good else None, stage="load")
             return None
         except StackfleetError as exc:
+            track.reconciled = revision  # tried: the reconcile job retries it, polls do not
             metrics.count_error(stage_of(exc))
             self.journal.failed(track.name, str(revision), error=str(exc), invalid=False)
-            bound.warning("reconcile failed; will retry", error=str(exc), stage="reconcile")
+            bound.warning("reconcile failed; retried on the reconcile interval", error=str(exc), stage=stage_of(exc))
             return None
         self._finish(track, revision, outcome, seconds=time.monotonic() - started)
         return outcome
 
     def _finish(self, track: Track, revision: Revision, outcome: Outcome, *, seconds: float) -> None:
         metrics.RECONCILE_SECONDS.labels(source=track.name).observe(seconds)
+        track.accept(revision, applied=outcome.ok)
         if outcome.ok:
-            track.accept(revision)
             self.journal.applied(track.name, str(revision))
             metrics.set_last_applied(track.name, str(revision), at=time.time())
         else:
             metrics.count_error("apply")
             self.journal.failed(track.name, str(revision), error=outcome.summary, invalid=False)
+        for cluster, result in sorted(outcome.clusters.items()):
+            level = "debug" if result in QUIET_RESULTS else "warning"
+            getattr(log(), level)("cluster reconciled", source=track.name, revision=str(revision), cluster=cluster,
+                                  result=result)
         log().info("reconciled", source=track.name, revision=str(revision), ok=outcome.ok,
-                 writes=outcome.writes, summary=outcome.summary, seconds=round(seconds, 3))
+                   writes=outcome.writes, summary=outcome.summary, seconds=round(seconds, 3))
 
     def _note(self, track: Track, status: SourceStatus) -> None:
         if status.stale:

@@ -55,6 +55,8 @@ class Track:
     def refuse(self, revision: Revision, error: str) -> None:
         self.refused[revision.sha] = error
 
-    def accept(self, revision: Revision) -> None:
+    def accept(self, revision: Revision, *, applied: bool = True) -> None:
+        """``revision`` reconciled as a valid spec (``applied``: everywhere it should be)."""
         self.good = self.reconciled = revision
-        self.source.mark_applied(revision)
+        if applied:
+            self.source.mark_applied(revision)

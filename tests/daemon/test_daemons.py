@@ -37,6 +37,7 @@ class LoadingPipeline:
     """Loads each revision with the real loader; optionally blocks until released (a step in flight)."""
 
     def __init__(self) -> None:
+        self.failures_left = 0
         self.ran: list[str] = []
         self.release = threading.Event()
         self.release.set()
@@ -47,6 +48,9 @@ class LoadingPipeline:
         self.entered.set()
         self.release.wait(30)
         self.ran.append(revision)
+        if self.failures_left:
+            self.failures_left -= 1
+            return Outcome(revision=revision, summary="1 failed; dev: HTTP 503", ok=False)
         return Outcome(revision=revision, summary="loaded")
 
 
@@ -142,3 +146,14 @@ def test_stop_lets_the_step_in_flight_finish_and_records_it(make_daemon, upstrea
     stopper.join(15)
     head = upstream.head()
     assert (not stopper.is_alive(), applied_shas(store)) == (True, [head])
+
+
+def test_a_failed_reconcile_is_recorded_then_retried_by_the_reconcile_job_not_by_polls(
+    make_daemon, upstream, store, pipeline
+):
+    pipeline.failures_left = 1
+    make_daemon(Schedule(poll=0.1, reconcile=1.0))
+    head = upstream.head()
+    assert waits.until(lambda: applied_shas(store) == [head], seconds=15)
+    reasons = [e.reason for e in reversed(store.events.recent())]
+    assert (reasons, len(pipeline.ran)) == (["NewRevision", "ReconcileFailed"], 2)
