@@ -26,11 +26,11 @@ import json
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from reconciler.core import objects as objects_
 from reconciler.core import targeting
 from reconciler.core.desired import BundleId, DesiredBundle, HelmHook, RenderFailure
+from reconciler.core.jsonvalues import clone
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.targeting import Target
 from reconciler.errors import DuplicateObjectError, StackfleetError
@@ -239,13 +239,6 @@ def _files_of(target: Target, objs: list[Obj], files: list[str]) -> dict[ObjectK
     return out
 
 
-def clone(value: Any) -> Any:
-    """A copy of JSON-shaped data (cached renders are shared, so they are copied before changes)."""
-    if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clone(v) for v in value]
-    return value
 
 
 def _same(value: Obj) -> Obj:

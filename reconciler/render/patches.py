@@ -8,13 +8,13 @@ matches no object, or does not apply, is a ``PatchError`` naming the stack file 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jsonpatch
 import jsonpointer
 
+from reconciler.core.jsonvalues import merge_patch
 from reconciler.core.objects import Obj
 from reconciler.errors import PatchError
 from reconciler.spec import selectors
@@ -58,19 +58,6 @@ def apply_one(obj: Obj, patch: Patch, *, file: str, line: int | None) -> Obj:
             f"JSON patch does not apply to {obj.get('kind')}/{_name(obj)}: {exc}", file=file, line=line
         ) from None
     return patched
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386: mappings merge recursively, ``null`` deletes a key, anything else replaces."""
-    if not isinstance(patch, Mapping):
-        return copy.deepcopy(patch)
-    out = dict(target) if isinstance(target, Mapping) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merge_patch(out.get(key), value)
-    return out
 
 
 def _name(obj: Mapping[str, Any]) -> str:

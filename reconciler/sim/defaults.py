@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.sim.ssa.values import clone
+from reconciler.core.jsonvalues import clone
 
 Obj = dict[str, Any]
 IpAllocator = Callable[[], str]

@@ -21,9 +21,10 @@ from typing import Any
 
 import jsonpatch
 
+from reconciler.core.jsonvalues import clone, merge_patch
 from reconciler.sim.ssa import shapes
 from reconciler.sim.ssa.schemas import ListShape, MapShape, Schema, TypeRef, builtin_schema
-from reconciler.sim.ssa.values import MISSING, clone
+from reconciler.sim.ssa.values import MISSING
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -50,19 +51,6 @@ def json_patch(obj: dict[str, Any], patch: Any) -> dict[str, Any]:
     if not isinstance(result, dict):
         raise InvalidPatch("a JSON patch must leave an object")
     return result
-
-
-def merge_patch(obj: Any, patch: Any) -> Any:
-    """RFC 7386: maps merge recursively, ``null`` deletes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return clone(patch)
-    out = clone(obj) if isinstance(obj, dict) else {}
-    for name, value in patch.items():
-        if value is None:
-            out.pop(name, None)
-        else:
-            out[name] = merge_patch(out.get(name), value)
-    return out
 
 
 def apply_patch(

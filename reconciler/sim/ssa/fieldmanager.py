@@ -19,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.core.jsonvalues import clone
 from reconciler.sim.ssa import ownership, shapes, updaters
 from reconciler.sim.ssa.conflicts import ApplyConflict, causes_of
 from reconciler.sim.ssa.fieldpaths import EMPTY
 from reconciler.sim.ssa.merge import Comparison
 from reconciler.sim.ssa.ownership import APPLY, STRIPPED, UPDATE, Entry, Managed, Owner
 from reconciler.sim.ssa.schemas import Schema
-from reconciler.sim.ssa.values import clone, equal, without_nulls
+from reconciler.sim.ssa.values import equal, without_nulls
 
 Obj = dict[str, Any]
 Defaulter = Callable[[Obj], Obj]

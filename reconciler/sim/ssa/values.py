@@ -25,13 +25,6 @@ class _Missing:
 MISSING: Final = _Missing()
 
 
-def clone(value: Any) -> Any:
-    """A deep copy of a JSON value (faster than ``copy.deepcopy`` for plain data)."""
-    if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clone(v) for v in value]
-    return value
 
 
 def equal(left: Any, right: Any) -> bool:
