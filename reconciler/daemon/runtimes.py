@@ -50,7 +50,17 @@ class Runtime:
 
 def start(config: settings.Settings, *, base: Path, schedule: Schedule | None = None) -> Runtime:
     """Build and start the daemon of ``config`` (``base``: the config file's directory)."""
+    tokens = tokens_of(config.web)  # configuration errors first, before anything is opened
     store = stores.open_store(database_of(config.state, base=base))
+    try:
+        return _start(config, base=base, schedule=schedule, store=store, tokens=tokens)
+    except Exception:
+        store.close()
+        raise
+
+
+def _start(config: settings.Settings, *, base: Path, schedule: Schedule | None, store: stores.Store,
+           tokens: Tokens) -> Runtime:
     tracks = [sourcing.track_of(s, cache_dir=cache_dir_of(config.state, base=base)) for s in config.sources]
     pipeline = EnginePipeline(
         store=store,
@@ -62,17 +72,17 @@ def start(config: settings.Settings, *, base: Path, schedule: Schedule | None = 
     daemon = Daemon(tracks, pipeline=pipeline, journal=StoreJournal(store), drift=pipeline,
                     schedule=schedule or Schedule(reconcile=config.intervals.reconcile, drift=config.intervals.drift))
     host, port = listen_of(config.web.listen)
-    app = apps.create_app(services_of(config, store=store, daemon=daemon, pipeline=pipeline))
+    app = apps.create_app(services_of(config, store=store, daemon=daemon, pipeline=pipeline, tokens=tokens))
     web = servers.start(app, host=host, port=port)
     return Runtime(daemon.start(), store, web, pipeline)
 
 
-def services_of(config: settings.Settings, *, store: stores.Store, daemon: Daemon,
-                pipeline: EnginePipeline) -> Services:
+def services_of(config: settings.Settings, *, store: stores.Store, daemon: Daemon, pipeline: EnginePipeline,
+                tokens: Tokens) -> Services:
     tracks = list(daemon.tracks.values())
     return Services(
         store=store,
-        tokens=tokens_of(config.web),
+        tokens=tokens,
         clock=lambda: datetime.now(UTC),
         catalog=lambda: pipeline.catalog,
         readiness=readiness.sources_fresh(tracks, max_stale_seconds=_stale_limit(tracks)),
