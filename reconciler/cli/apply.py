@@ -17,9 +17,16 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.main import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.cli.options import fleet_option, kubeconfig_option, output_option
-from reconciler.cli.plan import cluster_option, plugins_option, settings_of, state_option
+from reconciler.cli.plan import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    cluster_option,
+    plugins_option,
+    settings_of,
+    state_option,
+)
 from reconciler.core import plans, report, rollout
 from reconciler.engine import apply, fleetrun, reconcile, sessions
 from reconciler.source import opening

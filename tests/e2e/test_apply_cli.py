@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 
 def test_apply_from_empty_converges_and_a_second_apply_writes_nothing(bare):
@@ -44,3 +46,9 @@ def test_a_saved_plan_is_refused_once_a_live_object_moved(bare, tmp_path):
     refused = bare.stackfleet("apply", "--plan", str(saved), "--yes", ref="more-replicas")
     assert refused.returncode == 1
     assert "live object changed since the plan was made" in refused.stderr
+
+
+def test_the_command_modules_import_on_their_own():
+    for module in ("reconciler.cli.plan", "reconciler.cli.apply"):
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
