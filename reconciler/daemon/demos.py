@@ -146,7 +146,8 @@ def drift(demo: Demo) -> Step:
     demo.daemon.scan_drift()
     entries = [d for d in demo.runtime.store.drifts.open(cluster=RING_CLUSTER) if str(found) in d.object_key]
     who = ", ".join(sorted({d.who.manager for d in entries}))
-    return Step("drift", bool(entries), f"edited {edited}; drift reported: {len(entries)} entr(y/ies), by {who or '-'}")
+    reported = "1 drift entry" if len(entries) == 1 else f"{len(entries)} drift entries"
+    return Step("drift", bool(entries), f"edited {edited}; the drift scan reported {reported}, changed by {who or '-'}")
 
 
 def summary(demo: Demo) -> str:
