@@ -200,3 +200,29 @@ def test_steps_waiting_on_a_step_that_needs_approval_wait_too(small):
     assert "needs approval" in steps["cm-0"].error
     assert live_config_maps(small) == set()
     assert small.apply(approve=True).outcomes[0].result is rollout.Result.SUCCEEDED
+
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: 'nginx:1.27'}]}
+"""
+
+
+def test_an_immutable_field_change_is_a_clear_error_and_nothing_is_deleted_or_recreated(small):
+    small.fleet.joinpath("stacks/apps/1.0.0/config/web.yaml").write_text(DEPLOYMENT)
+    small.apply()
+    client = small.session().connections.client("c0")
+    key = ObjectKey("apps", "Deployment", "apps", "web")
+    uid = client.get(key)["metadata"]["uid"]
+    small.fleet.joinpath("stacks/apps/1.0.0/config/web.yaml").write_text(DEPLOYMENT.replace("app: web", "app: www"))
+    small.edit(CMS, "data: {index: '0'}", "data: {index: 'zero'}")
+    report = small.apply()
+    assert report.outcomes[0].result is rollout.Result.FAILED
+    assert "spec.selector: field is immutable" in report.outcomes[0].detail
+    assert client.get(key)["metadata"]["uid"] == uid
+    assert client.get(ObjectKey("", "ConfigMap", "apps", "cm-0"))["data"] == {"index": "0"}  # same wave: not written
