@@ -226,3 +226,20 @@ def test_an_immutable_field_change_is_a_clear_error_and_nothing_is_deleted_or_re
     assert "spec.selector: field is immutable" in report.outcomes[0].detail
     assert client.get(key)["metadata"]["uid"] == uid
     assert client.get(ObjectKey("", "ConfigMap", "apps", "cm-0"))["data"] == {"index": "0"}  # same wave: not written
+
+
+def test_a_field_taken_by_another_manager_is_drift_corrected_only_with_self_heal(small):
+    small.apply()
+    other = small.sim.dynamic_client("c0").resources.get(api_version="v1", kind="ConfigMap")
+    other.patch(name="cm-0", namespace="apps", body={"data": {"index": "by hand"}},
+                content_type="application/merge-patch+json", field_manager="kubectl-edit")
+    client = small.session().connections.client("c0")
+    planned = small.plan()
+    assert [(c.key.name, c.drift) for c in planned.plan.steps] == [("cm-0", True)]
+    report = small.apply(planned)
+    assert report.outcomes[0].result is rollout.Result.UNCHANGED
+    assert "selfHeal is off" in report.outcomes[0].unit.steps[0].error
+    assert client.get(ObjectKey("", "ConfigMap", "apps", "cm-0"))["data"] == {"index": "by hand"}
+    small.edit("stacks/apps/1.0.0/stack.yaml", "manifests: {path: config}", "manifests: {path: config}, selfHeal: true")
+    assert small.apply().writes == 1
+    assert client.get(ObjectKey("", "ConfigMap", "apps", "cm-0"))["data"] == {"index": "0"}
