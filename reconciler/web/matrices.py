@@ -30,6 +30,8 @@ class Line:
     labels: Mapping[str, str]
     state: State
     cells: tuple[Cell | None, ...]
+    stacks: Mapping[str, str]
+    """Stack -> version assigned to the cluster (from the catalog)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def _line(name: str, rows: list[BundleRow], catalog: Catalog, columns: tuple[str
         labels=catalog.labels_of(name),
         state=State.PAUSED if entry is not None and entry.paused else worst,
         cells=cells,
+        stacks=entry.stacks if entry is not None else {},
     )
 
 
