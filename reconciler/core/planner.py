@@ -72,7 +72,7 @@ def plan(
     now: datetime,
 ) -> Plan:
     """The fleet-wide plan (see the module docstring)."""
-    ctx = _Context(live, inventory, policy, previous_revision_forced, _crds(desired), _claims(desired))
+    ctx = _Context(live, inventory, policy, previous_revision_forced, _crds(desired), _claims(desired, failures, inventory))
     changes = [c for b in desired for c in _bundle_changes(b, ctx)]
     changes += [c for f in failures for c in _failure_changes(f, ctx)]
     dropped = _dropped(desired, failures, inventory)
@@ -96,11 +96,17 @@ def _crds(desired: Sequence[DesiredBundle]) -> dict[str, frozenset[str]]:
     return {dest: frozenset(kinds) for dest, kinds in found.items()}
 
 
-def _claims(desired: Sequence[DesiredBundle]) -> dict[tuple[str, ObjectKey], frozenset[BundleId]]:
+def _claims(desired: Sequence[DesiredBundle], failures: Sequence[RenderFailure],
+            inventory: Inventory) -> dict[tuple[str, ObjectKey], frozenset[BundleId]]:
+    """Who declares each object; a bundle that failed to render still claims what its inventory holds."""
     found: dict[tuple[str, ObjectKey], set[BundleId]] = {}
     for bundle in desired:
         for key in bundle.keys:
             found.setdefault((bundle.dest, key), set()).add(bundle.id)
+    for failure in failures:
+        held = inventory.get(failure.dest, failure.id)
+        for key in held.keys if held else ():
+            found.setdefault((failure.dest, key), set()).add(failure.id)
     return {k: frozenset(v) for k, v in found.items()}
 
 
