@@ -7,6 +7,8 @@ file order, and a ``kind: List`` is flattened into its items. Every document mus
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,3 +85,16 @@ def check(doc: Doc) -> None:
     meta = obj.get("metadata")
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
         raise RenderError(f"{obj['kind']} has no metadata.name", file=doc.file, line=doc.line)
+    if (obj["apiVersion"], obj["kind"]) == ("v1", "Secret"):
+        _check_secret_data(doc)
+
+
+def _check_secret_data(doc: Doc) -> None:
+    """A Secret's ``data`` values must be base64 (as the API server requires); the value is never quoted."""
+    data = doc.obj.get("data") or {}
+    for key, value in data.items() if isinstance(data, dict) else ():
+        try:
+            base64.b64decode(str(value), validate=True)
+        except binascii.Error:
+            where = doc.lines.line_of((*doc.base, "data", key)) if doc.lines is not None else doc.line
+            raise RenderError(f"Secret data key {key!r} is not valid base64", file=doc.file, line=where) from None
