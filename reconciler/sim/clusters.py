@@ -7,6 +7,7 @@ resourceVersion counter and the event log in step.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import threading
@@ -275,6 +276,7 @@ class Cluster:
         return obj
 
     def _store_change(self, rt: ResourceType, live: Obj, new: Obj, how: Write) -> Obj:
+        _check_immutable(rt, live, new)
         new = metas.carry_server_set(new, live)
         new["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
         if metas.spec_of(new) != metas.spec_of(live) and "generation" in live["metadata"]:
@@ -300,6 +302,8 @@ class Cluster:
             obj.setdefault("status", {})["phase"] = phase
         if (rt.group, rt.plural) == (CRD_GROUP, CRD_PLURAL):
             crdstatus.establish(obj)
+        if (rt.group, rt.plural) == ("", "secrets"):
+            _fold_string_data(obj)
         return obj
 
     def _put(self, rt: ResourceType, event: str, obj: Obj) -> None:
@@ -412,6 +416,27 @@ class Cluster:
             rt = self._type_of(key)
             if rt is not None:
                 yield rt, obj
+
+
+def _fold_string_data(secret: Obj) -> None:
+    """A Secret's write-only ``stringData`` is stored base64-encoded in ``data`` (it wins over ``data``)."""
+    plain = secret.pop("stringData", None) or {}
+    encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()}
+    if encoded:
+        secret["data"] = {**(secret.get("data") or {}), **encoded}
+
+
+IMMUTABLE_SELECTORS = frozenset({"deployments", "replicasets", "statefulsets", "daemonsets"})
+
+
+def _check_immutable(rt: ResourceType, live: Obj, new: Obj) -> None:
+    """kube-apiserver refuses to change an apps/v1 workload's ``spec.selector`` once it is set."""
+    if rt.group != "apps" or rt.plural not in IMMUTABLE_SELECTORS:
+        return
+    before, after = (live.get("spec") or {}).get("selector"), (new.get("spec") or {}).get("selector")
+    if before is not None and after != before:
+        raise statuses.invalid(group=rt.group, kind=rt.kind, name=str(live["metadata"]["name"]), causes=[
+            {"reason": "FieldValueInvalid", "field": "spec.selector", "message": "field is immutable"}])
 
 
 def _without_rv(obj: Obj) -> Obj:
