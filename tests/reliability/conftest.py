@@ -17,25 +17,34 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler import errors, logs
 from reconciler.core import plans, report
 from reconciler.core.objects import read_owner
-from reconciler.engine import fleetrun, gates, reconcile, sessions
+from reconciler.engine import drift, fleetrun, gates, reconcile, sessions
 from reconciler.kube.connections import ClientSettings
 from reconciler.sim import testing
 from reconciler.source import opening
+from reconciler.source.webhooks import WebhookReceiver
 from reconciler.spec import loader
 from reconciler.store import stores
+from reconciler.web import catalogs
+from reconciler.web import testing as web_testing
+from reconciler.web.access import Tokens
+from reconciler.web.services import Services
 
 CANARY = "canary-7f3a9c2e51d04b8b-never-print-me"
 CANARY_B64 = base64.b64encode(CANARY.encode()).decode()
 CLUSTERS = ("c0", "c1", "c2")
+READ_TOKEN = "reliability-read-token-31d9"
 WRITE_VERBS = ("create", "update", "patch", "delete")
 SINKS = ("logs", "diff", "plan file", "report", "api", "dashboard", "database", "errors")
 FIGURES_KEY = pytest.StashKey["Figures"]()
@@ -48,8 +57,10 @@ FIGURES_KEY = pytest.StashKey["Figures"]()
 class Figures:
     """What the suite measured; every number comes from a test that recorded it."""
 
-    injected: Counter[str] = field(default_factory=Counter)
-    survived: Counter[str] = field(default_factory=Counter)
+    cases: dict[str, set[str]] = field(default_factory=dict)
+    """Area -> the tests that injected a fault there."""
+    broken: set[str] = field(default_factory=set)
+    """Tests where an invariant did not hold."""
     bad_inputs_tried: int = 0
     bad_inputs_rejected: int = 0
     crashes: int = 0
@@ -66,9 +77,10 @@ class Figures:
     peak_rss_kib: dict[str, int] = field(default_factory=dict)
     kills: int = 0
 
-    def fault(self, area: str, *, survived: bool = True) -> None:
-        self.injected[area] += 1
-        self.survived[area] += int(survived)
+    def fault(self, area: str, *, case: str, survived: bool = True) -> None:
+        self.cases.setdefault(area, set()).add(case)
+        if not survived:
+            self.broken.add(case)
 
     def bad_input(self, *, rejected: bool) -> None:
         self.bad_inputs_tried += 1
@@ -79,8 +91,7 @@ class Figures:
         self.second_apply_writes += writes
 
     def lines(self) -> list[str]:
-        areas = sorted(self.injected)
-        per_area = ", ".join(f"{a} {self.survived[a]}/{self.injected[a]}" for a in areas) or "none"
+        per_area = ", ".join(f"{a} {len(c - self.broken)}/{len(c)}" for a, c in sorted(self.cases.items())) or "none"
         sinks = ", ".join(f"{s} {self.canary_hits[s]} in {self.canary_scans[s]} scans" for s in SINKS)
         rss = ", ".join(f"{k} {v / 1024:.1f} MiB" for k, v in sorted(self.peak_rss_kib.items())) or "not measured"
         return [
@@ -105,7 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     found = config.stash.get(FIGURES_KEY, None)
-    if found is None or (not found.injected and not found.bad_inputs_tried):
+    if found is None or (not found.cases and not found.bad_inputs_tried):
         return
     terminalreporter.section("reliability figures")
     for line in found.lines():
@@ -238,11 +249,12 @@ def database_bytes(path: Path) -> bytes:
 class Rig:
     """A fleet directory, three sim clusters serving it, the real store, captured JSON logs."""
 
-    def __init__(self, running: testing.RunningSim, fleet: Path, state: Path, figures: Figures) -> None:
-        self.running, self.fleet, self.state, self.figures = running, fleet, state, figures
+    def __init__(self, running: testing.RunningSim, fleet: Path, state: Path, figures: Figures, *, case: str) -> None:
+        self.running, self.fleet, self.state, self.figures, self.case = running, fleet, state, figures, case
         self.settings = ClientSettings(qps=1000, burst=1000, attempts=3, backoff=0.01, timeout=5.0)
         self.store = stores.open_store(state)
         self.baseline: dict[LiveKey, Seen] = {}
+        self.canary, self.read_token = CANARY, READ_TOKEN
         self.texts: dict[str, list[str]] = {sink: [] for sink in SINKS}
 
     # -- driving the engine
@@ -290,6 +302,34 @@ class Rig:
         """Live keys of the config bundle's ConfigMaps ``names`` on ``clusters`` (for ``dropped=``)."""
         return [(c, "ConfigMap", "apps", n) for c in clusters for n in names]
 
+    def write(self, relative: str, text: str) -> None:
+        write_tree(self.fleet, {relative: text})
+
+    def scan_drift(self) -> Any:
+        """The real drift scan over what was applied; its report is kept for the canary scan."""
+        repo = self.repo()
+        found = drift.scan(self.store, connections=self.session(repo).connections, fleet_name=repo.name,
+                           policies=drift.policies_of(repo), now=datetime.now(UTC))
+        self.keep("report", repr(found))
+        return found
+
+    def heal(self, found: Any) -> reconcile.ApplyReport | None:
+        repo = self.repo()
+        return drift.heal(found, repo=repo, session=self.session(repo))
+
+    @contextmanager
+    def dashboard(self, *, webhooks: WebhookReceiver | None = None) -> Iterator[httpx.Client]:
+        """The real web app over this rig's store on 127.0.0.1; every answer is kept for the canary scan."""
+        services = Services(store=self.store, tokens=Tokens.of(read=[READ_TOKEN]), clock=lambda: datetime.now(UTC),
+                            catalog=lambda: catalogs.from_repo(self.repo()), sources=("fleet",), webhooks=webhooks)
+        with web_testing.running(services) as (_server, client):
+            client.event_hooks["response"] = [self._keep_answer]
+            yield client
+
+    def _keep_answer(self, answer: httpx.Response) -> None:
+        answer.read()
+        self.keep("api" if answer.url.path.startswith("/api/") else "dashboard", answer.text)
+
     def edit(self, relative: str, old: str, new: str) -> None:
         path = self.fleet / relative
         text = path.read_text()
@@ -301,6 +341,11 @@ class Rig:
         """Take the baseline all later checks compare with."""
         self.running.tick()
         self.baseline = snapshot(self.running)
+
+    def live(self) -> dict[LiveKey, Seen]:
+        """What every cluster holds now (the baseline stays as it is)."""
+        self.running.tick()
+        return snapshot(self.running)
 
     def keep(self, sink: str, text: str) -> None:
         self.texts[sink].append(text)
@@ -324,7 +369,7 @@ class Rig:
         self.figures.unowned_touched += len(found.unowned_touched)
         self.figures.owned_deleted_without_cause += len(found.owned_deleted)
         hits = self.scan_canary(logs_text)
-        self.figures.fault(area, survived=not (found.unowned_touched or found.owned_deleted or hits))
+        self.figures.fault(area, case=self.case, survived=not (found.unowned_touched or found.owned_deleted or hits))
         assert found.unowned_touched == [], f"I1: unowned objects touched: {found.unowned_touched}"
         assert found.owned_deleted == [], f"I2: owned objects deleted without cause: {found.owned_deleted}"
         assert hits == {}, f"I3: canary found in {hits}"
@@ -377,13 +422,13 @@ def plant_unowned(running: testing.RunningSim) -> None:
 
 
 @pytest.fixture
-def rig(tmp_path: Path, figures: Figures, captured_logs: LogCapture) -> Iterator[Rig]:
+def rig(tmp_path: Path, figures: Figures, captured_logs: LogCapture, request: pytest.FixtureRequest) -> Iterator[Rig]:
     """Three clusters c0..c2 with unowned objects planted; the fleet (Namespace, 6 ConfigMaps, a canary
     Secret per cluster) is not applied yet."""
     fleet = write_tree(tmp_path / "fleet", fleet_files())
     with testing.running(clusters=list(CLUSTERS), workdir=tmp_path, interval=0.01) as running:
         plant_unowned(running)
-        built = Rig(running, fleet, tmp_path / "state.db", figures)
+        built = Rig(running, fleet, tmp_path / "state.db", figures, case=request.node.nodeid)
         built.settle()
         yield built
         built.store.close()
