@@ -49,6 +49,7 @@ def test_a_saved_plan_is_refused_once_a_live_object_moved(bare, tmp_path):
 
 
 def test_the_command_modules_import_on_their_own():
-    for module in ("reconciler.cli.plan", "reconciler.cli.apply"):
-        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
+    # apply imports plan; neither may import cli.main, which imports every command module
+    done = subprocess.run([sys.executable, "-c", "import reconciler.cli.apply"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
