@@ -28,9 +28,10 @@ from datetime import datetime
 from reconciler import metrics
 from reconciler.core import drift, targeting
 from reconciler.core.desired import BundleId, BundlePolicy
+from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey
-from reconciler.core.plans import ACTIONABLE, Plan
+from reconciler.core.plans import ACTIONABLE, Change, Plan
 from reconciler.engine import reconcile
 from reconciler.errors import ClusterError, ConfigError
 from reconciler.kube import observe
@@ -186,14 +187,27 @@ def heal(report: drift.Report, *, repo: FleetRepo, session: reconcile.Session) -
     if not wanted:
         return None
     planned = reconcile.plan_fleet(repo, session=session, clusters=sorted({b.cluster for _, b, _ in wanted}))
-    narrowed = dataclasses.replace(planned, plan=only(planned.plan, wanted))
+    inventory = session.store.inventories.load_all()
+    narrowed = dataclasses.replace(planned, plan=only(planned.plan, wanted, inventory=inventory))
     result = reconcile.apply_plan(narrowed, session=session)
     return result
 
 
-def only(plan: Plan, wanted: Collection[tuple[str, BundleId, ObjectKey]]) -> Plan:
-    """``plan`` cut down to the actionable changes of ``wanted`` objects (waits on dropped steps removed)."""
-    kept = [c for c in plan.changes if c.action in ACTIONABLE and (c.cluster, c.bundle, c.key) in wanted]
+def only(plan: Plan, wanted: Collection[tuple[str, BundleId, ObjectKey]], *, inventory: Inventory) -> Plan:
+    """``plan`` cut down to the actionable changes of ``wanted`` objects whose desired object is the one
+    last applied (waits on dropped steps removed). A desired object that moved since is left to the
+    next reconcile and its rollout, not rushed out by self-heal."""
+    kept = [
+        c for c in plan.changes
+        if c.action in ACTIONABLE and (c.cluster, c.bundle, c.key) in wanted and unmoved(c, inventory)
+    ]
     steps = {c.step for c in kept}
     changes = tuple(dataclasses.replace(c, after=tuple(s for s in c.after if s in steps)) for c in kept)
     return dataclasses.replace(plan, changes=changes)
+
+
+def unmoved(change: Change, inventory: Inventory) -> bool:
+    """True when the inventory holds ``change``'s object with the fingerprint of what it would apply."""
+    held = inventory.get(change.cluster, change.bundle)
+    entry = held.entry(change.key) if held is not None else None
+    return entry is not None and entry.fingerprint == change.object_hash

@@ -264,7 +264,11 @@ def test_an_unreachable_cluster_is_marked_and_its_drift_kept_open(scene: Scene) 
     scene.scan()
     scene.sim.faults("c0").down = True
     report = scene.scan()
-    found = (list(report.unreachable), scene.store.clusters.get("c0").status.value, len(scene.store.drifts.open()))
+    found = (
+        list(report.unreachable),
+        scene.store.clusters.get("c0").status.value,
+        len(scene.store.drifts.open()),
+    )
     assert found == (["c0"], "unreachable", 2)
 
 
@@ -281,3 +285,16 @@ def test_the_stored_patch_names_the_owner_of_each_field(scene: Scene) -> None:
     assert [(op["path"], op["manager"], op["operation"]) for op in record.patch] == [
         ("/spec/replicas", "intruder", "Update")
     ]
+
+
+def test_self_heal_leaves_a_changed_desired_state_to_the_next_reconcile(scene: Scene) -> None:
+    inject(scene)
+    moved_web = DEPLOYMENT.replace("replicas: 2", "replicas: 3") + "---\n" + CONFIG
+    (scene.root / "fleet/stacks/apps/1.0.0/healed/web.yaml").write_text(moved_web)
+    moved = loader.load(opening.open_tree(str(scene.root / "fleet")))
+    drift.heal(scene.scan(), repo=moved, session=scene.session)
+    web = scene.get("apps/v1", "Deployment", "web")
+    assert (web["spec"]["replicas"], scene.get("v1", "ConfigMap", "settings")["data"]) == (
+        5,
+        {"mode": "fast"},
+    )
