@@ -130,9 +130,10 @@ class Daemon:
         with self._work:
             try:
                 found = self.drift.scan(stop=self.stopping)
-            except StackfleetError as exc:
+            except Exception as exc:  # the next scan tries again
                 metrics.count_error("drift")
-                log().warning("drift scan failed", error=str(exc), stage="drift")
+                log().warning("drift scan failed", error=describe(exc), stage="drift",
+                              exc_info=not isinstance(exc, StackfleetError))
                 return None
         log().info("drift scanned", open=found)
         return found
@@ -161,11 +162,13 @@ class Daemon:
             bound.warning("revision refused; keeping the last good one", error=str(exc),
                           good=str(track.good) if track.good else None, stage="load")
             return None
-        except StackfleetError as exc:
+        except Exception as exc:  # a failed reconcile (or a bug in one) must not stop the daemon
             track.reconciled = revision  # tried: the reconcile job retries it, polls do not
-            metrics.count_error(stage_of(exc))
-            self.journal.failed(track.name, str(revision), error=str(exc), invalid=False)
-            bound.warning("reconcile failed; retried on the reconcile interval", error=str(exc), stage=stage_of(exc))
+            stage = stage_of(exc)
+            metrics.count_error(stage)
+            self.journal.failed(track.name, str(revision), error=describe(exc), invalid=False)
+            bound.warning("reconcile failed; retried on the reconcile interval", error=describe(exc), stage=stage,
+                          exc_info=not isinstance(exc, StackfleetError))
             return None
         self._finish(track, revision, outcome, seconds=time.monotonic() - started)
         return outcome
@@ -203,7 +206,12 @@ class Daemon:
                                 jitter=int(jitter) or None, next_run_time=first)
 
 
-def stage_of(exc: StackfleetError) -> str:
+def describe(exc: Exception) -> str:
+    """An error for the journal and the logs: ours as they are, anything else with its type."""
+    return str(exc) if isinstance(exc, StackfleetError) else f"{type(exc).__name__}: {exc}"
+
+
+def stage_of(exc: Exception) -> str:
     """The pipeline stage an error belongs to, for ``stackfleet_errors_total{stage}``."""
     for kind, stage in ((SpecError, "load"), (RenderError, "render"), (ClusterError, "apply"), (StoreError, "store")):
         if isinstance(exc, kind):

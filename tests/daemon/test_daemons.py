@@ -38,6 +38,7 @@ class LoadingPipeline:
 
     def __init__(self) -> None:
         self.failures_left = 0
+        self.crashes_left = 0
         self.ran: list[str] = []
         self.release = threading.Event()
         self.release.set()
@@ -48,6 +49,9 @@ class LoadingPipeline:
         self.entered.set()
         self.release.wait(30)
         self.ran.append(revision)
+        if self.crashes_left:
+            self.crashes_left -= 1
+            raise KeyError("a bug in the pipeline")
         if self.failures_left:
             self.failures_left -= 1
             return Outcome(revision=revision, summary="1 failed; dev: HTTP 503", ok=False)
@@ -157,3 +161,12 @@ def test_a_failed_reconcile_is_recorded_then_retried_by_the_reconcile_job_not_by
     assert waits.until(lambda: applied_shas(store) == [head], seconds=15)
     reasons = [e.reason for e in reversed(store.events.recent())]
     assert (reasons, len(pipeline.ran)) == (["NewRevision", "ReconcileFailed"], 2)
+
+
+def test_a_crashing_reconcile_is_recorded_and_the_daemon_keeps_going(make_daemon, upstream, store, pipeline):
+    pipeline.crashes_left = 1
+    make_daemon(Schedule(poll=0.1, reconcile=1.0))
+    head = upstream.head()
+    assert waits.until(lambda: applied_shas(store) == [head], seconds=15)
+    failed = [e.message for e in store.events.recent() if e.reason == "ReconcileFailed"]
+    assert (len(failed), "KeyError: 'a bug in the pipeline'" in failed[0], len(pipeline.ran)) == (1, True, 2)
