@@ -3,6 +3,9 @@
 Admission and defaulting are then exactly the server's: a refusal is reported as an error, and an
 update whose dry-run answer equals the live object (metadata the server maintains and status left
 out) is in fact no change: the step is turned into ``unchanged``. Nothing is written.
+
+A create the server cannot judge yet is not sent: its cluster is still being provisioned, its
+namespace or its kind's CRD is created by an earlier step of the same plan.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reconciler.core import ordering
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import Action, Change
 from reconciler.engine.reconcile import Planned, Session
 from reconciler.errors import ClusterError, StackfleetError
+from reconciler.kube.connections import KubeconfigPending
 
 CONFIRMED = frozenset({Action.CREATE, Action.UPDATE, Action.ADOPT})
 SERVER_METADATA = frozenset({"managedFields", "resourceVersion", "generation", "creationTimestamp", "uid"})
@@ -30,9 +35,30 @@ def confirm(planned: Planned, *, session: Session) -> Confirmed:
     objects = {(b.dest, ObjectKey.of(o)): o for b in planned.render.bundles for o in b.objects}
     errors: list[str] = []
     live = {(name, key): obj for name, cluster in planned.live.items() for key, obj in cluster.objects.items()}
-    changes = [_confirm(c, objects, live, session, errors) for c in planned.plan.changes]
+    later = _created_in_plan(planned)
+    changes = [c if _not_yet(c, later) else _confirm(c, objects, live, session, errors) for c in planned.plan.changes]
     plan = dataclasses.replace(planned.plan, changes=tuple(changes))
     return Confirmed(dataclasses.replace(planned, plan=plan), tuple(errors))
+
+
+def _created_in_plan(planned: Planned) -> set[tuple[str, str]]:
+    """(cluster, namespace or kind) that steps of the plan create: namespaces, kinds of new CRDs."""
+    found: set[tuple[str, str]] = set()
+    for change in planned.plan.steps:
+        if change.action is Action.CREATE and change.key.kind == "Namespace":
+            found.add((change.cluster, f"ns/{change.key.name}"))
+        kind = ordering.provided_kind(change.object) if change.object else None
+        if kind:
+            found.add((change.cluster, f"kind/{kind}"))
+    return found
+
+
+def _not_yet(change: Change, later: set[tuple[str, str]]) -> bool:
+    if change.action is not Action.CREATE:
+        return False
+    if (change.cluster, f"kind/{change.key.group_kind}") in later:
+        return True
+    return bool(change.key.namespace) and (change.cluster, f"ns/{change.key.namespace}") in later
 
 
 def _comparable(obj: Obj) -> Obj:
@@ -48,6 +74,8 @@ def _confirm(change: Change, objects: Mapping[tuple[str, ObjectKey], Obj], live_
     try:
         answer = session.connections.client(change.cluster).apply(obj, dry_run=True,
                                                                   force=change.action is Action.ADOPT)
+    except KubeconfigPending:
+        return change  # a cluster still being provisioned: nothing there to ask
     except ClusterError as exc:
         errors.append(f"{change.cluster} {change.key}: {exc.message}")
         return change
