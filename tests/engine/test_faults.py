@@ -243,3 +243,11 @@ def test_a_field_taken_by_another_manager_is_drift_corrected_only_with_self_heal
     small.edit("stacks/apps/1.0.0/stack.yaml", "manifests: {path: config}", "manifests: {path: config}, selfHeal: true")
     assert small.apply().writes == 1
     assert client.get(ObjectKey("", "ConfigMap", "apps", "cm-0"))["data"] == {"index": "0"}
+
+
+def test_a_server_dry_run_of_a_cold_plan_skips_what_earlier_steps_create(small):
+    planned = small.plan()
+    confirmed = serverdryruns.confirm(planned, session=small.session(planned.repo))
+    assert confirmed.errors == ()
+    assert len(confirmed.planned.plan.steps) == 7
+    assert small.writes() == 1  # the Namespace's dry-run (a PATCH); the ConfigMaps wait for it
