@@ -20,7 +20,7 @@ SESSION_SECONDS = 12 * 3600
 
 def login_page(request: Request, *, status: int = 200, next_path: str = "/", error: str = "") -> Response:
     return pages.render(
-        request, "login.html", status=status, next_path=access.safe_next(next_path), error=error
+        request, "login.html", status=status, next_path=access.safe_next(next_path), error=error, refresh=0
     )
 
 

@@ -146,3 +146,7 @@ def test_empty_or_missing_tokens_refuse_to_build(read: list[str], admin: list[st
 )
 def test_presented_token(headers: dict[str, str], cookies: dict[str, str], expected: str) -> None:
     assert access.presented(headers, cookies) == expected
+
+
+def test_the_login_page_does_not_refresh_itself(web: httpx.Client) -> None:
+    assert 'data-refresh="0"' in web.get("/login").text
