@@ -61,14 +61,12 @@ class Daemon:
         journal: Journal,
         drift: DriftScan | None = None,
         schedule: Schedule | None = None,
-        on_outcome: Callable[[Track, Outcome], None] | None = None,
     ) -> None:
         self.tracks = {track.name: track for track in tracks}
         self.pipeline = pipeline
         self.journal = journal
         self.drift = drift
         self.schedule = schedule or Schedule()
-        self.on_outcome = on_outcome
         self.stopping = threading.Event()
         self.outcomes: dict[str, Outcome] = {}
         """The last reconcile outcome per source (for the demo and the logs)."""
@@ -143,10 +141,8 @@ class Daemon:
             if self.stopping.is_set():
                 return
             outcome = self._run_pipeline(track, revision)
-        if outcome is not None:
-            self.outcomes[track.name] = outcome
-        if outcome is not None and self.on_outcome is not None:
-            self.on_outcome(track, outcome)
+            if outcome is not None:
+                self.outcomes[track.name] = outcome
 
     def _run_pipeline(self, track: Track, revision: Revision) -> Outcome | None:
         bound = log().bind(source=track.name, revision=str(revision))
