@@ -28,6 +28,7 @@ from reconciler.daemon import runtimes, waits
 from reconciler.daemon.daemons import Daemon, Schedule
 from reconciler.daemon.ports import Outcome
 from reconciler.daemon.worlds import World
+from reconciler.sim import faults
 
 SOURCE = "fleet"
 RING_CLUSTER = "stage-eu-1"
@@ -126,14 +127,18 @@ def ring_bump(demo: Demo) -> Step:
     upstream = demo.world.upstream
     cluster_file = f"clusters/{RING_CLUSTER}.yaml"
     text = upstream.read(cluster_file).replace("  values:\n", RING_BUMP + "  values:\n", 1)
+    before = _write_requests(demo)
     pushed = upstream.commit(f"platform ~1.5.0 for ring 1 ({RING_CLUSTER})", {cluster_file: text})
     demo.daemon.trigger(demo.world.repo_url)  # what a push webhook does; polling would find it in 2s too
     outcome = _outcome_of(demo, pushed)
     if outcome is None:
         return Step("ring 1 to platform 1.5", False, f"revision {pushed[:8]} was not reconciled in {STEP_SECONDS:g}s")
-    rolled = outcome.ok and outcome.changed == (RING_CLUSTER,)
+    after = _write_requests(demo)
+    touched = sorted(name for name in after if after[name] != before.get(name, 0))
+    rolled = outcome.ok and outcome.changed == (RING_CLUSTER,) and touched == [RING_CLUSTER]
     return Step("ring 1 to platform 1.5", rolled,
-                f"{pushed[:8]}: written to {', '.join(outcome.changed) or 'no cluster'}; {_results(outcome)}")
+                f"{pushed[:8]}: written to {', '.join(outcome.changed) or 'no cluster'} (write requests seen by "
+                f"the clusters: {', '.join(touched) or 'none'}); {_results(outcome)}")
 
 
 def drift(demo: Demo) -> Step:
@@ -166,6 +171,12 @@ def _outcome_of(demo: Demo, sha: str) -> Outcome | None:
     refused = demo.daemon.tracks[SOURCE].refused
     waits.until(lambda: done() or sha in refused, seconds=STEP_SECONDS)
     return demo.daemon.outcomes[SOURCE] if done() else None
+
+
+def _write_requests(demo: Demo) -> dict[str, int]:
+    """Per sim cluster, the write requests (dry runs included) it has answered so far."""
+    return {name: sum(cluster.faults.total(verb) for verb in faults.WRITES)
+            for name, cluster in list(demo.world.sim.clusters.items())}
 
 
 def _results(outcome: Outcome) -> str:

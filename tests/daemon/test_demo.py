@@ -32,7 +32,7 @@ def test_the_summary_reports_each_step_of_the_story_ok(demo_run: subprocess.Comp
 
 def test_the_version_bump_is_written_to_ring_1_only(demo_run: subprocess.CompletedProcess[str]):
     bump = next(line for line in summary_lines(demo_run.stdout) if "ring 1 to platform 1.5:" in line)
-    assert "written to stage-eu-1;" in bump
+    assert "written to stage-eu-1 (write requests seen by the clusters: stage-eu-1)" in bump
 
 
 def test_the_demo_says_what_to_open_and_what_to_try(demo_run: subprocess.CompletedProcess[str]):
