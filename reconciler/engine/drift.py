@@ -7,7 +7,8 @@
                         policies=drift.policies_of(repo), now=now)                 # on its interval
     drift.heal(report, repo=repo, session=session)                                 # selfHeal bundles
 
-``engine.applied.record_applied`` keeps, after every apply, the desired objects the inventory confirms
+Each scan also records, per bundle, the worst health (``core.health``) of its live objects, for the
+dashboard. ``engine.applied.record_applied`` keeps, after every apply, the desired objects the inventory confirms
 as applied, sealed (see there). ``scan`` reads those
 back (one query), observes each destination cluster once (``kube.observe``: one label-selected LIST
 per kind, a GET for an applied object the LIST did not find, e.g. because its labels were removed),
@@ -26,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from reconciler import metrics
-from reconciler.core import drift, targeting
+from reconciler.core import drift, health, targeting
 from reconciler.core.desired import BundleId, BundlePolicy
 from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
@@ -68,16 +69,21 @@ def scan(
     applied = [_applied(r, policies.get((r.cluster, r.bundle))) for r in records]
     live = observe_all(applied, connections=connections, fleet_name=fleet_name, workers=workers)
     reconcile.record_step(store, live)
+    store.health.record(bundle_health(applied, live))
     seen = {(d.cluster, d.bundle, _key(d.object_key)): d.first_seen.isoformat() for d in store.drifts.open()}
     report = drift.scan(applied=applied, live=live, first_seen=seen, now=now.isoformat())
-    resolved = persist(store, report, scanned={(a.dest, a.bundle) for a in applied if live[a.dest].is_reachable})
+    resolved = persist(
+        store, report, scanned={(a.dest, a.bundle) for a in applied if live[a.dest].is_reachable}
+    )
     announce(store, [e for e in report.entries if e.id not in seen], resolved=resolved)
     return report
 
 
 def _applied(record: AppliedRecord, policy: BundlePolicy | None) -> drift.Applied:
     chosen = policy or BundlePolicy()
-    return drift.Applied(record.cluster, record.bundle, record.body, self_heal=chosen.self_heal, ignore=chosen.ignore)
+    return drift.Applied(
+        record.cluster, record.bundle, record.body, self_heal=chosen.self_heal, ignore=chosen.ignore
+    )
 
 
 def _key(text: str) -> ObjectKey:
@@ -86,6 +92,22 @@ def _key(text: str) -> ObjectKey:
     namespace, _, name = rest.rpartition("/")
     kind, _, group = kind_group.partition(".")
     return ObjectKey(group=group, kind=kind, namespace=namespace, name=name)
+
+
+def bundle_health(
+    applied: Sequence[drift.Applied], live: Mapping[str, LiveCluster]
+) -> list[tuple[str, BundleId, str, str]]:
+    """``(dest, bundle, health, reason)`` per bundle on a reachable cluster: its worst object's health."""
+    found: dict[Slot, list[health.Status]] = {}
+    for item in applied:
+        cluster = live[item.dest]
+        if cluster.is_reachable:
+            found.setdefault((item.dest, item.bundle), []).append(health.check(cluster.get(item.key)))
+    out = []
+    for (dest, bundle), statuses in sorted(found.items()):
+        worst = health.aggregate(statuses)
+        out.append((dest, bundle, worst.health.label, worst.reason))
+    return out
 
 
 def observe_all(
@@ -126,8 +148,9 @@ def persist(store: Store, report: drift.Report, *, scanned: Iterable[Slot]) -> i
     the drift gauges."""
     found: dict[Slot, list[ObjectKey]] = {}
     for entry in report.entries:
-        store.drifts.report(entry.dest, entry.bundle, entry.key, patch=owned_patch(entry), diff=entry.diff,
-                            who=who(entry))
+        store.drifts.report(
+            entry.dest, entry.bundle, entry.key, patch=owned_patch(entry), diff=entry.diff, who=who(entry)
+        )
         found.setdefault((entry.dest, entry.bundle), []).append(entry.key)
     resolved = sum(
         store.drifts.resolve_others(dest, bundle, still=found.get((dest, bundle), []))
@@ -145,8 +168,13 @@ def announce(store: Store, new: Sequence[drift.Entry], *, resolved: int) -> None
     """One event per newly drifted object, one for what resolved (the dashboard's event log)."""
     for entry in new:
         by = ", ".join(str(m) for m in entry.managers) or "deleted out of band"
-        store.events.add("DriftDetected", f"{entry.key} {entry.kind.value} by {by}", level="warning",
-                         cluster=entry.dest, bundle=str(entry.bundle))
+        store.events.add(
+            "DriftDetected",
+            f"{entry.key} {entry.kind.value} by {by}",
+            level="warning",
+            cluster=entry.dest,
+            bundle=str(entry.bundle),
+        )
     if resolved:
         store.events.add("DriftResolved", f"{resolved} drifted object(s) back in sync")
 
@@ -181,7 +209,9 @@ def _time(text: str) -> datetime | None:
 # ---- self-heal ------------------------------------------------------------------------------------
 
 
-def heal(report: drift.Report, *, repo: FleetRepo, session: reconcile.Session) -> reconcile.ApplyReport | None:
+def heal(
+    report: drift.Report, *, repo: FleetRepo, session: reconcile.Session
+) -> reconcile.ApplyReport | None:
     """Re-apply the drifted objects of self-heal bundles (only those); ``apply_plan`` records them."""
     wanted = {(e.dest, e.bundle, e.key) for e in drift.to_heal(report.entries)}
     if not wanted:
@@ -198,7 +228,8 @@ def only(plan: Plan, wanted: Collection[tuple[str, BundleId, ObjectKey]], *, inv
     last applied (waits on dropped steps removed). A desired object that moved since is left to the
     next reconcile and its rollout, not rushed out by self-heal."""
     kept = [
-        c for c in plan.changes
+        c
+        for c in plan.changes
         if c.action in ACTIONABLE and (c.cluster, c.bundle, c.key) in wanted and unmoved(c, inventory)
     ]
     steps = {c.step for c in kept}

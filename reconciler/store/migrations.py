@@ -62,7 +62,14 @@ def add_applied_objects(conn: Connection) -> None:
     tables.applied_objects.create(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (create_base_tables, add_drift_and_bundle_states, add_applied_objects)
+def add_bundle_health(conn: Connection) -> None:
+    """v4: the health of each bundle's live objects, as the drift scan last saw it."""
+    tables.bundle_health.create(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    create_base_tables, add_drift_and_bundle_states, add_applied_objects, add_bundle_health,
+)
 LATEST = len(MIGRATIONS)
 
 

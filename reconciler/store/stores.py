@@ -25,6 +25,7 @@ from reconciler.store.contexts import Clock, Context
 from reconciler.store.dashboards import Dashboards
 from reconciler.store.drifts import Drifts
 from reconciler.store.events import DEFAULT_CAP, Events
+from reconciler.store.healths import Healths
 from reconciler.store.inventories import Inventories
 from reconciler.store.plans import Plans
 from reconciler.store.revisions import Revisions
@@ -50,6 +51,7 @@ class Store:
         self.events = Events(context, cap=event_cap)
         self.dashboards = Dashboards(context)
         self.applied = AppliedObjects(context)
+        self.health = Healths(context)
 
     def schema_version(self) -> int:
         with self.context.read() as conn:

@@ -213,3 +213,14 @@ applied_objects = Table(
     Index("ix_applied_objects_cluster", "cluster"),
 )
 """The desired objects as last applied (sealed: Secret values hashed), for the drift scan."""
+
+bundle_health = Table(
+    "bundle_health",
+    metadata,
+    *bundle_columns(),
+    Column("health", String(16), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint(*BUNDLE_KEY, name="uq_bundle_health_bundle"),
+)
+"""The health of each bundle's live objects as the last drift scan saw them (worst object wins)."""

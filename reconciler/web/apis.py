@@ -109,13 +109,14 @@ def cluster(request: Request) -> Response:
     deps = pages.services(request)
     name = request.path_params["name"]
     entry, rows = pages.cluster_rows(deps, name)
+    health = {(h.cluster, h.bundle): h.health for h in deps.store.health.of_cluster(name)}
     return JSONResponse(
         {
             "name": name,
             "labels": dict(entry.labels) if entry else {},
             "stacks": dict(entry.stacks) if entry else {},
             "state": states.worst(states.of(r) for r in rows).value,
-            "bundles": [bundle_json(r) for r in rows],
+            "bundles": [{**bundle_json(r), "health": health.get((r.cluster, r.bundle), "")} for r in rows],
             "drift": [
                 drift_json(d)
                 for d in [d for d in deps.store.drifts.open() if name in (d.cluster, d.bundle.cluster)]

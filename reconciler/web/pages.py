@@ -76,6 +76,7 @@ def cluster(request: Request) -> Response:
         name=name,
         entry=entry,
         rows=[(r, states.of(r)) for r in rows],
+        health={(h.cluster, h.bundle): h for h in deps.store.health.of_cluster(name)},
         drifts=[d for d in deps.store.drifts.open() if name in (d.cluster, d.bundle.cluster)],
         plans=deps.store.plans.recent(limit=10),
         steps=deps.store.runs.recent_steps(cluster=name, limit=30),

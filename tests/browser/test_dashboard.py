@@ -109,4 +109,8 @@ def test_the_cluster_view_links_from_the_matrix_and_shows_versions(page: Page) -
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "cluster-view.png"), full_page=True)
     stacks = page.locator("h2:has-text('Stacks') + table tbody tr").all_inner_texts()
-    assert [s.split() for s in stacks] == [["cluster-base", "1.1.0"], ["platform", "1.4.0"]]
+    health = set(page.locator("#bundles .badge[class*='h-']").all_inner_texts())
+    assert ([s.split() for s in stacks], health) == (
+        [["cluster-base", "1.1.0"], ["platform", "1.4.0"]],
+        {"Healthy"},
+    )
