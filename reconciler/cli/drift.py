@@ -60,6 +60,8 @@ def _view(report: Report, *, output: str, detail: bool) -> str:
 
 
 def _exit_code(report: Report) -> int:
+    if not report.checked and not report.unreachable:
+        click.echo("note: nothing is recorded as applied in this state store yet (run stackfleet apply)", err=True)
     for name, why in sorted(report.unreachable.items()):
         click.echo(f"error: cluster {name} could not be scanned: {why}", err=True)
     if report.unreachable:

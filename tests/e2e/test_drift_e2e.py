@@ -311,3 +311,19 @@ def test_each_scan_records_bundle_health(scene: Scene) -> None:
         {"base": "Healthy", "healed": "Healthy", "watched": "Healthy"},
         ("Unknown", "object not found"),
     )
+
+
+def test_the_cli_says_when_nothing_was_applied(scene: Scene) -> None:
+    done = CliRunner().invoke(
+        main.cli,
+        [
+            "drift",
+            "--fleet",
+            str(scene.root / "fleet"),
+            "--kubeconfig",
+            str(scene.sim.kubeconfig),
+            "--state",
+            str(scene.root / "empty.db"),
+        ],
+    )
+    assert (done.exit_code, "nothing is recorded as applied" in done.output) == (0, True)
