@@ -77,6 +77,7 @@ def _run(repo: loader.FleetRepo, session: reconcile.Session, *, plan_file: str |
     if output == "text":
         click.echo(report.text(planned.plan, color=sys.stdout.isatty()), nl=False)
     if not planned.plan.has_changes:
+        reconcile.apply_plan(planned, session=session, options=options)  # takes unchanged objects into the inventory
         return None
     if not yes and not click.confirm("Apply these changes?", default=False, err=True):
         raise click.exceptions.Exit(EXIT_ERROR)

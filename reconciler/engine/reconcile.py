@@ -248,9 +248,8 @@ def _group(changes: Sequence[Change], sources: Mapping[BundleId, str]) -> str:
 
 
 def _execute(unit: str, changes: Sequence[Change], plan: Plan, ctx: apply.Context) -> apply.UnitResult:
+    """Apply one fleet cluster (with nothing to do, this still takes its unchanged objects into the inventory)."""
     held = _held_result(unit, changes, plan)
-    if not any(c.step is not None for c in changes):
-        return apply.UnitResult(unit, held[0] if held else rollout.Result.UNCHANGED, error=held[1] if held else "")
     result = apply.apply_unit(unit, changes, ctx)
     if held and result.result in rollout.SUCCESSES:
         return apply.UnitResult(unit, held[0], result.steps, held[1])

@@ -251,3 +251,19 @@ def test_a_server_dry_run_of_a_cold_plan_skips_what_earlier_steps_create(small):
     assert confirmed.errors == ()
     assert len(confirmed.planned.plan.steps) == 7
     assert small.writes() == 1  # the Namespace's dry-run (a PATCH); the ConfigMaps wait for it
+
+
+def test_objects_applied_by_someone_else_with_our_marks_join_the_inventory_and_can_be_pruned(small):
+    planned = small.plan()
+    client = small.session().connections.client("c0")
+    for bundle in planned.render.bundles:  # as `kubectl apply --server-side --field-manager stackfleet` would
+        for obj in bundle.objects:
+            client.apply(obj)
+    small.sim.tick()
+    planned = small.plan()
+    assert not planned.plan.has_changes and inventory_names(small) == set()
+    assert small.apply(planned).writes == 0
+    assert inventory_names(small) == {f"cm-{i}" for i in range(6)}
+    small.edit(CMS, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-5}", "---\n# dropped\nmetadata: {name: cm-5}")
+    small.fleet.joinpath(CMS).write_text(small.fleet.joinpath(CMS).read_text().split("---\n# dropped")[0])
+    assert [(c.action, c.key.name) for c in small.plan().plan.steps] == [(Action.DELETE, "cm-5")]
