@@ -31,13 +31,6 @@ def find_fleet(cwd: Path) -> Path:
     raise ConfigError(f"cannot find the reference fleet repo (a fleet/ directory with fleet.yaml); tried {tried}")
 
 
-def add_clusters(sim: SimServer, layout: fleets.Layout) -> None:
-    """The clusters reached by context, bare: the fleet installs Cluster API (its CRD) itself."""
-    for name in [*layout.contexts, *(management for _, management, _, _ in layout.children)]:
-        if name not in sim.clusters:
-            sim.add_cluster(name)
-
-
 @dataclass
 class World:
     """Sim clusters, their kubeconfig, and the fleet repo served by ``git daemon``."""
@@ -52,7 +45,7 @@ class World:
     def start(cls, fleet_dir: Path, workdir: Path, *, ready_after: float = 0.2,
               provision_after: float = 0.5) -> World:
         sim = SimServer(tls=True)
-        add_clusters(sim, fleets.layout(loader.load(DirTree(str(fleet_dir))).clusters))
+        fleets.start(sim, fleets.layout(loader.load(DirTree(str(fleet_dir))).clusters))
         controllers = Controllers(sim, ready_after=ready_after, provision_after=provision_after)
         sim.start()
         controllers.start()
