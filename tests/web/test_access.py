@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
 import httpx
@@ -150,3 +151,23 @@ def test_presented_token(headers: dict[str, str], cookies: dict[str, str], expec
 
 def test_the_login_page_does_not_refresh_itself(web: httpx.Client) -> None:
     assert 'data-refresh="0"' in web.get("/login").text
+
+
+def raw_get(base_url: str, path: str) -> bytes:
+    """A GET with ``path`` sent exactly as written (httpx would normalise dot segments)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    return data
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/static/../api/v1/drift", "/hooks/../api/v1/drift", "/static/%2e%2e/api/v1/drift", "//api/v1/drift"],
+)
+def test_public_prefixes_do_not_open_other_routes(served: str, path: str) -> None:
+    answer = raw_get(served, path)
+    assert (answer.split(b" ")[1] in (b"401", b"404"), b'"entries"' in answer) == (True, False)
