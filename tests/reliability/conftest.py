@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import logging
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -238,9 +239,13 @@ def canary_in(text: str | bytes) -> bool:
 
 
 def database_bytes(path: Path) -> bytes:
-    """The SQLite file with its WAL and shared-memory files, as they are on disk."""
-    found = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")) if p.exists()]
-    return b"".join(p.read_bytes() for p in found)
+    """The SQLite file with its WAL and shared-memory files, as they are on disk.
+
+    Read by another process: closing a descriptor of the database file in this process would drop the
+    POSIX locks the store's open connections hold on it (and let a writer in another process corrupt
+    what they see)."""
+    found = [str(p) for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")) if p.exists()]
+    return subprocess.run(["cat", *found], capture_output=True, check=False, timeout=30).stdout if found else b""
 
 
 # ---- the rig --------------------------------------------------------------------------------------
@@ -296,6 +301,10 @@ class Rig:
     def keep_config_maps(self, count: int) -> None:
         """Cut the config bundle down to ``cm-0`` .. ``cm-<count-1>`` (from the 6 it starts with)."""
         self.edit(CONFIG_MAPS, config_maps(6), config_maps(count))
+
+    def set_config_maps(self, count: int, *, tag: str = "") -> None:
+        """The config bundle as ``count`` ConfigMaps whose data says ``<tag><index>``."""
+        self.write(CONFIG_MAPS, config_maps(count).replace("index: '", f"index: '{tag}"))
 
     @staticmethod
     def config_maps_of(names: Iterable[str], *, clusters: Iterable[str] = CLUSTERS) -> list[LiveKey]:
