@@ -10,6 +10,9 @@ bounded. Failures come out as the typed errors of ``reconciler.errors``:
   server's message; a 409 from an apply is an ``ApplyConflict`` that lists the conflicting fields.
 
 ``stats`` counts requests by verb (``apply``, ``dry-run``, ``get``, ``list``, ``delete``, ``discovery``).
+Every attempt sent also counts into ``stackfleet_api_requests_total{cluster,verb,code}``, with the verb
+as the API server's audit log names it (``get``, ``list``, ``patch``, ``delete``) and the HTTP status as
+the code (``none`` when no answer came).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler import metrics
 from reconciler.core.objects import FIELD_MANAGER, Obj, ObjectKey
 from reconciler.errors import ApplyError, ClusterAuthFailed, ClusterError, ClusterUnreachable
 from reconciler.kube import retries
@@ -30,6 +34,8 @@ from reconciler.kube.ratelimits import TokenBucket
 from reconciler.kube.transports import APPLY_PATCH, ConnectionFailed, Request, Response, Transport
 
 PAGE_SIZE = 500
+KUBE_VERBS = {"apply": "patch", "dry-run": "patch", "discovery": "get"}
+"""Our verbs that the API server names otherwise; the rest (get, list, delete) are the same."""
 CRD = "CustomResourceDefinition.apiextensions.k8s.io"
 
 
@@ -133,11 +139,16 @@ class Client:
             self.bucket.take()
             answer, retry_after = self._attempt(request, about)
             status = None if answer is None else answer.status
+            self._count(verb, status)
             if answer is not None and (status in (200, 201, 202) or (status == 404 and request.method != "PATCH")):
                 return answer
             if not self.retry.should_retry(attempt, status=status):
                 raise self._error(request, answer, about, attempts=attempt)
             self.sleep(self.retry.delay(attempt, retry_after=retry_after))
+
+    def _count(self, verb: str, status: int | None) -> None:
+        code = "none" if status is None else str(status)
+        metrics.API_REQUESTS.labels(cluster=self.name, verb=KUBE_VERBS.get(verb, verb), code=code).inc()
 
     def _attempt(self, request: Request, about: ObjectKey | None) -> tuple[Response | None, float | None]:
         try:

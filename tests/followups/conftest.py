@@ -1,0 +1,65 @@
+"""Fixtures of the follow-up tests: a small fleet written from a dict of files, sim clusters serving it,
+and a session over a real SQLite store in tmp_path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from reconciler.engine import fleetrun, gates, reconcile, sessions
+from reconciler.kube.connections import ClientSettings
+from reconciler.sim import testing
+from reconciler.source import opening
+from reconciler.spec import loader
+from reconciler.store import stores
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> Path:
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text.lstrip())
+    return root
+
+
+class Bench:
+    """A fleet directory, the sim clusters it runs on and a store; ``plan``/``apply`` run the pipeline."""
+
+    def __init__(self, running: testing.RunningSim, fleet: Path, state: Path) -> None:
+        self.running, self.fleet = running, fleet
+        self.store = stores.open_store(state)
+        self.settings = ClientSettings(qps=1000, burst=1000, attempts=3, backoff=0.01)
+
+    def session(self, repo: loader.FleetRepo) -> reconcile.Session:
+        connections = sessions.connections_for(repo, kubeconfig=str(self.running.kubeconfig), settings=self.settings)
+        return reconcile.Session(connections=connections, store=self.store, timing=gates.Timing(poll=0.01))
+
+    def plan(self) -> reconcile.Planned:
+        repo = loader.load(opening.open_tree(str(self.fleet)))
+        return reconcile.plan_fleet(repo, session=self.session(repo))
+
+    def apply(self, *, approve: bool = False) -> reconcile.ApplyReport:
+        planned = self.plan()
+        options = reconcile.ApplyOptions(approve=approve, rollout=fleetrun.Options(sleep=lambda _: None))
+        return reconcile.apply_plan(planned, session=self.session(planned.repo), options=options)
+
+
+StartBench = Callable[[Mapping[str, str], list[str]], Bench]
+
+
+@pytest.fixture
+def bench_factory(tmp_path: Path) -> Iterator[StartBench]:
+    """``bench_factory(files, clusters)`` -> a started ``Bench`` (stopped when the test ends)."""
+    with ExitStack() as stack:
+
+        def start(files: Mapping[str, str], clusters: list[str]) -> Bench:
+            fleet = write_files(tmp_path / "fleet", files)
+            running = stack.enter_context(testing.running(clusters=clusters, workdir=tmp_path, interval=0.01))
+            bench = Bench(running, fleet, tmp_path / "state.db")
+            stack.callback(bench.store.close)
+            return bench
+
+        yield start
