@@ -14,13 +14,17 @@ import hashlib
 import io
 import json
 import logging
+import os
+import socket
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -117,11 +121,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     found = config.stash.get(FIGURES_KEY, None)
-    if found is None or (not found.cases and not found.bad_inputs_tried):
+    if found is None or not (found.cases or found.bad_inputs_tried or found.crashes):
         return
     terminalreporter.section("reliability figures")
     for line in found.lines():
         terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A test that ended in an exception other than a failed assert counts as a crash."""
+    made = yield
+    if call.excinfo is not None and not call.excinfo.errisinstance((AssertionError, pytest.skip.Exception)):
+        item.config.stash[FIGURES_KEY].crashes += 1
+    return made
 
 
 @pytest.fixture
@@ -271,8 +284,9 @@ class Rig:
         connections = sessions.connections_for(repo, kubeconfig=str(self.running.kubeconfig), settings=self.settings)
         return reconcile.Session(connections=connections, store=self.store, timing=gates.Timing(poll=0.01))
 
-    def plan(self) -> reconcile.Planned:
-        repo = self.repo()
+    def plan(self, repo: loader.FleetRepo | None = None) -> reconcile.Planned:
+        """Plan the fleet directory (or ``repo``, e.g. loaded from a Git commit)."""
+        repo = repo or self.repo()
         planned = reconcile.plan_fleet(repo, session=self.session(repo))
         self.keep("diff", report.text(planned.plan, detail=True))
         self.keep("plan file", plans.to_json(planned.plan))
@@ -450,3 +464,131 @@ def applied(rig: Rig) -> Rig:
     assert not done.failed, done.outcomes
     rig.settle()
     return rig
+
+
+# ---- a Git remote over smart HTTP, with faults --------------------------------------------------
+
+
+class GitHandler(BaseHTTPRequestHandler):
+    """``git http-backend`` as CGI, unless the server's ``mode`` says to fail: ``"500"``, ``"401"``,
+    ``"down"`` (the connection is dropped unanswered) or ``"hang"`` (no answer until the server stops)."""
+
+    server: GitServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        self.answer()
+
+    def do_POST(self) -> None:
+        self.answer()
+
+    def answer(self) -> None:
+        mode = self.server.mode
+        if mode == "down":
+            self.close_connection = True
+            return
+        if mode == "hang":
+            self.server.stopping.wait(30)
+            return
+        if mode in ("500", "401"):
+            self.send_response(int(mode))
+            if mode == "401":
+                self.send_header("WWW-Authenticate", 'Basic realm="fleet"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.cgi()
+
+    def cgi(self) -> None:
+        path, _, query = self.path.partition("?")
+        env = {**os.environ, "GIT_PROJECT_ROOT": str(self.server.root), "GIT_HTTP_EXPORT_ALL": "1",
+               "PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": self.command,
+               "CONTENT_TYPE": self.headers.get("Content-Type", ""), "REMOTE_ADDR": "127.0.0.1"}
+        done = subprocess.run(["git", "http-backend"], input=self.body(), env=env, capture_output=True, timeout=30)
+        head, _, payload = done.stdout.partition(b"\r\n\r\n")
+        fields = [line.split(":", 1) for line in head.decode().split("\r\n") if ":" in line]
+        status = next((int(v.split()[0]) for k, v in fields if k.lower() == "status"), 200)
+        self.send_response(status)
+        for key, value in fields:
+            if key.lower() != "status":
+                self.send_header(key, value.strip())
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        chunks = []
+        while size := int(self.rfile.readline().strip() or b"0", 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        self.rfile.readline()
+        return b"".join(chunks)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+class GitServer(ThreadingHTTPServer):
+    """Serves the bare repos under ``root`` on 127.0.0.1 until ``stop()``."""
+
+    daemon_threads = True
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(("127.0.0.1", 0), GitHandler)
+        self.root, self.mode, self.stopping = root, "ok", threading.Event()
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/{name}"
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.shutdown()
+        self.server_close()
+        self.thread.join(5)
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.dev", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.dev"}
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout
+
+
+@dataclass
+class Remote:
+    """The rig's fleet directory as a Git work tree pushing to a bare repo the ``server`` serves."""
+
+    work: Path
+    server: GitServer
+    rig: Rig
+
+    @property
+    def url(self) -> str:
+        return self.server.url("fleet.git")
+
+    def commit(self, message: str, *, amend: bool = False) -> str:
+        git(self.work, "add", "-A")
+        git(self.work, "commit", "-q", "-m", message, *(["--amend"] if amend else []))
+        git(self.work, "push", "-q", "--force", "origin", "main")
+        return git(self.work, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def remote(applied: Rig, tmp_path: Path) -> Iterator[Remote]:
+    """The applied rig's fleet committed on ``main`` of a bare repo served over smart HTTP."""
+    served = tmp_path / "served"
+    served.mkdir()
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(served / "fleet.git")], check=True)
+    git(applied.fleet, "init", "-q", "-b", "main")
+    git(applied.fleet, "remote", "add", "origin", str(served / "fleet.git"))
+    server = GitServer(served)
+    built = Remote(applied.fleet, server, applied)
+    built.commit("fleet")
+    yield built
+    server.stop()

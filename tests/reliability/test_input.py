@@ -171,3 +171,35 @@ def test_bomb_inputs_are_refused_within_bounded_memory(rig, figures, tmp_path):
         figures.peak_rss_kib[name] = measured[name]["kib"]
     figures.peak_rss_kib["clean fleet (baseline)"] = measured["clean fleet"]["kib"]
     assert max(m["kib"] for m in measured.values()) < 4 * measured["clean fleet"]["kib"]
+
+
+PROBING_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: probe\nversion: 0.1.0\n",
+    "templates/cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: probe}
+data:
+  lookup: {{ lookup "v1" "ConfigMap" "theirs" "bystander" | toJson | quote }}
+  secret: {{ lookup "v1" "Secret" "theirs" "live-canary" | toJson | quote }}
+  host: {{ getHostByName "localhost" | quote }}
+  outside: {{ .Files.Get "../../../../../outside.yaml" | quote }}
+""",
+}
+
+
+def test_a_chart_that_looks_up_the_cluster_the_network_or_files_outside_it_gets_nothing(applied, tmp_path,
+                                                                                        captured_logs):
+    from reconciler.render import fleet
+
+    (tmp_path / "outside.yaml").write_text(f"stolen: {applied.canary}\n")
+    for name, text in PROBING_CHART.items():
+        applied.write(f"stacks/apps/1.0.0/charts/probe/{name}", text)
+    applied.edit(STACK, "  - {name: secrets,", "  - {name: probe, layer: addons, namespace: apps, "
+                 "helm: {chart: charts/probe}}\n  - {name: secrets,")
+    asked = sum(applied.running.faults(c).total() for c in applied.running.names)
+    rendered = fleet.render(applied.repo())
+    assert sum(applied.running.faults(c).total() for c in applied.running.names) == asked  # no cluster request
+    [probe] = [o for b in rendered.bundles if b.dest == "c0" for o in b.objects if o["metadata"]["name"] == "probe"]
+    assert probe["data"] == {"lookup": "{}", "secret": "{}", "host": "", "outside": ""}
+    applied.converge()
+    applied.check(area=AREA, logs_text=captured_logs.text())
