@@ -23,6 +23,7 @@ from reconciler.cli.plan import (
     EXIT_ERROR,
     EXIT_OK,
     cluster_option,
+    forced_of,
     plugins_option,
     settings_of,
     state_option,
@@ -52,14 +53,15 @@ def command(plan_file: str | None, fleet: str, kubeconfig: str | None, clusters:
             approve: bool, stages: tuple[str, ...], wait_pauses: float, output: str, state: str,
             plugins: tuple[str, ...]) -> None:
     """Apply the fleet (or a saved plan) with server-side apply, rolling out stage by stage."""
-    repo = loader.load(opening.open_tree(fleet))
+    opened = opening.open_fleet(fleet)
+    repo = loader.load(opened.tree)
     session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
     try:
         with _progress(output) as on_step:
             options = reconcile.ApplyOptions(approve=approve, on_step=on_step, rollout=fleetrun.Options(
                 approved=frozenset(stages), pause_limit=wait_pauses))
             result = _run(repo, session, plan_file=plan_file, clusters=clusters, yes=yes, options=options,
-                          output=output)
+                          output=output, forced=forced_of(opened, session))
     finally:
         sessions.close(session)
     if result is None:
@@ -69,11 +71,11 @@ def command(plan_file: str | None, fleet: str, kubeconfig: str | None, clusters:
 
 
 def _run(repo: loader.FleetRepo, session: reconcile.Session, *, plan_file: str | None, clusters: tuple[str, ...],
-         yes: bool, options: reconcile.ApplyOptions, output: str) -> reconcile.ApplyReport | None:
+         yes: bool, options: reconcile.ApplyOptions, output: str, forced: bool) -> reconcile.ApplyReport | None:
     if plan_file:
         saved = plans.from_json(Path(plan_file).read_text(encoding="utf-8"))
         return reconcile.apply_saved(saved, repo, session=session, options=options)
-    planned = reconcile.plan_fleet(repo, session=session, clusters=clusters)
+    planned = reconcile.plan_fleet(repo, session=session, clusters=clusters, forced=forced)
     if output == "text":
         click.echo(report.text(planned.plan, color=sys.stdout.isatty()), nl=False)
     if not planned.plan.has_changes:

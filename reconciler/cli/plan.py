@@ -38,6 +38,12 @@ def settings_of(plugins: tuple[str, ...]) -> ClientSettings:
     return ClientSettings(allowed_plugins=frozenset(plugins))
 
 
+def forced_of(opened: opening.Opened, session: reconcile.Session) -> bool:
+    """Whether the fleet's commit does not descend from the store's last applied revision (a force-push)."""
+    last = session.store.runs.last_succeeded()
+    return opened.forced_from(last.revision if last else None)
+
+
 def cluster_option(func: F) -> F:
     """``--cluster C``: only some fleet clusters."""
     return click.option("--cluster", "clusters", multiple=True, metavar="C",
@@ -57,13 +63,15 @@ def cluster_option(func: F) -> F:
 def command(fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], out: str | None, output: str,
             detail: bool, server_dry_run: bool, state: str, plugins: tuple[str, ...]) -> None:
     """Plan the fleet: render, observe the clusters, diff. Exit 0 nothing to do, 2 changes, 1 error."""
-    repo = loader.load(opening.open_tree(fleet))
+    opened = opening.open_fleet(fleet)
+    repo = loader.load(opened.tree)
     unknown = sorted(set(clusters) - set(repo.clusters))
     if unknown:
         raise click.BadParameter(f"unknown cluster(s): {', '.join(unknown)}", param_hint="--cluster")
     session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
     try:
-        confirmed = serverdryruns.Confirmed(reconcile.plan_fleet(repo, session=session, clusters=clusters))
+        planned = reconcile.plan_fleet(repo, session=session, clusters=clusters, forced=forced_of(opened, session))
+        confirmed = serverdryruns.Confirmed(planned)
         if server_dry_run:
             confirmed = serverdryruns.confirm(confirmed.planned, session=session)
     finally:

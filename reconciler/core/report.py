@@ -69,6 +69,7 @@ def headline(plan: Plan) -> str:
     approvals = plan.summary().needs_approval
     extra = f"; {held}" if held else ""
     extra += f"; {approvals} need approval" if approvals else ""
+    extra += "; force-pushed: the revision does not descend from the last applied one" if plan.forced else ""
     return (
         f"Plan at {plan.revision}: {counts}{extra}."
         if plan.has_changes

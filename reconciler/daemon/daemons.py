@@ -33,7 +33,9 @@ from reconciler.source.sources import SourceStatus
 from reconciler.source.webhooks import CoalescingTrigger, repo_key
 
 QUIET_RESULTS = frozenset({"succeeded", "unchanged"})
-"""Per-cluster results logged at debug level; the others (failed, waiting, ...) are warnings."""
+"""Per-cluster results logged at debug level; the others (failed, waiting, ...) are warnings. Only a
+reconcile where every cluster ended so moves the base force-pushes are judged against: a revision whose
+deletions wait for approval stays force-pushed until they are approved."""
 
 
 def log() -> Any:
@@ -148,8 +150,10 @@ class Daemon:
         bound = log().bind(source=track.name, revision=str(revision))
         started = time.monotonic()
         try:
+            forced_from = track.source.forced_from(revision)
             outcome = self.pipeline.reconcile(
-                track.tree(revision), revision=str(revision), source=track.name, stop=self.stopping
+                track.tree(revision), revision=str(revision), source=track.name, stop=self.stopping,
+                forced_from=str(forced_from) if forced_from else None,
             )
         except (SpecError, RenderError) as exc:
             track.refuse(revision, str(exc))
@@ -171,7 +175,7 @@ class Daemon:
 
     def _finish(self, track: Track, revision: Revision, outcome: Outcome, *, seconds: float) -> None:
         metrics.RECONCILE_SECONDS.labels(source=track.name).observe(seconds)
-        track.accept(revision, applied=outcome.ok)
+        track.accept(revision, applied=outcome.ok and set(outcome.clusters.values()) <= QUIET_RESULTS)
         if outcome.ok:
             self.journal.applied(track.name, str(revision))
             metrics.set_last_applied(track.name, str(revision), at=time.time())

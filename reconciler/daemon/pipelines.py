@@ -52,11 +52,12 @@ class EnginePipeline:
     """Kept across reconciles, so unchanged bundles come from the render cache."""
     _connections: tuple[Mapping[str, Connection], Connections] | None = None
 
-    def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event) -> Outcome:
+    def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event,
+                  forced_from: str | None = None) -> Outcome:
         repo = loader.load(tree)
         self.repo, self.catalog = repo, catalogs.from_repo(repo)
         session = self.session_for(repo)
-        planned = engine.plan_fleet(repo, session=session)
+        planned = engine.plan_fleet(repo, session=session, forced=forced_from is not None)
         if stop.is_set():
             return Outcome(revision, "stopped before applying", ok=False)
         self.store.plans.save(f"plan-{uuid.uuid4().hex[:12]}", planned.plan)

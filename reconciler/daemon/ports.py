@@ -33,10 +33,12 @@ class Pipeline(Protocol):
 
     Raises ``SpecError`` or ``RenderError`` when the revision itself is invalid (the daemon then keeps
     the last good revision) and other ``StackfleetError``s for failures worth retrying later. It should
-    return early, between steps, once ``stop`` is set.
+    return early, between steps, once ``stop`` is set. ``forced_from`` names the last applied revision
+    when ``revision`` does not descend from it (a force-push): deletions then wait for approval.
     """
 
-    def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event) -> Outcome: ...
+    def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event,
+                  forced_from: str | None = None) -> Outcome: ...
 
 
 class DriftScan(Protocol):

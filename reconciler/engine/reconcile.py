@@ -84,13 +84,17 @@ class ApplyReport:
 # ---- the pipeline ---------------------------------------------------------------------------------
 
 
-def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] = ()) -> Planned:
-    """Render, observe and plan the fleet (or only the fleet clusters in ``clusters``)."""
+def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] = (), forced: bool = False) -> Planned:
+    """Render, observe and plan the fleet (or only the fleet clusters in ``clusters``).
+
+    ``forced``: the revision does not descend from the last one applied (a force-push), so the
+    planner marks every deletion as needing approval.
+    """
     rendered = render_step(repo, session=session, clusters=clusters)
     inventory = inventory_step(session.store, clusters=clusters)
     live = observe_step(rendered, inventory, session=session, fleet_name=repo.name)
     record_step(session.store, live)
-    plan = plan_step(repo, rendered, live, inventory, now=session.now())
+    plan = plan_step(repo, rendered, live, inventory, now=session.now(), forced=forced)
     return Planned(repo, rendered, live, plan)
 
 
@@ -152,7 +156,7 @@ def observe_step(rendered: fleet.FleetRender, inventory: Inventory, *, session: 
 
 
 def plan_step(repo: FleetRepo, rendered: fleet.FleetRender, live: Mapping[str, LiveCluster], inventory: Inventory,
-              *, now: datetime) -> Plan:
+              *, now: datetime, forced: bool = False) -> Plan:
     spec = repo.fleet.model.spec
     policy = planner.PlanPolicy(
         prune_budget_percent=spec.policy.prune_budget_percent,
@@ -160,7 +164,7 @@ def plan_step(repo: FleetRepo, rendered: fleet.FleetRender, live: Mapping[str, L
         paused_clusters=frozenset(n for n, c in repo.clusters.items() if c.model.spec.paused),
     )
     return planner.plan(desired=rendered.bundles, failures=rendered.failures, live=live, inventory=inventory,
-                        policy=policy, revision=repo.revision, previous_revision_forced=False, now=now)
+                        policy=policy, revision=repo.revision, previous_revision_forced=forced, now=now)
 
 
 def record_step(store: StateStore, live: Mapping[str, LiveCluster]) -> None:

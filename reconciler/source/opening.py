@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from reconciler.errors import SpecError
+from reconciler.errors import SourceError, SpecError
 from reconciler.source import credentials
 from reconciler.source.dirtree import DirTree
-from reconciler.source.git import Mirror
+from reconciler.source.git import Mirror, Revision
 from reconciler.spec.trees import FileTree
 
 DEFAULT_REF = "HEAD"
@@ -27,10 +28,38 @@ _URL_SCHEMES = ("https://", "http://", "git://", "ssh://", "file://")
 _SCP_LIKE = re.compile(r"^(?:[^@/:\s]+@)?[^@/:\s]{2,}:(?!//)")
 
 
+@dataclass(frozen=True)
+class Opened:
+    """The files of a fleet, and for a Git remote the mirror and commit they came from."""
+
+    tree: FileTree
+    mirror: Mirror | None = None
+    revision: Revision | None = None
+
+    def forced_from(self, applied: str | None) -> bool:
+        """Whether the commit does not descend from ``applied`` (a revision of the same ref): a force-push.
+
+        A directory, a revision of another ref or nothing applied yet is never a force-push; an applied
+        commit the mirror no longer holds cannot be proven an ancestor, so it counts as one.
+        """
+        if self.mirror is None or self.revision is None or not applied:
+            return False
+        try:
+            base = Revision.parse(applied)
+        except SourceError:
+            return False
+        return base.ref == self.revision.ref and not self.mirror.descends(self.revision.sha, from_sha=base.sha)
+
+
 def open_tree(fleet: str, *, cache_dir: Path | None = None, timeout: float = 30) -> FileTree:
     """The files of ``fleet``: a directory as it is, or a Git remote at its ref."""
+    return open_fleet(fleet, cache_dir=cache_dir, timeout=timeout).tree
+
+
+def open_fleet(fleet: str, *, cache_dir: Path | None = None, timeout: float = 30) -> Opened:
+    """``open_tree`` keeping the mirror and the commit, for ancestry checks (``Opened.forced_from``)."""
     if os.path.isdir(fleet):
-        return DirTree(fleet)
+        return Opened(DirTree(fleet))
     url, ref = split_ref(fleet)
     mirror = Mirror(
         url,
@@ -38,7 +67,8 @@ def open_tree(fleet: str, *, cache_dir: Path | None = None, timeout: float = 30)
         credentials=credentials.from_env(os.environ),
         timeout=timeout,
     )
-    return mirror.tree(mirror.resolve(ref or DEFAULT_REF))
+    revision = mirror.resolve(ref or DEFAULT_REF)
+    return Opened(mirror.tree(revision), mirror, revision)
 
 
 def split_ref(fleet: str) -> tuple[str, str | None]:

@@ -119,6 +119,10 @@ class GitSource:
         """Record what was applied: force-pushes are judged against it from now on."""
         self._applied = revision
 
+    def forced_from(self, revision: Revision) -> Revision | None:
+        """The last applied revision when ``revision`` does not descend from it (a force-push), else None."""
+        return _moved_back(self.mirror, revision, base=self._applied)
+
     def _verify(self, revision: Revision) -> str | None:
         if self.verifier is None:
             return None
@@ -129,14 +133,12 @@ class GitSource:
         return self.verifier.verify(signature=signature, payload=payload, revision=str(revision))
 
     def _accepted(self, revision: Revision, *, signer: str | None, now: float) -> SourceStatus:
-        base = self._applied or self._status.revision
-        moved_back = base is not None and not self.mirror.descends(revision.sha, from_sha=base.sha)
         return SourceStatus(
             url=self._status.url,
             ref=self.ref,
             revision=revision,
             checked_at=now,
-            force_pushed_from=base if moved_back else None,
+            force_pushed_from=_moved_back(self.mirror, revision, base=self._applied or self._status.revision),
             signer=signer,
             last_fetch=self.mirror.last_stats,
         )
@@ -152,6 +154,13 @@ class GitSource:
             failures=failures,
             retry_at=now + self.backoff.delay(failures),
         )
+
+
+def _moved_back(mirror: Mirror, revision: Revision, *, base: Revision | None) -> Revision | None:
+    """``base`` when ``revision`` does not descend from it."""
+    if base is None or mirror.descends(revision.sha, from_sha=base.sha):
+        return None
+    return base
 
 
 def _iso(moment: float | None) -> str:

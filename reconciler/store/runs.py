@@ -105,6 +105,13 @@ class Runs:
         with self._ctx.read() as conn:
             return [_step(row) for row in conn.execute(query)]
 
+    def last_succeeded(self) -> RunRecord | None:
+        """The newest run that succeeded everywhere (nothing failed or held): the fleet's last applied revision."""
+        query = select(R).where(R.c.status == RunStatus.SUCCEEDED.value).order_by(R.c.started_at.desc()).limit(1)
+        with self._ctx.read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _run(row)
+
     def unfinished(self) -> list[RunRecord]:
         """Runs still marked running: after a crash, the ones to resume."""
         query = select(R).where(R.c.status == RunStatus.RUNNING.value).order_by(R.c.started_at)

@@ -44,7 +44,8 @@ class LoadingPipeline:
         self.release.set()
         self.entered = threading.Event()
 
-    def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event) -> Outcome:
+    def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event,
+                  forced_from: str | None = None) -> Outcome:
         loader.load(tree)
         self.entered.set()
         self.release.wait(30)

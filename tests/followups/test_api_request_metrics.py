@@ -7,32 +7,7 @@ from collections import Counter
 
 from reconciler import metrics
 
-FLEET = {
-    "fleet.yaml": """
-apiVersion: stackfleet.dev/v1alpha1
-kind: Fleet
-metadata: {name: counted}
-spec:
-  layers: [addons]
-""",
-    "clusters/metered-1.yaml": """
-apiVersion: stackfleet.dev/v1alpha1
-kind: Cluster
-metadata: {name: metered-1}
-spec:
-  connection: {context: metered-1}
-  stacks: [{name: apps, version: 1.0.0}]
-""",
-    "stacks/apps/1.0.0/stack.yaml": """
-apiVersion: stackfleet.dev/v1alpha1
-kind: Stack
-metadata: {name: apps}
-spec:
-  version: 1.0.0
-  bundles:
-    - {name: config, layer: addons, manifests: {path: config}}
-""",
-    "stacks/apps/1.0.0/config/cms.yaml": """
+OBJECTS = """
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: one, namespace: default}
@@ -46,13 +21,7 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: nginx}]}
-""",
-}
-
-
-def fleet_of(cluster: str) -> dict[str, str]:
-    """The fleet above with its one cluster named ``cluster`` (the metric is process-wide)."""
-    return {k: v.replace("metered-1", cluster) for k, v in FLEET.items()}
+"""
 
 
 def metric_by(label: str, *, cluster: str) -> Counter[str]:
@@ -71,8 +40,8 @@ def sim_by_verb(requests: Counter[tuple[str, str]]) -> Counter[str]:
     return counts
 
 
-def test_a_plan_counts_every_request_the_sim_received(bench_factory) -> None:
-    bench = bench_factory(fleet_of("metered-1"), ["metered-1"])
+def test_a_plan_counts_every_request_the_sim_received(bench_factory, small_fleet) -> None:
+    bench = bench_factory(small_fleet("metered-1", OBJECTS), ["metered-1"])
     before = metric_by("verb", cluster="metered-1")
     bench.plan()
     counted = metric_by("verb", cluster="metered-1") - before
@@ -80,16 +49,16 @@ def test_a_plan_counts_every_request_the_sim_received(bench_factory) -> None:
     assert counted == received and received["list"] > 0
 
 
-def test_an_apply_counts_its_writes_and_dry_runs_as_patch(bench_factory) -> None:
-    bench = bench_factory(fleet_of("metered-2"), ["metered-2"])
+def test_an_apply_counts_its_writes_and_dry_runs_as_patch(bench_factory, small_fleet) -> None:
+    bench = bench_factory(small_fleet("metered-2", OBJECTS), ["metered-2"])
     before = metric_by("verb", cluster="metered-2")
     bench.apply()
     counted = metric_by("verb", cluster="metered-2") - before
     assert counted == sim_by_verb(bench.running.faults("metered-2").requests) and counted["patch"] >= 2
 
 
-def test_a_throttled_attempt_is_counted_with_its_code(bench_factory) -> None:
-    bench = bench_factory(fleet_of("metered-3"), ["metered-3"])
+def test_a_throttled_attempt_is_counted_with_its_code(bench_factory, small_fleet) -> None:
+    bench = bench_factory(small_fleet("metered-3", OBJECTS), ["metered-3"])
     bench.running.faults("metered-3").throttle(1, retry_after=0)
     before = metric_by("code", cluster="metered-3")
     bench.plan()
