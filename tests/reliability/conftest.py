@@ -572,9 +572,11 @@ class Remote:
     def url(self) -> str:
         return self.server.url("fleet.git")
 
-    def commit(self, message: str, *, amend: bool = False) -> str:
+    def commit(self, message: str, *, amend: bool = False, key: Path | None = None) -> str:
+        """Commit the work tree (signed with the SSH ``key`` when given) and force-push it to ``main``."""
+        signing = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={key}"] if key else []
         git(self.work, "add", "-A")
-        git(self.work, "commit", "-q", "-m", message, *(["--amend"] if amend else []))
+        git(self.work, *signing, "commit", "-q", *(["-S"] if key else []), "-m", message, *(["--amend"] if amend else []))
         git(self.work, "push", "-q", "--force", "origin", "main")
         return git(self.work, "rev-parse", "HEAD").strip()
 

@@ -42,3 +42,18 @@ def test_revoked_credentials_are_auth_failed_without_a_retry_storm(applied, capt
     assert status.status is Reachability.AUTH_FAILED and "forbidden" in status.last_error.lower()
     applied.check(area=AREA, dropped=applied.config_maps_of(["cm-5"], clusters=["c0", "c1"]),
                   logs_text=captured_logs.text())
+
+
+def test_a_rollout_halts_once_its_failure_budget_is_spent_and_nothing_is_pruned_where_it_stopped(applied,
+                                                                                                captured_logs):
+    applied.edit("fleet.yaml", "rollout: {maxInFlight: 3, failureBudget: 3}", "rollout: {maxInFlight: 1, failureBudget: 0}")
+    applied.keep_config_maps(4)
+    first = min(applied.running.names)
+    applied.running.faults(first).down = True  # clusters start in name order, one at a time
+    planned = applied.plan()
+    writes = {c: applied.writes(c) for c in ("c1", "c2")}
+    report = applied.apply(planned)
+    assert results(report) == {first: rollout.Result.UNREACHABLE, "c1": rollout.Result.HALTED,
+                               "c2": rollout.Result.HALTED}
+    assert {c: applied.writes(c) for c in ("c1", "c2")} == writes  # halted clusters see no write, not even a dry run
+    applied.check(area=AREA, logs_text=captured_logs.text())  # nothing deleted anywhere: no cluster was pruned

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from reconciler.core.plans import ACTIONABLE
 from reconciler.sim.testing import FakeClock
 from reconciler.source.git import Mirror
 from reconciler.source.sources import Backoff, GitSource
+from reconciler.source.verify import CommitVerifier, SshSigners
 from reconciler.spec import loader
 
 AREA = "git"
 
 
-def source_of(remote, tmp_path, *, timeout: float = 5.0) -> tuple[GitSource, FakeClock]:
+def source_of(remote, tmp_path, *, timeout: float = 5.0, verifier=None) -> tuple[GitSource, FakeClock]:
     clock = FakeClock()
     mirror = Mirror(remote.url, cache_dir=tmp_path / "mirrors", timeout=timeout)
-    return GitSource(mirror, ref="main", backoff=Backoff(initial=5.0), clock=clock), clock
+    return GitSource(mirror, ref="main", backoff=Backoff(initial=5.0), clock=clock, verifier=verifier), clock
 
 
 def actionable(rig, source: GitSource) -> list:
@@ -73,3 +77,28 @@ def test_a_force_push_that_does_not_descend_from_the_applied_revision_is_reporte
     assert status.force_pushed_from == applied_revision and status.revision != applied_revision
     rig.check(area=AREA, logs_text=captured_logs.text())
 
+
+
+def keygen(path: Path) -> Path:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True)
+    return path
+
+
+def test_an_unsigned_head_or_a_stranger_s_signature_is_refused_and_the_verified_revision_keeps_running(
+        remote, tmp_path, captured_logs):
+    rig = remote.rig
+    trusted, stranger = keygen(tmp_path / "trusted"), keygen(tmp_path / "stranger")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'ops@example.dev namespaces="git" {(tmp_path / "trusted.pub").read_text()}')
+    remote.commit("fleet, signed", amend=True, key=trusted)
+    source, clock = source_of(remote, tmp_path, verifier=CommitVerifier(ssh=SshSigners(allowed)))
+    verified = source.poll()
+    assert verified.signer == "ssh:ops@example.dev"
+    rig.keep_config_maps(3)
+    for key, says in ((None, "commit is not signed"), (stranger, "unknown key (SSH)")):
+        remote.commit("drop three ConfigMaps", amend=key is not None, key=key)
+        clock.advance(600)
+        status = source.poll(force=True)
+        assert status.revision == verified.revision and says in (status.error or "")
+        assert actionable(rig, source) == []
+    rig.check(area=AREA, logs_text=captured_logs.text())
