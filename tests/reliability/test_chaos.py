@@ -91,6 +91,8 @@ def recover_and_verify(rig, figures, *, count: int, dropped: list) -> None:
     code = restart.process.wait(60)
     figures.crashes += int(code not in (0, 1, 2) or any("Traceback" in line for line in restart.lines))
     assert code == 0, "".join(restart.lines)
+    rig.keep("logs", "".join(restart.lines))
+    rig.keep("report", restart.process.stdout.read() if restart.process.stdout else "")
     assert rig.writes() - before <= 2 * todo  # one dry run and one write per step still to do, no more
     live = owned_live(rig)
     figures.missing_after_recovery += sum(len(expected(count) - live.get(c, set())) for c in rig.running.names)
