@@ -27,7 +27,7 @@ from reconciler.core.desired import BundleId, BundlePolicy
 from reconciler.core.inventory import Entry, fingerprint
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import Action, Change
-from reconciler.engine import gates, waves
+from reconciler.engine import gates, hooks, waves
 from reconciler.engine.ledgers import Ledger
 from reconciler.engine.ports import ClusterApi, RunsPort
 from reconciler.errors import ApplyError, ClusterAuthFailed, ClusterError, StackfleetError, StalePlanError
@@ -204,6 +204,9 @@ def _hold_reason(change: Change, ctx: Context) -> str:
 
 
 def _apply(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
+    for change in changes:
+        if change.hook and change.live_uid and "before-hook-creation" in change.hook.delete_policies:
+            hooks.replace_previous(client, change)
     sends = [(c, _object(c, unit.ctx)) for c in changes]
     for change, obj in sends:
         try:
@@ -214,7 +217,13 @@ def _apply(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
             raise _Halt(exc, rollout.Result.FAILED) from None
     applied = {change.key: _write(unit, client, change, obj) for change, obj in sends}
     unit.ctx.ledger.flush()
-    return _gate(unit, client, changes, applied)
+    try:
+        ok = _gate(unit, client, changes, applied)
+    except _Halt:
+        hooks.finish(client, changes, applied, succeeded=False)
+        raise
+    hooks.finish(client, changes, applied, succeeded=True)
+    return ok
 
 
 def _write(unit: _Unit, client: ClusterApi, change: Change, obj: Obj) -> Obj:
@@ -224,7 +233,8 @@ def _write(unit: _Unit, client: ClusterApi, change: Change, obj: Obj) -> Obj:
         unit.record(change, Outcome.FAILED, exc.message)
         raise _Halt(exc, rollout.Result.FAILED) from None
     uid = str((kept.get("metadata") or {}).get("uid", ""))
-    unit.ctx.ledger.add(change.cluster, change.bundle, Entry(change.key, uid, fingerprint(obj)))
+    if change.hook is None:  # hook objects stay out of the inventory: never pruned
+        unit.ctx.ledger.add(change.cluster, change.bundle, Entry(change.key, uid, fingerprint(obj)))
     unit.record(change, Outcome.APPLIED)
     return kept
 

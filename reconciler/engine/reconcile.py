@@ -13,14 +13,14 @@ when anything it recorded moved (``engine.staleness``), then applies exactly its
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from reconciler.core import live as lives
 from reconciler.core import planner, rollout
-from reconciler.core.desired import BundleId, BundlePolicy
+from reconciler.core.desired import BundleId, BundlePolicy, DesiredBundle
 from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey
@@ -115,7 +115,7 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
 def apply_saved(plan: Plan, repo: FleetRepo, *, session: Session, options: ApplyOptions = ApplyOptions()) -> ApplyReport:
     """Apply a saved plan exactly, after refusing it if its revision or live objects moved."""
     fresh = plan_fleet(repo, session=session, clusters=sorted({c.bundle.cluster for c in plan.changes}))
-    objects = {(b.dest, ObjectKey.of(o)): o for b in fresh.render.bundles for o in b.objects}
+    objects = rendered_objects(fresh.render.bundles)
     staleness.check(plan, revision=repo.revision, live=fresh.live, objects=objects)
     return apply_plan(Planned(repo, fresh.render, fresh.live, plan), session=session, options=options)
 
@@ -183,6 +183,11 @@ _REACHABILITY = {
 # ---- helpers --------------------------------------------------------------------------------------
 
 
+def rendered_objects(bundles: Iterable[DesiredBundle]) -> dict[tuple[str, ObjectKey], Obj]:
+    """Every rendered object by (destination, key), Helm hook objects included (they are steps too)."""
+    return {(b.dest, ObjectKey.of(o)): o for b in bundles for o in (*b.objects, *(h.object for h in b.hooks))}
+
+
 def _observe(dest: str, connections: Connections, *, fleet_name: str, desired: list[Obj],
              held: set[ObjectKey]) -> LiveCluster:
     try:
@@ -197,7 +202,7 @@ def _observe(dest: str, connections: Connections, *, fleet_name: str, desired: l
 
 
 def _context(planned: Planned, *, run_id: str, session: Session, options: ApplyOptions) -> apply.Context:
-    objects = {(b.dest, ObjectKey.of(o)): o for b in planned.render.bundles for o in b.objects}
+    objects = rendered_objects(planned.render.bundles)
     policies: dict[tuple[str, BundleId], BundlePolicy] = {(b.dest, b.id): b.policy for b in planned.render.bundles}
     return apply.Context(
         run_id=run_id, runs=session.store.runs, ledger=Ledger(session.store.inventories, planned.plan.revision),

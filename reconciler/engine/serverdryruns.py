@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from reconciler.core import ordering
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import Action, Change
-from reconciler.engine.reconcile import Planned, Session
+from reconciler.engine.reconcile import Planned, Session, rendered_objects
 from reconciler.errors import ClusterError, StackfleetError
 from reconciler.kube.connections import KubeconfigPending
 
@@ -32,7 +32,7 @@ class Confirmed:
 
 
 def confirm(planned: Planned, *, session: Session) -> Confirmed:
-    objects = {(b.dest, ObjectKey.of(o)): o for b in planned.render.bundles for o in b.objects}
+    objects = rendered_objects(planned.render.bundles)
     errors: list[str] = []
     live = {(name, key): obj for name, cluster in planned.live.items() for key, obj in cluster.objects.items()}
     later = _created_in_plan(planned)

@@ -2,7 +2,9 @@
 
 Steps stay in plan order. A new wave starts whenever the destination cluster, the bundle, the
 ``stackfleet.dev/wave`` annotation, the stage (CRDs and Namespaces before everything else, so custom
-resources and namespaced objects find what they need) or apply-versus-delete changes.
+resources and namespaced objects find what they need) or apply-versus-delete changes. A Helm hook is
+a wave of its own (phase and weight), so a pre hook is written and healthy (a Job complete) before
+the bundle's objects start, and a post hook starts only after they are healthy.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ def _stage(change: Change) -> int:
 
 def _cut(change: Change) -> tuple[object, ...]:
     delete = change.action is Action.DELETE
-    return (change.cluster, change.bundle, delete, ordering.wave_of(change.object), 0 if delete else _stage(change))
+    hook = (change.hook.phase, change.hook.weight, change.key) if change.hook else ()
+    return (change.cluster, change.bundle, delete, ordering.wave_of(change.object), 0 if delete else _stage(change),
+            hook)
 
 
 def split(steps: Iterable[Change]) -> list[Wave]:
