@@ -47,8 +47,12 @@ class Bench:
         return reconcile.apply_plan(planned, session=self.session(planned.repo), options=options)
 
 
-def one_cluster_fleet(cluster: str, config: str) -> dict[str, str]:
-    """A fleet of one cluster running stack ``apps`` 1.0.0, whose bundle ``config`` holds the manifests ``config``."""
+CONFIG_BUNDLE = "{name: config, layer: addons, manifests: {path: config}}"
+
+
+def one_cluster_fleet(cluster: str, config: str, *, bundle: str = CONFIG_BUNDLE) -> dict[str, str]:
+    """A fleet of one cluster running stack ``apps`` 1.0.0 of one ``bundle`` (by default ``config``, the
+    manifests ``config``)."""
     return {
         "fleet.yaml": "apiVersion: stackfleet.dev/v1alpha1\nkind: Fleet\nmetadata: {name: small}\nspec: {layers: [addons]}\n",
         f"clusters/{cluster}.yaml": f"""
@@ -59,21 +63,21 @@ spec:
   connection: {{context: {cluster}}}
   stacks: [{{name: apps, version: 1.0.0}}]
 """,
-        "stacks/apps/1.0.0/stack.yaml": """
+        "stacks/apps/1.0.0/stack.yaml": f"""
 apiVersion: stackfleet.dev/v1alpha1
 kind: Stack
-metadata: {name: apps}
+metadata: {{name: apps}}
 spec:
   version: 1.0.0
   bundles:
-    - {name: config, layer: addons, manifests: {path: config}}
+    - {bundle}
 """,
         "stacks/apps/1.0.0/config/objects.yaml": config,
     }
 
 
 @pytest.fixture
-def small_fleet() -> Callable[[str, str], dict[str, str]]:
+def small_fleet() -> Callable[..., dict[str, str]]:
     """``small_fleet(cluster, manifests)``: the files of ``one_cluster_fleet``."""
     return one_cluster_fleet
 

@@ -9,15 +9,7 @@ from reconciler.cli import apply as apply_cli
 from reconciler.core.plans import Action
 from reconciler.engine import waves
 
-STACK = """
-apiVersion: stackfleet.dev/v1alpha1
-kind: Stack
-metadata: {name: apps}
-spec:
-  version: 1.0.0
-  bundles:
-    - {name: web, layer: addons, namespace: default, helm: {chart: charts/web, releaseName: web}}
-"""
+BUNDLE = "{name: web, layer: addons, namespace: default, helm: {chart: charts/web, releaseName: web}}"
 CHART = "apiVersion: v2\nname: web\nversion: 0.1.0\n"
 
 
@@ -47,9 +39,8 @@ TEMPLATES = {
 
 
 def fleet_files(small_fleet) -> dict[str, str]:
-    files = small_fleet("hooked-1", "")
+    files = small_fleet("hooked-1", "", bundle=BUNDLE)
     files.pop("stacks/apps/1.0.0/config/objects.yaml")
-    files["stacks/apps/1.0.0/stack.yaml"] = STACK
     files["stacks/apps/1.0.0/charts/web/Chart.yaml"] = CHART
     files.update({f"stacks/apps/1.0.0/charts/web/templates/{n}": t for n, t in TEMPLATES.items()})
     return files
