@@ -31,7 +31,8 @@ def state_option(func: F) -> F:
 def plugins_option(func: F) -> F:
     """``--allow-plugin NAME``: kubeconfig exec/auth-provider plugins the operator trusts."""
     return click.option("--allow-plugin", "plugins", multiple=True, metavar="NAME",
-                        help="Allow this kubeconfig exec command (base name) or auth-provider (repeatable).")(func)
+                        help="Allow this kubeconfig exec command (exactly as the kubeconfig names it: a bare "
+                             "name or a full path) or auth-provider (repeatable).")(func)
 
 
 def settings_of(plugins: tuple[str, ...]) -> ClientSettings:

@@ -136,11 +136,16 @@ def parse(text: str, *, where: str) -> dict[str, Any]:
 
 
 def check_plugins(document: Mapping[str, Any], *, context: str | None, allowed: frozenset[str], cluster: str) -> None:
-    """Refuse a user with an ``exec`` or ``auth-provider`` plugin that is not allow-listed."""
+    """Refuse a user with an ``exec`` or ``auth-provider`` plugin that is not allow-listed.
+
+    An exec command must equal an allow-listed entry exactly: ``aws`` allows ``aws`` (found on the
+    operator's PATH), not ``/tmp/x/aws``; a path is allowed only when that very path is listed. Matching
+    base names would let a kubeconfig from a Secret run any binary named like an allowed one.
+    """
     user = user_of(document, context=context)
     exec_spec, provider = user.get("exec"), user.get("auth-provider")
     if exec_spec:
-        plugin = os.path.basename(str(exec_spec.get("command", "")))
+        plugin = str(exec_spec.get("command", ""))
         if plugin not in allowed:
             raise _refused(f"exec plugin {plugin!r}", cluster)
     if provider:

@@ -50,10 +50,14 @@ def test_an_exec_plugin_from_a_secret_is_refused_unless_allow_listed(sim, kubeco
     specs = {"c0": Connection(context="c0"), "c1": Connection(kubeconfig_secret=ref)}
     connections = Connections(specs, kubeconfig_path=str(sim.kubeconfig))
     connections.client("c0").apply(secret("evil", with_exec(kubeconfig_doc, "/usr/bin/touch")))
-    with pytest.raises(ConfigError, match="exec plugin 'touch'"):
+    with pytest.raises(ConfigError, match="exec plugin '/usr/bin/touch'"):
         connections.client("c1")
+    same_name = Connections(specs, kubeconfig_path=str(sim.kubeconfig),
+                            settings=ClientSettings(allowed_plugins=frozenset({"touch"})))
+    with pytest.raises(ConfigError, match="exec plugin '/usr/bin/touch'"):
+        same_name.client("c1")  # allowing the name does not allow any binary of that name
     allowed = Connections(specs, kubeconfig_path=str(sim.kubeconfig),
-                          settings=ClientSettings(allowed_plugins=frozenset({"touch"})))
+                          settings=ClientSettings(allowed_plugins=frozenset({"/usr/bin/touch"})))
     allowed.client("c1")  # built; the plugin would run on the first request
 
 
