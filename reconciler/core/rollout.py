@@ -8,12 +8,17 @@ group at most ``max_in_flight`` clusters are applied at once; once more than ``f
 clusters failed (failed, unreachable or auth-failed), the rest of the group is halted. A stage may need a
 manual approval, or a pause after the previous stage; paused and unreachable clusters are reported and
 never count as success.
+
+Across assignments (ADR 0010): the unit of rollout is a cluster's changes *of one assignment*, so a
+cluster changed by two assignments sits in the stages of each, and each assignment's rollout gates only
+its own bundles. An approval holds every change, a first install too; a pause holds only a stage where
+some cluster already runs the assignment (``installs`` lists the units that are first installs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from reconciler.spec import selectors
@@ -92,15 +97,51 @@ def plan_stages(
     ``providers`` (clusters whose steps other clusters wait for, such as the management cluster) run
     first, in a stage of their own, whatever their group.
     """
-    ranked = [DIRECT, *order, *sorted(set(groups.values()) - {DIRECT, *order})]
-    first = sorted(set(providers) & set(groups))
+    return plan_unit_stages(units=groups.items(), policies=policies, order=order, labels=labels, providers=providers)
+
+
+def plan_unit_stages(
+    *,
+    units: Iterable[tuple[str, str]],
+    policies: Mapping[str, RolloutPolicy],
+    order: Sequence[str],
+    labels: Mapping[str, Mapping[str, str]],
+    providers: Sequence[str] = (),
+    installs: Collection[tuple[str, str]] = (),
+) -> list[Stage]:
+    """``plan_stages`` over rollout units ``(cluster, group)``: a cluster may sit in several groups.
+
+    A provider cluster is one unit (all its groups) in the first stage. A stage whose units are all
+    first installs (``installs``) has no pause: a pause is time for a change to prove itself where the
+    assignment already runs; approvals stay.
+    """
+    pairs = sorted(set(units))
+    ranked = [DIRECT, *order, *sorted({g for _, g in pairs} - {DIRECT, *order})]
+    first = sorted(set(providers) & {c for c, _ in pairs})
     found: list[Stage] = [Stage(DIRECT, "providers", tuple(first))] if first else []
-    groups = {c: g for c, g in groups.items() if c not in first}
+    rest = [(c, g) for c, g in pairs if c not in first]
     for group in ranked:
-        members = [c for c, g in groups.items() if g == group]
+        members = [c for c, g in rest if g == group]
         if members:
-            found += stages_of(group, policies.get(group, RolloutPolicy()), members, labels)
+            staged = stages_of(group, policies.get(group, RolloutPolicy()), members, labels)
+            found += [_unpaused(s, installs) for s in staged]
     return found
+
+
+def _unpaused(stage: Stage, installs: Collection[tuple[str, str]]) -> Stage:
+    if stage.pause_seconds and all((c, stage.group) in installs for c in stage.clusters):
+        return replace(stage, pause_seconds=0.0)
+    return stage
+
+
+RANKS = (Result.FAILED, Result.AUTH_FAILED, Result.UNREACHABLE, Result.HALTED, Result.AWAITING_APPROVAL,
+         Result.WAITING, Result.PAUSED, Result.SUCCEEDED, Result.UNCHANGED)
+"""Worst first: how a cluster reads when its rollout units (one per assignment) ended differently."""
+
+
+def worst(results: Iterable[Result]) -> Result:
+    """The worst of a cluster's unit results (``UNCHANGED`` for none)."""
+    return min(results, key=RANKS.index, default=Result.UNCHANGED)
 
 
 def failures(results: Iterable[Result]) -> int:

@@ -99,7 +99,10 @@ class EnginePipeline:
 
 def outcome_of(report: engine.ApplyReport) -> Outcome:
     """The daemon's view of an apply report: per-cluster results, writes, and a one-line summary."""
-    clusters = {o.cluster: o.result.value for o in report.outcomes}
+    per_cluster: dict[str, list[rollout.Result]] = {}
+    for o in report.outcomes:  # one outcome per assignment a cluster's changes came from (ADR 0010)
+        per_cluster.setdefault(o.cluster, []).append(o.result)
+    clusters = {cluster: rollout.worst(results).value for cluster, results in per_cluster.items()}
     changed = tuple(sorted({o.cluster for o in report.outcomes if o.unit is not None and o.unit.writes}))
     failed = [o for o in report.outcomes if o.result in FAILURES]
     counts: dict[str, int] = {}

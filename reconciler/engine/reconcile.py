@@ -12,6 +12,7 @@ when anything it recorded moved (``engine.staleness``), then applies exactly its
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import Action, Change, Plan
-from reconciler.engine import applied, apply, fleetrun, gates, staleness
+from reconciler.engine import applied, apply, fleetrun, gates, staleness, units
 from reconciler.engine.ledgers import Ledger
 from reconciler.engine.ports import ClusterApi, StateStore
 from reconciler.errors import ClusterError, ConfigError
@@ -103,9 +104,14 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
     run_id = f"run-{uuid.uuid4().hex[:12]}"
     session.store.runs.start(run_id, revision=planned.plan.revision)
     ctx = _context(planned, run_id=run_id, session=session, options=options)
-    units = _units(planned.plan)
-    stages = _stages(planned, units)
-    outcomes = fleetrun.run(stages, lambda c: _execute(c, units[c], planned.plan, ctx), options=options.rollout)
+    providers = _providers(planned.plan)
+    split = units.split(planned.plan, sources={b.id: b.source for b in planned.render.bundles}, providers=providers)
+    outcomes: list[fleetrun.Outcome] = []
+    for group, stages in itertools.groupby(_stages(planned, split, providers), key=lambda s: s.group):
+        def execute(cluster: str, group: str = group) -> apply.UnitResult:
+            return _execute(cluster, split[(cluster, group)], planned.plan, ctx)
+
+        outcomes += fleetrun.run(list(stages), execute, options=options.rollout)  # groups never share a gate
     report = ApplyReport(run_id, planned.plan.revision, tuple(outcomes))
     session.store.runs.finish(run_id, RunStatus.FAILED if report.failed else RunStatus.SUCCEEDED)
     applied.record_applied(session.store, planned.render.bundles, revision=planned.plan.revision)  # for drift scans
@@ -226,34 +232,19 @@ def _client_getter(session: Session) -> Callable[[str, float], ClusterApi]:
     return client
 
 
-def _units(plan: Plan) -> dict[str, list[Change]]:
-    """Plan changes per fleet cluster (the unit of rollout), in plan order."""
-    units: dict[str, list[Change]] = {}
-    for change in plan.changes:
-        units.setdefault(change.bundle.cluster, []).append(change)
-    return units
-
-
-def _stages(planned: Planned, units: Mapping[str, Sequence[Change]]) -> list[rollout.Stage]:
-    sources = {b.id: b.source for b in planned.render.bundles}
-    groups = {unit: _group(changes, sources) for unit, changes in units.items()}
+def _stages(planned: Planned, split: Mapping[units.Unit, Sequence[Change]],
+            providers: Sequence[str]) -> list[rollout.Stage]:
     spec = planned.repo.fleet.model.spec
     labels = {n: dict(c.model.metadata.labels) for n, c in planned.repo.clusters.items()}
-    return rollout.plan_stages(groups=groups, policies={a.name: a.rollout for a in spec.assignments},
-                               order=[a.name for a in spec.assignments], labels=labels,
-                               providers=_providers(planned.plan))
+    return rollout.plan_unit_stages(units=split, policies={a.name: a.rollout for a in spec.assignments},
+                                    order=[a.name for a in spec.assignments], labels=labels,
+                                    providers=providers, installs=units.installs(split))
 
 
 def _providers(plan: Plan) -> list[str]:
     """Fleet clusters whose steps another fleet cluster's steps wait for."""
     unit_of = {c.step: c.bundle.cluster for c in plan.steps}
     return sorted({unit_of[w] for c in plan.steps for w in c.after if w in unit_of and unit_of[w] != c.bundle.cluster})
-
-
-def _group(changes: Sequence[Change], sources: Mapping[BundleId, str]) -> str:
-    acting = [c for c in changes if c.action in (Action.CREATE, Action.UPDATE, Action.ADOPT, Action.DELETE)]
-    chosen = acting or list(changes)
-    return rollout.group_of(sources.get(chosen[0].bundle, "cluster")) if chosen else rollout.DIRECT
 
 
 def _execute(unit: str, changes: Sequence[Change], plan: Plan, ctx: apply.Context) -> apply.UnitResult:

@@ -98,7 +98,8 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, fleet_dir: Path) -> Iter
         )
         planned = reconcile.plan_fleet(repo, session=session)
         options = reconcile.ApplyOptions(
-            approve=True, rollout=fleetrun.Options(sleep=lambda _: None, pause_limit=1e9)
+            approve=True,
+            rollout=fleetrun.Options(sleep=lambda _: None, pause_limit=1e9, approved=frozenset({"prod-rest"})),
         )
         reconcile.apply_plan(planned, session=session, options=options)
         sim.server.kubeconfig(sim.kubeconfig)  # the children were provisioned during the apply

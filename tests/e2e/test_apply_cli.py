@@ -8,7 +8,7 @@ import sys
 
 
 def test_apply_from_empty_converges_and_a_second_apply_writes_nothing(bare):
-    done = bare.stackfleet("apply", "--yes", "--approve", "-o", "json")
+    done = bare.stackfleet("apply", "--yes", "--approve", "--approve-stage", "prod-rest", "-o", "json")
     assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads(done.stdout)
     assert {row["result"] for row in summary["clusters"]} == {"succeeded"}
@@ -28,7 +28,7 @@ def test_without_yes_nothing_is_applied_when_the_answer_is_no(bare):
 
 
 def test_a_saved_plan_is_refused_once_a_live_object_moved(bare, tmp_path):
-    first = bare.stackfleet("apply", "--yes", "--approve")
+    first = bare.stackfleet("apply", "--yes", "--approve", "--approve-stage", "prod-rest")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "[mgmt] step 1 " in first.stderr  # progress, one plain line per step when not on a terminal
     assert "succeeded" in first.stdout.split("write(s)")[1]

@@ -8,7 +8,7 @@ from reconciler.core.plans import Action
 
 
 def test_reference_fleet_converges_from_empty_with_children_provisioned_in_the_same_apply(world):
-    report = world.apply()
+    report = world.apply(stages=frozenset({"prod-rest"}))
     assert {o.cluster: o.result for o in report.outcomes} == dict.fromkeys(
         ["mgmt", "dev-eu-1", "dev-us-1", "prod-eu-1", "prod-eu-2", "prod-us-1", "stage-eu-1"],
         rollout.Result.SUCCEEDED,
@@ -18,7 +18,7 @@ def test_reference_fleet_converges_from_empty_with_children_provisioned_in_the_s
 
 
 def test_every_desired_object_is_live_healthy_and_in_the_inventory(world):
-    world.apply()
+    world.apply(stages=frozenset({"prod-rest"}))
     planned = world.plan()
     inventory = world.store.inventories.load_all()
     world.sim.tick()
@@ -32,7 +32,7 @@ def test_every_desired_object_is_live_healthy_and_in_the_inventory(world):
 
 
 def test_second_apply_makes_zero_writes(world):
-    world.apply()
+    world.apply(stages=frozenset({"prod-rest"}))
     before = world.writes()
     planned = world.plan()
     report = world.apply(planned)

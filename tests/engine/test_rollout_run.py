@@ -16,7 +16,7 @@ def platform_versions(world, cluster: str) -> set[str]:
 
 
 def test_a_version_bump_goes_stage_by_stage_and_halts_past_the_failure_budget(world):
-    world.apply()
+    world.apply(stages=frozenset({"prod-rest"}))
     world.edit("fleet.yaml", *BUMP)
     planned = world.plan()
     for name in ("prod-eu-1", "prod-eu-2"):
@@ -32,7 +32,7 @@ def test_a_version_bump_goes_stage_by_stage_and_halts_past_the_failure_budget(wo
 
 
 def test_a_stage_needing_approval_waits_for_it(world):
-    world.apply()
+    world.apply(stages=frozenset({"prod-rest"}))
     world.edit("fleet.yaml", *BUMP)
     report = world.apply()
     results = {o.cluster: o.result for o in report.outcomes}
@@ -42,7 +42,7 @@ def test_a_stage_needing_approval_waits_for_it(world):
 
 
 def test_a_long_pause_stops_the_run_before_its_stage(world):
-    world.apply()
+    world.apply(stages=frozenset({"prod-rest"}))
     world.edit("fleet.yaml", *BUMP)
     report = world.apply(pause_limit=0)
     results = {o.cluster: o.result for o in report.outcomes}
@@ -51,7 +51,7 @@ def test_a_long_pause_stops_the_run_before_its_stage(world):
 
 
 def test_a_run_after_a_pause_stopped_the_rollout_continues_with_the_next_stage(world):
-    world.apply()
+    world.apply(stages=frozenset({"prod-rest"}))
     world.edit("fleet.yaml", *BUMP)
     world.apply(pause_limit=0)
     report = world.apply(pause_limit=0, stages=frozenset({"prod-rest"}))

@@ -4,6 +4,7 @@ and a session over a real SQLite store in tmp_path.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from reconciler.engine import fleetrun, gates, reconcile, sessions
 from reconciler.kube.connections import ClientSettings
-from reconciler.sim import testing
+from reconciler.sim import fleets, testing
 from reconciler.source import opening
 from reconciler.spec import loader
 from reconciler.store import stores
@@ -41,9 +42,11 @@ class Bench:
         repo = loader.load(opening.open_tree(str(self.fleet)))
         return reconcile.plan_fleet(repo, session=self.session(repo))
 
-    def apply(self, *, approve: bool = False) -> reconcile.ApplyReport:
+    def apply(self, *, approve: bool = False, stages: frozenset[str] = frozenset()) -> reconcile.ApplyReport:
+        """Apply as the daemon does: pauses are never waited out, ``stages`` approved."""
         planned = self.plan()
-        options = reconcile.ApplyOptions(approve=approve, rollout=fleetrun.Options(sleep=lambda _: None))
+        rollout = fleetrun.Options(approved=stages, pause_limit=0.0, sleep=lambda _: None)
+        options = reconcile.ApplyOptions(approve=approve, rollout=rollout)
         return reconcile.apply_plan(planned, session=self.session(planned.repo), options=options)
 
 
@@ -98,3 +101,16 @@ def bench_factory(tmp_path: Path) -> Iterator[StartBench]:
             return bench
 
         yield start
+
+
+@pytest.fixture
+def reference(tmp_path: Path, fleet_dir: Path) -> Iterator[Bench]:
+    """The reference fleet (a copy a test may edit) on sim clusters; children provisioned by the apply."""
+    fleet = tmp_path / "reference"
+    shutil.copytree(fleet_dir, fleet)
+    with testing.running(clusters=[], workdir=tmp_path, interval=0.01) as running:
+        fleets.start(running.server, fleets.layout(loader.load(opening.open_tree(str(fleet))).clusters))
+        running.server.kubeconfig(running.kubeconfig)
+        bench = Bench(running, fleet, tmp_path / "state.db")
+        yield bench
+        bench.store.close()

@@ -1,0 +1,48 @@
+"""Rollout units of a plan (ADR 0010): a fleet cluster's changes of one assignment.
+
+A cluster changed by two assignments is two units, each rolled out in the stages of its own
+assignment, so one assignment's approval or pause holds only that assignment's bundles. A unit with
+nothing to do (unchanged objects, held-back changes) joins the cluster's ``direct`` unit: a gate never
+holds a cluster that has nothing to apply. A provider cluster (one whose steps others wait for, such
+as the management cluster) is a single ``direct`` unit: it runs first, whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+from reconciler.core import rollout
+from reconciler.core.desired import BundleId
+from reconciler.core.plans import Action, Change, Plan
+
+Unit = tuple[str, str]
+"""(fleet cluster, rollout group: an assignment name or ``direct``)."""
+ACTING = frozenset({Action.CREATE, Action.UPDATE, Action.ADOPT, Action.DELETE})
+
+
+def split(plan: Plan, *, sources: Mapping[BundleId, str], providers: Collection[str]) -> dict[Unit, list[Change]]:
+    """The plan's changes per unit, in plan order."""
+    found: dict[Unit, list[Change]] = {}
+    for change in plan.changes:
+        found.setdefault(_unit_of(change, sources, providers), []).append(change)
+    return _idle_to_direct(found)
+
+
+def installs(units: Mapping[Unit, Sequence[Change]]) -> frozenset[Unit]:
+    """Units that are a first install: the cluster runs nothing of the assignment yet (every change creates)."""
+    return frozenset(u for u, changes in units.items() if changes and all(c.action is Action.CREATE for c in changes))
+
+
+def _unit_of(change: Change, sources: Mapping[BundleId, str], providers: Collection[str]) -> Unit:
+    cluster = change.bundle.cluster
+    if cluster in providers:
+        return cluster, rollout.DIRECT
+    return cluster, rollout.group_of(sources.get(change.bundle, "cluster"))
+
+
+def _idle_to_direct(found: Mapping[Unit, list[Change]]) -> dict[Unit, list[Change]]:
+    out: dict[Unit, list[Change]] = {}
+    for (cluster, group), changes in found.items():
+        acting = any(c.action in ACTING for c in changes)
+        out.setdefault((cluster, group if acting else rollout.DIRECT), []).extend(changes)
+    return out
