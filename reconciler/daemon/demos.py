@@ -6,18 +6,23 @@ open and what to try. ``story`` then shows the loop, step by step, each step jud
 daemon recorded and what the clusters hold:
 
 1. first rollout: the head of the fleet repo is reconciled (child clusters are provisioned through
-   Cluster API on the management cluster on the way);
-2. a version bump for one ring: a commit moves ring 1 (stage-eu-1) to platform ~1.5.0 and only that
+   Cluster API on the management cluster on the way); prod-us-1's platform waits, as the platform-stable
+   rollout asks, for an approval of its prod-rest stage (ADR 0010);
+2. the approval: ``stackfleet apply --approve-stage platform-stable/prod-rest`` on the daemon's fleet repo
+   and state store installs that platform, on prod-us-1 only;
+3. a version bump for one ring: a commit moves ring 1 (stage-eu-1) to platform ~1.5.0 and only that
    cluster is written to;
-3. drift: a ConfigMap the fleet owns is edited with kubectl as another field manager, and the drift
+4. drift: a ConfigMap the fleet owns is edited with kubectl as another field manager, and the drift
    scan reports it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +40,8 @@ RING_CLUSTER = "stage-eu-1"
 RING_BUMP = '  stacks:\n    - name: platform\n      version: "~1.5.0"\n'
 EDITOR = "demo-editor"
 STEP_SECONDS = 45.0
+APPROVAL = "platform-stable/prod-rest"
+APPROVED_CLUSTER = "prod-us-1"
 
 
 @dataclass(frozen=True)
@@ -100,12 +107,14 @@ def tell(demo: Demo) -> str:
         f"              git -C {work} commit -am 'my change' && git -C {work} push",
         "              (the daemon polls every 2s; the dashboard shows the new revision and what it applied)",
         f"  drift:      {kubectl} --context {RING_CLUSTER} -n <ns> edit configmap <name>",
+        f"  approve:    stackfleet {' '.join(c for c in _approval_command(demo)[3:] if c not in ('-o', 'json'))}",
+        f"              ({APPROVED_CLUSTER}'s platform waits for the approval of stage {APPROVAL})",
     ])
 
 
 def story(demo: Demo, *, echo: Callable[[str], None]) -> list[Step]:
-    """Run the three steps of the loop; each is recorded in ``demo.steps`` and echoed as it ends."""
-    for step in (first_rollout, ring_bump, drift):
+    """Run the steps of the loop; each is recorded in ``demo.steps`` and echoed as it ends."""
+    for step in (first_rollout, approval, ring_bump, drift):
         done = step(demo)
         demo.steps.append(done)
         echo(f"[{'ok' if done.ok else 'FAILED'}] {done.name}: {done.detail}")
@@ -121,6 +130,27 @@ def first_rollout(demo: Demo) -> Step:
     if outcome is None:
         return Step("first rollout", False, f"revision {head[:8]} was not reconciled in {STEP_SECONDS:g}s")
     return Step("first rollout", outcome.ok, f"{head[:8]}: {_results(outcome)}; {outcome.writes} writes")
+
+
+def approval(demo: Demo) -> Step:
+    """Approve the stage the first rollout held, with the CLI, on the daemon's repo and store."""
+    before = _write_requests(demo)
+    env = {**os.environ, "STACKFLEET_CACHE_DIR": str(demo.workdir / "cli-cache"), "NO_COLOR": "1"}
+    done = subprocess.run(_approval_command(demo), capture_output=True, text=True, timeout=120, env=env, check=False)
+    after = _write_requests(demo)
+    touched = sorted(name for name in after if after[name] != before.get(name, 0))
+    rows = [r for r in (json.loads(done.stdout).get("clusters", []) if done.stdout.strip() else ()) if r["stage"] == APPROVAL]
+    results = ", ".join(f"{r['cluster']} {r['result']}" for r in rows) or done.stderr.strip()[-200:] or "nothing to do"
+    ok = done.returncode == 0 and bool(rows) and all(r["result"] == "succeeded" for r in rows)
+    return Step(f"approve {APPROVAL}", ok and touched == [APPROVED_CLUSTER],
+                f"stackfleet apply --approve-stage {APPROVAL}: {results} (write requests seen by the clusters: "
+                f"{', '.join(touched) or 'none'})")
+
+
+def _approval_command(demo: Demo) -> list[str]:
+    return [sys.executable, "-m", "reconciler.cli", "apply", "--yes", "-o", "json", "--approve-stage", APPROVAL,
+            "--fleet", f"{demo.world.repo_url}@main", "--kubeconfig", str(demo.world.kubeconfig),
+            "--state", str(demo.workdir / "state.db")]
 
 
 def ring_bump(demo: Demo) -> Step:

@@ -65,10 +65,13 @@ class Discovery:
         """The preferred version's resource for ``Kind.group`` (``ObjectKey.group_kind``)."""
         return self._lookup(lambda: self._preferred.get(group_kind))
 
-    def served(self) -> frozenset[str]:
-        """Every served group kind (``ObjectKey.group_kind`` strings)."""
+    def served(self, *, wanted: Iterable[str] = ()) -> frozenset[str]:
+        """Every served group kind (``ObjectKey.group_kind`` strings), read again on a miss of a ``wanted``
+        kind (a CRD someone else created since), at most once per ``min_refresh``."""
         with self._lock:
             self._load_if_needed(force=False)
+            if not set(wanted) <= self._preferred.keys():
+                self._load_if_needed(force=True)
             return frozenset(self._preferred)
 
     def invalidate(self) -> None:

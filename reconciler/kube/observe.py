@@ -35,8 +35,9 @@ def unreachable(name: str, error: ClusterError) -> LiveCluster:
 
 
 def _read(client: Client, *, fleet: str, desired: list[ObjectKey], held: set[ObjectKey]) -> LiveCluster:
-    served = client.discovery.served()
-    found = list_owned(client, fleet=fleet, kinds={k.group_kind for k in (*desired, *held)} & served)
+    kinds = {k.group_kind for k in (*desired, *held)}
+    served = client.discovery.served(wanted=kinds)
+    found = list_owned(client, fleet=fleet, kinds=kinds & served)
     seen = {ObjectKey.of(o) for o in found}
     for key in desired:
         if key not in held and key not in seen and key.group_kind in served:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-STEPS = ("first rollout", "ring 1 to platform 1.5", "drift")
+STEPS = ("first rollout", "approve platform-stable/prod-rest", "ring 1 to platform 1.5", "drift")
 
 
 @pytest.fixture(scope="module")
