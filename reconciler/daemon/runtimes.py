@@ -62,6 +62,9 @@ def start(config: settings.Settings, *, base: Path, schedule: Schedule | None = 
 def _start(config: settings.Settings, *, base: Path, schedule: Schedule | None, store: stores.Store,
            tokens: Tokens) -> Runtime:
     tracks = [sourcing.track_of(s, cache_dir=cache_dir_of(config.state, base=base)) for s in config.sources]
+    last = store.runs.last_succeeded()
+    for track in tracks:  # force-pushes are judged against what was applied before the restart
+        sourcing.resume(track, applied=last.revision if last else None)
     pipeline = EnginePipeline(
         store=store,
         kubeconfig=str(config.kube.kubeconfig) if config.kube.kubeconfig else None,

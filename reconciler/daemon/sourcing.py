@@ -10,8 +10,9 @@ from pathlib import Path
 
 from reconciler import logs, settings
 from reconciler.daemon.tracks import Track
+from reconciler.errors import SourceError
 from reconciler.source import credentials, verify
-from reconciler.source.git import Mirror
+from reconciler.source.git import Mirror, Revision
 from reconciler.source.sources import GitSource, Verifier
 
 
@@ -22,6 +23,19 @@ def track_of(source: settings.Source, *, cache_dir: Path) -> Track:
     unlock(mirror.path)
     git_source = GitSource(mirror, ref=source.ref, verifier=verifier_of(source.verification))
     return Track(source.name, git_source, poll_seconds=source.poll_interval, jitter=source.poll_jitter)
+
+
+def resume(track: Track, *, applied: str | None) -> bool:
+    """After a restart, judge force-pushes against ``applied`` (the store's last fully applied revision)
+    when it is a commit of this track's ref that its mirror holds; True when it was taken."""
+    try:
+        revision = Revision.parse(applied or "")
+    except SourceError:
+        return False
+    if revision.ref != track.source.ref or not track.source.mirror.has_commit(revision.sha):
+        return False
+    track.source.mark_applied(revision)
+    return True
 
 
 def unlock(mirror: Path) -> list[Path]:

@@ -45,6 +45,9 @@ class Cli:
         done = CliRunner().invoke(plan_cli.command, [*self.common, "-o", "json"], catch_exceptions=False)
         return {**json.loads(done.output), "exit": done.exit_code}
 
+    def plan_text(self) -> str:
+        return CliRunner().invoke(plan_cli.command, self.common, catch_exceptions=False).output
+
     def apply(self, *extra: str) -> int:
         done = CliRunner().invoke(apply_cli.command, [*self.common, "--yes", *extra], catch_exceptions=False)
         return done.exit_code
@@ -83,3 +86,10 @@ def test_the_force_push_stays_until_an_approved_apply_deletes(cli: Cli) -> None:
     approved, after = cli.apply("--approve"), cli.plan()
     deleted = cli.bench.running.faults("pushed-1").total("delete")
     assert (held, still_forced, approved, after["exit"], after["forced"], deleted) == (2, True, 0, 0, False, 1)
+
+
+def test_the_plan_view_says_the_revision_was_force_pushed(cli: Cli) -> None:
+    assert cli.apply() == 0
+    cli.commit("drop one ConfigMap, rewriting history", ONE_LEFT, amend=True)
+    headline = cli.plan_text().splitlines()[0]
+    assert "force-pushed" in headline and "1 need approval" in headline

@@ -9,12 +9,15 @@ import subprocess
 import threading
 from pathlib import Path
 
+from reconciler.daemon import sourcing
 from reconciler.daemon.daemons import Daemon
 from reconciler.daemon.ports import Outcome
 from reconciler.daemon.tracks import Track
 from reconciler.source.git import Mirror
 from reconciler.source.sources import GitSource
 from reconciler.spec.trees import FileTree
+from reconciler.store import stores
+from reconciler.store.records import RunStatus
 
 
 def git(repo: Path, *args: str) -> None:
@@ -83,3 +86,18 @@ def test_a_forced_revision_whose_deletions_wait_stays_forced_on_the_next_reconci
     daemon.reconcile(track)
     first = pipeline.calls[0][0]
     assert [f for _, f in pipeline.calls[1:]] == [first, first, first, None]
+
+
+def test_after_a_restart_the_stores_last_applied_revision_is_the_base(tmp_path: Path) -> None:
+    repo, daemon, track, pipeline = started(tmp_path)
+    daemon.poll(track)
+    store = stores.open_store(tmp_path / "state.db")
+    store.runs.start("run-1", revision=pipeline.calls[0][0])
+    store.runs.finish("run-1", RunStatus.SUCCEEDED)
+    commit(repo, "one, rewritten", amend=True)
+    restarted = Track("fleet", GitSource(Mirror(repo.as_uri(), cache_dir=tmp_path / "mirrors"), ref="main"))
+    last = store.runs.last_succeeded()
+    resumed = sourcing.resume(restarted, applied=last.revision if last else None)
+    store.close()
+    Daemon([restarted], pipeline=pipeline, journal=Quiet()).poll(restarted)
+    assert resumed and pipeline.calls[-1][1] == pipeline.calls[0][0]
