@@ -1,9 +1,10 @@
 """Rollout units of a plan (ADR 0010): a fleet cluster's changes of one assignment.
 
 A cluster changed by two assignments is two units, each rolled out in the stages of its own
-assignment, so one assignment's approval or pause holds only that assignment's bundles. A unit with
-nothing to do (unchanged objects, held-back changes) joins the cluster's ``direct`` unit: a gate never
-holds a cluster that has nothing to apply. A provider cluster (one whose steps others wait for, such
+assignment, so one assignment's approval or pause holds only that assignment's bundles. A unit of
+unchanged objects only joins the cluster's ``direct`` unit: a gate never holds a cluster that has
+nothing to apply. Changes held back for a reason of the cluster's own (unreachable, paused) stay in
+their assignment's unit, so they count against its rollout's failure budget. A provider cluster (one whose steps others wait for, such
 as the management cluster) is a single ``direct`` unit: it runs first, whole.
 """
 
@@ -17,7 +18,6 @@ from reconciler.core.plans import Action, Change, Plan
 
 Unit = tuple[str, str]
 """(fleet cluster, rollout group: an assignment name or ``direct``)."""
-ACTING = frozenset({Action.CREATE, Action.UPDATE, Action.ADOPT, Action.DELETE})
 
 
 def split(plan: Plan, *, sources: Mapping[BundleId, str], providers: Collection[str]) -> dict[Unit, list[Change]]:
@@ -43,6 +43,6 @@ def _unit_of(change: Change, sources: Mapping[BundleId, str], providers: Collect
 def _idle_to_direct(found: Mapping[Unit, list[Change]]) -> dict[Unit, list[Change]]:
     out: dict[Unit, list[Change]] = {}
     for (cluster, group), changes in found.items():
-        acting = any(c.action in ACTING for c in changes)
-        out.setdefault((cluster, group if acting else rollout.DIRECT), []).extend(changes)
+        idle = all(c.action is Action.UNCHANGED for c in changes)
+        out.setdefault((cluster, rollout.DIRECT if idle else group), []).extend(changes)
     return out
