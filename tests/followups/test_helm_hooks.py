@@ -94,3 +94,18 @@ def test_stackfleet_apply_runs_the_chart_with_its_hooks(bench_factory, small_fle
             "--state", str(tmp_path / "cli.db"), "--yes"]
     done = CliRunner().invoke(apply_cli.command, args, catch_exceptions=False)
     assert (done.exit_code, writes(bench).count("delete jobs")) == (0, 1), done.output
+
+
+def test_a_job_hook_that_never_completes_fails_the_bundle_and_is_deleted_as_hook_failed(bench_factory,
+                                                                                       small_fleet) -> None:
+    files = fleet_files(small_fleet)
+    files["stacks/apps/1.0.0/stack.yaml"] = files["stacks/apps/1.0.0/stack.yaml"].replace(
+        "releaseName: web}", "releaseName: web}, healthTimeout: 1s")
+    templates = "stacks/apps/1.0.0/charts/web/templates"
+    files[f"{templates}/pre-late.yaml"] = JOB.replace("hook-delete-policy: hook-succeeded", "hook-delete-policy: hook-failed")
+    bench = bench_factory(files, ["hooked-1"])
+    bench.running.controllers.stop()  # nothing runs the Job: it never completes
+    [outcome] = bench.apply().outcomes
+    assert (outcome.result.value, writes(bench)[-1], "app" in [s.change.key.name for s in outcome.unit.steps
+                                                               if s.outcome.value == "applied"]) == (
+        "failed", "delete jobs", False)
