@@ -1,4 +1,4 @@
-"""Fixtures of the follow-up tests: a small fleet written from a dict of files, sim clusters serving it,
+"""Fixtures of the pipeline tests: a small fleet written from a dict of files, sim clusters serving it,
 and a session over a real SQLite store in tmp_path.
 """
 
