@@ -37,16 +37,29 @@ def table_rows(plan: Plan) -> list[tuple[str, str, dict[str, int]]]:
 
 
 def _table(plan: Plan, *, separator: str) -> list[str]:
+    """Rows for the bundles with something other than ``unchanged``, then one line counting the rest.
+
+    A fleet of thousands of clusters mostly has nothing to do: listing every unchanged bundle would
+    bury the few changes (and a pull-request comment would hit its size cap on the table alone).
+    """
+    changed: list[tuple[str, str, dict[str, int]]] = []
+    quiet: list[tuple[str, str, dict[str, int]]] = []
+    for row in table_rows(plan):
+        (changed if any(k != Action.UNCHANGED.value for k in row[2]) else quiet).append(row)
+    tail = [f"{len(quiet)} bundle(s) unchanged on {len({cluster for cluster, _, _ in quiet})} cluster(s)."]
+    if not changed:
+        return tail
     header = ["cluster", "bundle", *(a.value for a in COLUMNS)]
-    body = [[c, b, *(str(n.get(a.value, 0)) for a in COLUMNS)] for c, b, n in table_rows(plan)]
+    body = [[c, b, *(str(n.get(a.value, 0)) for a in COLUMNS)] for c, b, n in changed]
     if separator == "|":
         lines = [_md_row(header), _md_row(["---"] * len(header))]
-        return lines + [_md_row(row) for row in body]
+        return [*lines, *(_md_row(row) for row in body), *(["", *tail] if quiet else [])]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    return [
+    table = [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in [header, *body]
     ]
+    return [*table, *tail] if quiet else table
 
 
 def _md_row(cells: Sequence[str]) -> str:

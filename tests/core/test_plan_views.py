@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -161,3 +162,21 @@ def test_markdown_fence_outlasts_backticks_in_a_diff() -> None:
     )
     text = report.markdown(plans.Plan(revision="r", created_at="t", changes=(change,)))
     assert "`````diff" in text and "<script>" not in text
+
+
+def test_tables_list_bundles_with_changes_and_count_the_unchanged_rest() -> None:
+    plan = make_plan(clusters=3)
+    quiet = tuple(
+        dataclasses.replace(c, action=plans.Action.UNCHANGED, step=None) if c.cluster != "c0" else c for c in plan.changes
+    )
+    plan = dataclasses.replace(plan, changes=quiet)
+    for view in (report.text(plan), report.markdown(plan)):
+        assert ("c0" in view, "c1" in view, "2 bundle(s) unchanged on 2 cluster(s)." in view) == (True, False, True)
+
+
+def test_a_plan_with_nothing_to_do_shows_only_the_count() -> None:
+    plan = make_plan(clusters=2)
+    plan = dataclasses.replace(
+        plan, changes=tuple(dataclasses.replace(c, action=plans.Action.UNCHANGED, step=None) for c in plan.changes)
+    )
+    assert "| cluster |" not in report.markdown(plan) and "2 bundle(s) unchanged on 2 cluster(s)." in report.text(plan)
