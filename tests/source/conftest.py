@@ -393,10 +393,12 @@ def _pump_in(channel: paramiko.Channel, process: subprocess.Popen[bytes]) -> Non
 
 def _pump_out(channel: paramiko.Channel, process: subprocess.Popen[bytes]) -> None:
     assert process.stdout is not None
-    while data := process.stdout.read1(65536):
-        channel.sendall(data)
-    channel.send_exit_status(process.wait())
-    channel.close()
+    # The client may hang up first (it has what it needs): then there is nobody left to tell.
+    with contextlib.suppress(OSError, EOFError):
+        while data := process.stdout.read1(65536):
+            channel.sendall(data)
+        channel.send_exit_status(process.wait())
+        channel.close()
 
 
 class SshGitServer(AcceptLoop):
