@@ -17,11 +17,15 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.options import fleet_option, kubeconfig_option, output_option
-from reconciler.cli.plan import (
+from reconciler.cli.options import (
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
+    fleet_option,
+    kubeconfig_option,
+    output_option,
+)
+from reconciler.cli.plan import (
     cluster_option,
     forced_of,
     plugins_option,

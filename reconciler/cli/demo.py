@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from reconciler import logs
+from reconciler.cli.options import EXIT_ERROR
 from reconciler.daemon import demos, signals, worlds
 
 
@@ -43,4 +44,4 @@ def command(once: bool, port: int, log_level: str) -> None:
         finally:
             demo.stop()
     if not all(step.ok for step in demo.steps) or len(demo.steps) < 3:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_ERROR)

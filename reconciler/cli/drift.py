@@ -13,8 +13,14 @@ from datetime import UTC, datetime
 
 import click
 
-from reconciler.cli.main import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
-from reconciler.cli.options import fleet_option, kubeconfig_option, output_option
+from reconciler.cli.options import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    fleet_option,
+    kubeconfig_option,
+    output_option,
+)
 from reconciler.cli.plan import cluster_option, state_option
 from reconciler.core import drift_views
 from reconciler.core.drift import Report

@@ -14,6 +14,7 @@ import sys
 import click
 
 from reconciler import __version__
+from reconciler.cli.options import EXIT_ERROR, EXIT_OK
 from reconciler.errors import StackfleetError
 
 # Each entry is a module in reconciler.cli that defines a click command named ``command``.
@@ -29,9 +30,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "drift",
 )
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

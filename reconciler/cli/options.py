@@ -9,6 +9,11 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+"""Exit codes of every command: 2 means "there are changes" (plan, drift, apply with held steps)."""
+
 
 def fleet_option(func: F) -> F:
     """``--fleet PATH|GIT_URL[@REF]``: where the fleet repo is (default: the current directory)."""

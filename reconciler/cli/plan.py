@@ -11,15 +11,20 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.options import F, fleet_option, kubeconfig_option, output_option
+from reconciler.cli.options import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    F,
+    fleet_option,
+    kubeconfig_option,
+    output_option,
+)
 from reconciler.core import plans, report
 from reconciler.engine import reconcile, serverdryruns, sessions
 from reconciler.kube.connections import ClientSettings
 from reconciler.source import opening
 from reconciler.spec import loader
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-"""As in ``cli.main`` (not imported from there: main imports every command module)."""
 
 
 def state_option(func: F) -> F:

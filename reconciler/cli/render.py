@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.options import fleet_option, output_option
+from reconciler.cli.options import EXIT_ERROR, fleet_option, output_option
 from reconciler.render import fleet, helm, streams
 from reconciler.render.cache import Cache
 from reconciler.render.capabilities import DEFAULT_KUBE_VERSION, Capabilities
@@ -78,7 +78,7 @@ def command(
     for failure in result.failures:
         click.echo(f"error: {failure.error}", err=True)
     if result.failures:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_ERROR)
 
 
 def fleet_options(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.options import EXIT_ERROR
 from reconciler.spec import schemas
 
 
@@ -28,7 +29,7 @@ def command(write: bool, check: bool, directory: str) -> None:
         ]
         if stale:
             click.echo(f"stale or missing: {', '.join(stale)} (run: stackfleet schema --write)", err=True)
-            raise click.exceptions.Exit(1)
+            raise click.exceptions.Exit(EXIT_ERROR)
         click.echo(f"{len(generated)} schema files up to date in {root}/")
         return
     if write:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from reconciler.cli.options import output_option
+from reconciler.cli.options import EXIT_ERROR, output_option
 from reconciler.errors import ValidationFailed
 from reconciler.source import opening
 from reconciler.spec import loader
@@ -26,7 +26,7 @@ def command(target: str | None, fleet: str | None, output: str) -> None:
         repo = loader.load(tree)
     except ValidationFailed as exc:
         _print_problems(exc, where=where, output=output)
-        raise click.exceptions.Exit(1) from None
+        raise click.exceptions.Exit(EXIT_ERROR) from None
     if output == "json":
         click.echo(
             json.dumps({"valid": True, "revision": repo.revision, "summary": repo.summary()}, indent=2)
