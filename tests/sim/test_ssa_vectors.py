@@ -1,4 +1,4 @@
-"""Replays every structured-merge-diff vector in ../shared/ssa-vectors through the field manager.
+"""Replays every structured-merge-diff vector in tests/data/ssa-vectors through the field manager.
 
 Each step is checked for: the result (ok or conflict), the conflicts as a set of (manager,
 operation, field), the stored object, the managed fields as path sets per (manager, operation)
@@ -21,13 +21,13 @@ from reconciler.sim import ssa
 from reconciler.sim.ssa import fieldpaths
 from reconciler.sim.ssa.schemas import TypeRef
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "ssa-vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "ssa-vectors"
 NOW = "2026-01-01T00:00:00Z"
 
 
 def _vector_files() -> list[Path]:
     if not VECTORS.is_dir():
-        raise RuntimeError(f"SSA vectors not found at {VECTORS}: clone shared/ beside the repo")
+        raise RuntimeError(f"SSA vectors not found at {VECTORS}: the vectors are test data of this repository")
     files = sorted(VECTORS.glob("*.json"))
     if not files:
         raise RuntimeError(f"no SSA vectors in {VECTORS}")

@@ -1,4 +1,4 @@
-"""Every server-side apply vector of /work/shared/ssa-vectors replayed over HTTP, defaulting off.
+"""Every server-side apply vector of tests/data/ssa-vectors replayed over HTTP, defaulting off.
 
 Follows "Replaying a vector" in the vectors' README: applies are PATCHes with
 ``application/apply-patch+yaml``; updates are POST (create) or PUT (replace); conflicts are compared
@@ -17,7 +17,7 @@ import pytest
 
 from reconciler.sim import testing
 
-VECTORS_DIR = Path(__file__).parents[3] / "shared" / "ssa-vectors"
+VECTORS_DIR = Path(__file__).parents[1] / "data" / "ssa-vectors"
 VECTORS = sorted(VECTORS_DIR.glob("*.json"))
 SERVER_SET = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields")
 
