@@ -232,6 +232,49 @@ def _crd(obj: Obj, _: IpAllocator) -> None:
     _fill(_child(spec, "conversion"), {"strategy": "None"})
 
 
+# ------------------------------------------------------------------ webhooks and API services
+# As k8s.io/kubernetes pkg/apis/admissionregistration/v1/defaults.go: every webhook gets
+# failurePolicy Fail, matchPolicy Equivalent, empty namespace and object selectors and a 10 s
+# timeout (mutating ones also reinvocationPolicy Never); each rule's scope is "*"; a service
+# reference's port is 443 (the same default as apiregistration's ServiceReference). v1 has no
+# default for sideEffects or admissionReviewVersions (both are required there).
+
+WEBHOOK_DEFAULTS: Obj = {
+    "failurePolicy": "Fail",
+    "matchPolicy": "Equivalent",
+    "namespaceSelector": {},
+    "objectSelector": {},
+    "timeoutSeconds": 10,
+}
+
+
+def _service_reference(parent: Obj) -> None:
+    if isinstance(parent.get("service"), dict):
+        _fill(parent["service"], {"port": 443})
+
+
+def _webhooks(obj: Obj, extra: Obj) -> None:
+    for webhook in obj.get("webhooks") or ():
+        _fill(webhook, {**WEBHOOK_DEFAULTS, **extra})
+        for rule in webhook.get("rules") or ():
+            _fill(rule, {"scope": "*"})
+        if isinstance(webhook.get("clientConfig"), dict):
+            _service_reference(webhook["clientConfig"])
+
+
+def _validating_webhooks(obj: Obj, _: IpAllocator) -> None:
+    _webhooks(obj, {})
+
+
+def _mutating_webhooks(obj: Obj, _: IpAllocator) -> None:
+    _webhooks(obj, {"reinvocationPolicy": "Never"})
+
+
+def _api_service(obj: Obj, _: IpAllocator) -> None:
+    _service_reference(_spec(obj))
+
+
+ADMISSION_GROUP = "admissionregistration.k8s.io"
 _KINDS: dict[tuple[str, str], Callable[[Obj, IpAllocator], None]] = {
     ("", "Pod"): _pod,
     ("", "PodTemplate"): _pod_template,
@@ -249,4 +292,7 @@ _KINDS: dict[tuple[str, str], Callable[[Obj, IpAllocator], None]] = {
     (RBAC_GROUP, "RoleBinding"): _binding,
     (RBAC_GROUP, "ClusterRoleBinding"): _binding,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
+    (ADMISSION_GROUP, "ValidatingWebhookConfiguration"): _validating_webhooks,
+    (ADMISSION_GROUP, "MutatingWebhookConfiguration"): _mutating_webhooks,
+    ("apiregistration.k8s.io", "APIService"): _api_service,
 }

@@ -75,6 +75,11 @@ BUILTINS: tuple[ResourceType, ...] = (
        categories=_ALL),
     _t("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", short=("pdb",), status=True),
     _t("coordination.k8s.io/v1", "Lease", "leases"),
+    _t("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
+       ns=False),
+    _t("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
+       ns=False),
+    _t("apiregistration.k8s.io/v1", "APIService", "apiservices", ns=False, status=True),
     _t("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", ns=False,
        short=("crd", "crds"), status=True),
 )

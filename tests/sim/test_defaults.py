@@ -40,6 +40,26 @@ def container_of(obj: Obj) -> Obj:
     return obj["spec"]["template"]["spec"]["containers"][0]
 
 
+def webhooks(kind: str) -> Obj:
+    hook = {
+        "name": "check.example.dev",
+        "clientConfig": {"service": {"name": "checker", "namespace": "checks"}},
+        "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}],
+        "sideEffects": "None",
+        "admissionReviewVersions": ["v1"],
+    }
+    return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": kind, "metadata": {"name": "w"},
+            "webhooks": [hook]}
+
+
+VALIDATING_DEFAULTS = {
+    "failurePolicy": "Fail",
+    "matchPolicy": "Equivalent",
+    "namespaceSelector": {},
+    "objectSelector": {},
+    "timeoutSeconds": 10,
+}
+
 CASES = [
     ("deployment-replicas", workload("Deployment"), lambda o: o["spec"]["replicas"], 1),
     (
@@ -195,6 +215,56 @@ CASES = [
         {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "spec": {}},
         lambda o: o["spec"]["volumeMode"],
         "Filesystem",
+    ),
+    (
+        "validating-webhook",
+        webhooks("ValidatingWebhookConfiguration"),
+        lambda o: {k: o["webhooks"][0][k] for k in VALIDATING_DEFAULTS},
+        VALIDATING_DEFAULTS,
+    ),
+    (
+        "validating-webhook-has-no-reinvocation",
+        webhooks("ValidatingWebhookConfiguration"),
+        lambda o: "reinvocationPolicy" in o["webhooks"][0],
+        False,
+    ),
+    (
+        "mutating-webhook",
+        webhooks("MutatingWebhookConfiguration"),
+        lambda o: {k: o["webhooks"][0][k] for k in [*VALIDATING_DEFAULTS, "reinvocationPolicy"]},
+        {**VALIDATING_DEFAULTS, "reinvocationPolicy": "Never"},
+    ),
+    (
+        "webhook-side-effects-kept",
+        webhooks("MutatingWebhookConfiguration"),
+        lambda o: o["webhooks"][0]["sideEffects"],
+        "None",
+    ),
+    (
+        "webhook-rule-scope",
+        webhooks("ValidatingWebhookConfiguration"),
+        lambda o: o["webhooks"][0]["rules"][0]["scope"],
+        "*",
+    ),
+    (
+        "webhook-service-port",
+        webhooks("ValidatingWebhookConfiguration"),
+        lambda o: o["webhooks"][0]["clientConfig"]["service"]["port"],
+        443,
+    ),
+    (
+        "webhook-url-has-no-port",
+        {**webhooks("ValidatingWebhookConfiguration"),
+         "webhooks": [{"name": "u.example.dev", "clientConfig": {"url": "https://hooks.example.dev/x"}}]},
+        lambda o: o["webhooks"][0]["clientConfig"],
+        {"url": "https://hooks.example.dev/x"},
+    ),
+    (
+        "apiservice-service-port",
+        {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": "v1beta1.metrics.k8s.io"},
+         "spec": {"service": {"name": "metrics-server", "namespace": "kube-system"}}},
+        lambda o: o["spec"]["service"]["port"],
+        443,
     ),
     (
         "unknown-kinds-are-left-alone",

@@ -147,6 +147,11 @@ ROOTS = [
     ("apps/v1", "Deployment", "io.k8s.api.apps.v1.Deployment"),
     ("v1", "Service", "io.k8s.api.core.v1.Service"),
     ("v1", "ConfigMap", "io.k8s.api.core.v1.ConfigMap"),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+        "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration",
+    ),
 ]
 
 

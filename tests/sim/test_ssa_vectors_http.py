@@ -108,3 +108,55 @@ def test_vector_replays_over_http(path: Path, server: testing.RunningSim, make_a
     collection = object_path(cluster, vector["steps"][0]["object"])
     for number, step in enumerate(vector["steps"], start=1):
         check_step(api, collection, step, f"{vector['name']} step {number} ({step['op']} by {step['manager']})")
+
+
+WEBHOOK_VECTORS = [p for p in VECTORS if "admissionregistration" in json.loads(p.read_text())["schemaType"]]
+WEBHOOK_DEFAULTS = {
+    "failurePolicy": "Fail",
+    "matchPolicy": "Equivalent",
+    "namespaceSelector": {},
+    "objectSelector": {},
+    "timeoutSeconds": 10,
+}
+"""kube-apiserver's defaults of a v1 webhook (pkg/apis/admissionregistration/v1/defaults.go)."""
+
+
+def with_webhook_defaults(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` as kube-apiserver stores it: webhook, rule and service-reference defaults filled in."""
+    hooks = []
+    for hook in obj.get("webhooks") or []:
+        client = dict(hook.get("clientConfig") or {})
+        if "service" in client:
+            client["service"] = {"port": 443, **client["service"]}
+        rules = [{"scope": "*", **rule} for rule in hook.get("rules") or []]
+        hooks.append({**WEBHOOK_DEFAULTS, **hook, "clientConfig": client, "rules": rules})
+    return {**obj, "webhooks": hooks}
+
+
+@pytest.fixture(scope="module")
+def defaulting_server() -> Iterator[testing.RunningSim]:
+    with testing.running(clusters=[], defaulting=True, controllers=False) as sim:
+        yield sim
+
+
+def test_there_are_webhook_vectors():
+    assert len(WEBHOOK_VECTORS) >= 2
+
+
+@pytest.mark.parametrize("path", WEBHOOK_VECTORS, ids=lambda p: p.stem)
+def test_webhook_vector_replays_with_defaulting(
+    path: Path, defaulting_server: testing.RunningSim, make_api: Any
+) -> None:
+    """Defaults are owned by nobody, so the managed fields are the vector's; the object gains the defaults."""
+    vector = json.loads(path.read_text())
+    cluster = defaulting_server.server.add_cluster(vector["name"])
+    api = make_api(defaulting_server.server.url(vector["name"]), cluster.token)
+    collection = object_path(cluster, vector["steps"][0]["object"])
+    for number, step in enumerate(vector["steps"], start=1):
+        where = f"{vector['name']} step {number}"
+        answer, expected = send(api, collection, step), step["expected"]
+        assert answer.status_code in (200, 201), f"{where}: {answer.status_code} {answer.text}"
+        stored = api.get(f"{collection}/{step['object']['metadata']['name']}").json()
+        assert without_server_set(stored) == with_webhook_defaults(expected["object"]), where
+        actual = managed_by_owner(stored["metadata"].get("managedFields") or [])
+        assert actual == managed_by_owner(expected["managedFields"]), f"{where}: managedFields"

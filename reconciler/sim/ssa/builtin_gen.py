@@ -21,6 +21,7 @@ import yaml
 CORE = "io.k8s.api.core.v1"
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"
 TIME = f"{META}.Time"
+ADMISSION = "admissionregistration.k8s.io/v1"
 MICRO_TIME = f"{META}.MicroTime"
 
 ROOTS: tuple[tuple[str, str, str, str], ...] = (
@@ -47,6 +48,11 @@ ROOTS: tuple[tuple[str, str, str, str], ...] = (
     ("networking.k8s.io/v1", "NetworkPolicy", "V1NetworkPolicy", "io.k8s.api.networking.v1"),
     ("policy/v1", "PodDisruptionBudget", "V1PodDisruptionBudget", "io.k8s.api.policy.v1"),
     ("coordination.k8s.io/v1", "Lease", "V1Lease", "io.k8s.api.coordination.v1"),
+    *(
+        (ADMISSION, kind, f"V1{kind}", "io.k8s.api.admissionregistration.v1")
+        for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+    ),
+    ("apiregistration.k8s.io/v1", "APIService", "V1APIService", "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1"),
     (
         "apiextensions.k8s.io/v1",
         "CustomResourceDefinition",
@@ -114,6 +120,11 @@ KEYED_LISTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("ReplicaSetStatus", "conditions"): ("type",),
     ("PodDisruptionBudgetStatus", "conditions"): ("type",),
     ("CustomResourceDefinitionStatus", "conditions"): ("type",),
+    ("ValidatingWebhookConfiguration", "webhooks"): ("name",),
+    ("MutatingWebhookConfiguration", "webhooks"): ("name",),
+    ("ValidatingWebhook", "matchConditions"): ("name",),
+    ("MutatingWebhook", "matchConditions"): ("name",),
+    ("APIServiceStatus", "conditions"): ("type",),
 }
 """``+listType=map`` lists (or ``patchMergeKey``): merged per item by these key fields."""
 
