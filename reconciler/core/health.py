@@ -2,86 +2,48 @@
 
 ``HEALTHY > PROGRESSING > DEGRADED > UNKNOWN`` by rank; ``aggregate`` returns the lowest-ranked of its
 inputs. A check that cannot decide (no status yet where one is expected, a malformed status) says
-``UNKNOWN`` with a reason; no check ever raises. Kinds without a rule and without status conditions are
-healthy once they exist (ConfigMaps, RBAC, ...).
+``UNKNOWN`` with a reason; no check ever raises. Cluster API kinds and their providers' groups follow
+``core.clusterapi``. Other kinds without a rule are healthy once their controller has observed their
+generation (when they report one) and their Ready/Available conditions (if any) are True; kinds with
+neither are healthy once they exist (ConfigMaps, RBAC, ...). A fleet's own health rules
+(``core.healthrules``) come first for the kinds they name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any
 
+from reconciler.core import clusterapi
+from reconciler.core.conditions import Health, Status, conditions, integer, is_true, observed, status_of
 from reconciler.core.objects import Obj, ObjectKey
 
+__all__ = ["Health", "Rule", "Status", "aggregate", "check", "conditions"]
 
-class Health(Enum):
-    """Ranked: a higher ``rank`` is better."""
-
-    UNKNOWN = ("Unknown", 0)
-    DEGRADED = ("Degraded", 1)
-    PROGRESSING = ("Progressing", 2)
-    HEALTHY = ("Healthy", 3)
-
-    @property
-    def label(self) -> str:
-        return self.value[0]
-
-    @property
-    def rank(self) -> int:
-        return self.value[1]
-
-
-@dataclass(frozen=True)
-class Status:
-    health: Health
-    reason: str = ""
-
-
-def _status(obj: Obj) -> Mapping[str, Any]:
-    found = obj.get("status")
-    return found if isinstance(found, Mapping) else {}
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def conditions(obj: Obj) -> dict[str, Mapping[str, Any]]:
-    """Status conditions by type (malformed entries left out)."""
-    found = _status(obj).get("conditions")
-    items = found if isinstance(found, list) else []
-    return {str(c["type"]): c for c in items if isinstance(c, Mapping) and "type" in c}
+Rule = Callable[[Obj], Status | None]
+"""A fleet-defined rule: a status for the objects it covers, ``None`` for the rest."""
 
 
 def _is_true(obj: Obj, kind: str) -> bool | None:
-    condition = conditions(obj).get(kind)
-    return None if condition is None else condition.get("status") == "True"
-
-
-def _observed(obj: Obj) -> bool:
-    generation = _int((obj.get("metadata") or {}).get("generation"))
-    return _int(_status(obj).get("observedGeneration")) >= generation
+    return is_true(conditions(obj), kind)
 
 
 def deployment(obj: Obj) -> Status:
-    status = _status(obj)
+    status = status_of(obj)
     if not status:
         return Status(Health.PROGRESSING, "no status yet")
     if _is_true(obj, "Progressing") is False:
         return Status(Health.DEGRADED, "progress deadline exceeded")
-    if not _observed(obj):
+    if not observed(obj):
         return Status(Health.PROGRESSING, "generation not observed yet")
-    wanted = _int((obj.get("spec") or {}).get("replicas", 1))
-    ready = (_int(status.get("updatedReplicas")), _int(status.get("availableReplicas")))
-    if min(ready) < wanted or _int(status.get("replicas")) > wanted:
+    wanted = integer((obj.get("spec") or {}).get("replicas", 1))
+    ready = (integer(status.get("updatedReplicas")), integer(status.get("availableReplicas")))
+    if min(ready) < wanted or integer(status.get("replicas")) > wanted:
         return Status(Health.PROGRESSING, f"{ready[1]}/{wanted} replicas available")
     return Status(Health.HEALTHY)
 
 
 def _replicas(obj: Obj, *, wanted: int, ready: int, what: str) -> Status:
-    if not _status(obj) or not _observed(obj):
+    if not status_of(obj) or not observed(obj):
         return Status(Health.PROGRESSING, "generation not observed yet")
     if ready < wanted:
         return Status(Health.PROGRESSING, f"{ready}/{wanted} {what}")
@@ -89,16 +51,16 @@ def _replicas(obj: Obj, *, wanted: int, ready: int, what: str) -> Status:
 
 
 def stateful_set(obj: Obj) -> Status:
-    status = _status(obj)
-    wanted = _int((obj.get("spec") or {}).get("replicas", 1))
-    ready = min(_int(status.get("readyReplicas")), _int(status.get("updatedReplicas", wanted)))
+    status = status_of(obj)
+    wanted = integer((obj.get("spec") or {}).get("replicas", 1))
+    ready = min(integer(status.get("readyReplicas")), integer(status.get("updatedReplicas", wanted)))
     return _replicas(obj, wanted=wanted, ready=ready, what="replicas ready")
 
 
 def daemon_set(obj: Obj) -> Status:
-    status = _status(obj)
-    ready = min(_int(status.get("numberAvailable")), _int(status.get("updatedNumberScheduled")))
-    return _replicas(obj, wanted=_int(status.get("desiredNumberScheduled")), ready=ready, what="pods available")
+    status = status_of(obj)
+    ready = min(integer(status.get("numberAvailable")), integer(status.get("updatedNumberScheduled")))
+    return _replicas(obj, wanted=integer(status.get("desiredNumberScheduled")), ready=ready, what="pods available")
 
 
 def job(obj: Obj) -> Status:
@@ -119,7 +81,7 @@ def crd(obj: Obj) -> Status:
 
 
 def _by_phase(obj: Obj, *, healthy: str, degraded: Mapping[str, str]) -> Status:
-    phase = str(_status(obj).get("phase") or "")
+    phase = str(status_of(obj).get("phase") or "")
     if phase == healthy:
         return Status(Health.HEALTHY)
     if phase in degraded:
@@ -139,21 +101,15 @@ def service(obj: Obj) -> Status:
     spec = obj.get("spec") or {}
     if spec.get("type") != "LoadBalancer":
         return Status(Health.HEALTHY)
-    ingress = ((_status(obj).get("loadBalancer") or {}).get("ingress")) or []
+    ingress = ((status_of(obj).get("loadBalancer") or {}).get("ingress")) or []
     return Status(Health.HEALTHY) if ingress else Status(Health.PROGRESSING, "waiting for a load balancer")
 
 
-def capi_cluster(obj: Obj) -> Status:
-    ready = _is_true(obj, "Ready")
-    if ready:
-        return Status(Health.HEALTHY)
-    if _status(obj).get("phase") == "Failed":
-        return Status(Health.DEGRADED, str(_status(obj).get("failureMessage") or "provisioning failed"))
-    return Status(Health.PROGRESSING, "not ready yet")
-
-
 def generic(obj: Obj) -> Status:
-    """Objects with Ready/Available conditions; anything else is healthy once it exists."""
+    """Any other kind: its generation observed (when it reports one), then its Ready/Available conditions."""
+    status = status_of(obj)
+    if "observedGeneration" in status and not observed(obj):
+        return Status(Health.PROGRESSING, "generation not observed yet")
     found = conditions(obj)
     for kind in ("Ready", "Available"):
         if kind in found:
@@ -172,16 +128,33 @@ RULES: Mapping[str, Callable[[Obj], Status]] = {
     "Namespace": namespace,
     "PersistentVolumeClaim": pvc,
     "Service": service,
-    "Cluster.cluster.x-k8s.io": capi_cluster,
+    **clusterapi.BY_KIND,
 }
 
 
-def check(obj: Obj | None) -> Status:
-    """The health of ``obj`` (``UNKNOWN`` for a missing object or when the rule fails)."""
+def rule_for(obj: Obj) -> Callable[[Obj], Status]:
+    """The built-in rule for ``obj``'s kind: by group and kind, then by Cluster API provider group."""
+    key = ObjectKey.of(obj)
+    found = RULES.get(key.group_kind) or clusterapi.BY_GROUP.get(key.group)
+    if found is None and key.group.endswith(clusterapi.GROUP):
+        return clusterapi.generic
+    return found or generic
+
+
+def check(obj: Obj | None, *, rules: Iterable[Rule] = ()) -> Status:
+    """The health of ``obj`` (``UNKNOWN`` for a missing object or when the rule fails).
+
+    ``rules`` (a fleet's own, ``core.healthrules``) are asked first; the first one that covers
+    ``obj`` decides.
+    """
     if obj is None:
         return Status(Health.UNKNOWN, "object not found")
     try:
-        return RULES.get(ObjectKey.of(obj).group_kind, generic)(obj)
+        for rule in rules:
+            found = rule(obj)
+            if found is not None:
+                return found
+        return rule_for(obj)(obj)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         return Status(Health.UNKNOWN, f"cannot decide: {type(exc).__name__}")
 
