@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json as jsonlib
 
-from reconciler.core import drift
+from reconciler.core import drift, escapes
 from reconciler.core.drift import Entry, FieldChange, Report
 
 
@@ -70,7 +70,7 @@ def _unreachable(report: Report) -> list[str]:
 
 
 def _md(text_: str) -> str:
-    return text_.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return escapes.markdown(text_)
 
 
 def markdown(report: Report) -> str:
@@ -101,6 +101,5 @@ def _md_details(entry: Entry) -> list[str]:
     body = [f"<details><summary>{title}</summary>", ""]
     body += [f"- {_md(field_line(c))}" for c in entry.fields]
     if entry.diff:
-        fence = "````" if "```" in entry.diff else "```"
-        body += ["", f"{fence}diff", entry.diff, fence]
+        body += ["", escapes.fence(entry.diff, info="diff")]
     return [*body, "", "</details>", ""]

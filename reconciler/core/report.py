@@ -12,10 +12,9 @@ Every view is built from the Plan value, whose diffs and objects are already mas
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
-from reconciler.core import plans
+from reconciler.core import escapes, plans
 from reconciler.core.plans import Action, Change, Plan
 
 COLUMNS = tuple(Action)
@@ -66,8 +65,8 @@ def _md_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(_md_escape(c) for c in cells) + " |"
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+def _md_escape(value: str) -> str:
+    return escapes.markdown(value)
 
 
 def headline(plan: Plan) -> str:
@@ -164,13 +163,8 @@ def _markdown_change(change: Change) -> list[str]:
     line = step_line(change).strip() if change.step is not None else held_line(change).strip()
     lines = [f"- {_md_escape(line)}"]
     if change.diff:
-        fence = "`" * max(3, _longest_backtick_run(change.diff) + 1)
-        lines += ["", f"{fence}diff", change.diff, fence, ""]
+        lines += ["", escapes.fence(change.diff, info="diff"), ""]
     return lines
-
-
-def _longest_backtick_run(text: str) -> int:
-    return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 def _cut_note(cut: Iterable[str], limit: int) -> str:

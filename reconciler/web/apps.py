@@ -85,6 +85,7 @@ def templates() -> Jinja2Templates:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=filters.visible,
     )
     filters.install(env)
     return Jinja2Templates(env=env)

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import Markup
 
+from reconciler.core import escapes
 from reconciler.web import states
 
 
@@ -34,6 +36,16 @@ def short_revision(revision: str) -> str:
 def state_label(value: Any) -> str:
     state = value if isinstance(value, states.State) else states.parse(str(value))
     return states.LABELS.get(state, str(value)) if state is not None else str(value)
+
+
+def visible(value: Any) -> Any:
+    """Every value a template prints, with bidi overrides, zero-width and control characters shown as
+    ``<U+XXXX>`` (``escapes.visible``); the environment's ``finalize``, so no template can forget it."""
+    if isinstance(value, Markup):
+        return Markup(escapes.visible(str(value), shown_as="&lt;U+{:04X}&gt;"))
+    if isinstance(value, str):
+        return escapes.visible(value)
+    return value
 
 
 def install(env: Environment) -> None:
