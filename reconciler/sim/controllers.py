@@ -24,9 +24,9 @@ class Controllers:
     """Runs the simulated controllers of every cluster of ``server``."""
 
     def __init__(self, server: SimServer, *, ready_after: float = 0.0, interval: float = 0.05,
-                 provision_after: float = 0.0) -> None:
+                 provision_after: float = 0.0, upgrade_after: float = 0.0) -> None:
         self.server, self.ready_after, self.interval = server, ready_after, interval
-        self.capi = capi.Provisioner(server, provision_after=provision_after)
+        self.capi = capi.Provisioner(server, provision_after=provision_after, upgrade_after=upgrade_after)
         self._seen: dict[tuple[str, str, int], float] = {}
         self._owned: set[tuple[str, str, int]] = set()
         self._stop = threading.Event()

@@ -63,3 +63,16 @@ def make_api() -> Any:
         return RawApi(base, token)
 
     return make
+
+
+@pytest.fixture
+def clock() -> testing.FakeClock:
+    return testing.FakeClock()
+
+
+@pytest.fixture
+def slow(tmp_path: Path, clock: testing.FakeClock) -> Iterator[testing.RunningSim]:
+    with testing.running(clusters=["mgmt"], workdir=tmp_path, clock=clock, controllers=False) as sim:
+        sim.controllers.ready_after = 30
+        sim.controllers.capi.provision_after = 60
+        yield sim

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,19 +16,6 @@ DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name"
                        "template": {"metadata": {"labels": {"app": "web"}},
                                     "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
-
-
-@pytest.fixture
-def clock() -> testing.FakeClock:
-    return testing.FakeClock()
-
-
-@pytest.fixture
-def slow(tmp_path: Path, clock: testing.FakeClock) -> Iterator[testing.RunningSim]:
-    with testing.running(clusters=["mgmt"], workdir=tmp_path, clock=clock, controllers=False) as sim:
-        sim.controllers.ready_after = 30
-        sim.controllers.capi.provision_after = 60
-        yield sim
 
 
 @pytest.fixture
