@@ -174,10 +174,27 @@ class Webhooks(Model):
     generic: SecretRef | None = None
 
 
+TokenScope = Literal["read", "approve", "operate"]
+"""The values of ``web.access.Scope`` (converted there)."""
+
+
+class NamedToken(Model):
+    """A dashboard/API token known by name and the sha256 of its value (``printf %s TOKEN | sha256sum``)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: list[TokenScope] = Field(default_factory=lambda: list[TokenScope](["read"]))
+    clusters: list[str] = Field(default_factory=list)
+    """Shell-style patterns of the clusters ``approve``/``operate`` apply to (empty: all)."""
+    stacks: list[str] = Field(default_factory=list)
+    """Shell-style patterns of the stacks ``approve``/``operate`` apply to (empty: all)."""
+
+
 class Web(Model):
     listen: str = Field(default="127.0.0.1:8080", pattern=r"^\[?[0-9A-Za-z.:-]+\]?:\d{1,5}$")
     read_token: SecretRef | None = None
     admin_token: SecretRef | None = None
+    tokens: list[NamedToken] = Field(default_factory=list)
     webhooks: Webhooks = Webhooks()
 
 

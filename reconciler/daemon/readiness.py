@@ -1,4 +1,5 @@
-"""``/readyz`` for the daemon: every source answered its last poll (or is within its allowed staleness)."""
+"""``/readyz`` for the daemon: every source answered its last poll, or has been stale for no longer than
+its own poll interval (``Track.poll_seconds``, else the daemon's default, ``max_stale_seconds``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from reconciler.web.services import Readiness
 def sources_fresh(
     tracks: Sequence[Track], *, max_stale_seconds: float, clock: Callable[[], float] = time.time
 ) -> Callable[[], Readiness]:
-    """A readiness check: a source is fresh once it has a revision and is not stale for too long."""
+    """A readiness check: a source is fresh once it has a revision and is not stale past its interval."""
 
     def check() -> Readiness:
-        checks = {f"source:{track.name}": _judge(track, max_stale_seconds, clock()) for track in tracks}
+        checks = {f"source:{t.name}": _judge(t, t.poll_seconds or max_stale_seconds, clock()) for t in tracks}
         return Readiness(ready=all(v == "ok" for v in checks.values()), checks=checks)
 
     return check

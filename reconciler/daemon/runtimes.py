@@ -22,12 +22,9 @@ from reconciler.daemon.tracks import Track
 from reconciler.kube.connections import ClientSettings
 from reconciler.source.webhooks import WebhookReceiver
 from reconciler.store import stores
-from reconciler.web import apps, servers
+from reconciler.web import access, apps, servers
 from reconciler.web.access import Tokens
 from reconciler.web.services import Services
-
-STALE_POLLS = 5
-"""A source is not ready once it has been stale for this many of its poll intervals."""
 
 
 @dataclass
@@ -88,7 +85,7 @@ def services_of(config: settings.Settings, *, store: stores.Store, daemon: Daemo
         tokens=tokens,
         clock=lambda: datetime.now(UTC),
         catalog=lambda: pipeline.catalog,
-        readiness=readiness.sources_fresh(tracks, max_stale_seconds=_stale_limit(tracks)),
+        readiness=readiness.sources_fresh(tracks, max_stale_seconds=daemon.schedule.poll),
         webhooks=receiver_of(config.web.webhooks, tracks=tracks, trigger=daemon.trigger),
         sources=tuple(daemon.tracks),
     )
@@ -99,7 +96,10 @@ def tokens_of(web: settings.Web) -> Tokens:
     admin = [settings.reveal(web.admin_token)] if web.admin_token else []
     for token in (*read, *admin):
         logs.register_secret(token)
-    return Tokens.of(read=read, admin=admin)
+    named = [access.NamedToken(t.name, f"sha256:{t.sha256}", access.Principal(
+        t.name, frozenset({access.Scope.READ, *map(access.Scope, t.scopes)}), tuple(t.clusters), tuple(t.stacks)))
+        for t in web.tokens]
+    return Tokens.of(read=read, admin=admin, named=named)
 
 
 def receiver_of(hooks: settings.Webhooks, *, tracks: Sequence[Track],
@@ -131,6 +131,3 @@ def cache_dir_of(state: settings.State, *, base: Path) -> Path:
     folder = base if "://" in database else Path(database).parent
     return folder / "git"
 
-
-def _stale_limit(tracks: Sequence[Track]) -> float:
-    return STALE_POLLS * max((t.poll_seconds or 60.0 for t in tracks), default=60.0)

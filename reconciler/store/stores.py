@@ -17,8 +17,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import update
+
 from reconciler import redactions
-from reconciler.store import engines, migrations
+from reconciler.store import engines, migrations, tables
 from reconciler.store.applied import AppliedObjects
 from reconciler.store.clusters import Clusters
 from reconciler.store.contexts import Clock, Context
@@ -60,6 +62,13 @@ class Store:
     def ping(self) -> bool:
         """True when the database answers (for ``/readyz``)."""
         return self.schema_version() == migrations.LATEST
+
+    def writable(self) -> bool:
+        """True when the database takes a write (for ``/readyz``): rewrites the schema version row with
+        its own value. A read-only file, mount or connection raises ``StoreError``."""
+        with self.context.write() as conn:
+            conn.execute(update(tables.schema_version).values(version=tables.schema_version.c.version))
+        return True
 
     def close(self) -> None:
         self.context.engine.dispose()

@@ -1,4 +1,12 @@
-"""Who may see what: access tokens with a read-only or an admin role.
+"""Who may see and do what: named tokens with scopes, and the legacy read-only and admin tokens.
+
+A token is known by its name and the sha256 digest of its value (``digest``), never the value: the
+settings hold ``sha256:<hex>`` and the check hashes what a request presents. Scopes are ``read`` (every
+token can read the whole fleet), ``approve`` (approve rollout stages and steps) and ``operate``
+(pause, resume, heal, sync); approve and operate may be limited to clusters and stacks (shell-style
+patterns, ``prod-*``). The legacy ``read_token`` is ``read``; the legacy ``admin_token`` holds every
+scope everywhere. A route gates an operation with ``guards.require(request, Scope.OPERATE,
+cluster=..., stack=...)``, which returns the ``Principal`` (its ``name`` goes into the events).
 
 A request proves itself with ``Authorization: Bearer <token>`` (scripts, the API) or with the
 ``stackfleet_session`` cookie that ``POST /login`` sets after checking a token typed into the login
@@ -10,10 +18,12 @@ check their own HMAC signatures) need no token; everything else does, and writes
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from reconciler.errors import ConfigError
 
@@ -30,28 +40,95 @@ class Role(IntEnum):
     ADMIN = 2
 
 
+class Scope(StrEnum):
+    """What a token may do; every token may read."""
+
+    READ = "read"
+    APPROVE = "approve"
+    OPERATE = "operate"
+
+
+ALL_SCOPES = frozenset(Scope)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who made a request: a token's name, its scopes and the clusters and stacks it is limited to."""
+
+    name: str
+    scopes: frozenset[Scope] = frozenset({Scope.READ})
+    clusters: tuple[str, ...] = ()
+    """Patterns of the clusters approve/operate apply to; empty: every cluster."""
+    stacks: tuple[str, ...] = ()
+    """Patterns of the stacks approve/operate apply to; empty: every stack."""
+
+    def may(self, scope: Scope, *, cluster: str | None = None, stack: str | None = None) -> bool:
+        """True when this principal holds ``scope`` for ``cluster`` and ``stack``.
+
+        A limited principal acting on something it cannot name (``None``: the whole fleet, or a whole
+        cluster for a stack-limited token) is refused."""
+        if scope is Scope.READ:
+            return True
+        if scope not in self.scopes:
+            return False
+        return _within(cluster, self.clusters) and _within(stack, self.stacks)
+
+    @property
+    def role(self) -> Role:
+        return Role.ADMIN if self.scopes - {Scope.READ} else Role.READ
+
+
+def _within(name: str | None, patterns: tuple[str, ...]) -> bool:
+    if not patterns:
+        return True
+    return name is not None and any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def digest(token: str) -> str:
+    """How a token is stored: ``sha256:<hex>`` of its value."""
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NamedToken:
+    """A token as configured: its name, the digest of its value, and what it may do."""
+
+    name: str
+    digest: str
+    principal: Principal
+
+
 @dataclass(frozen=True)
 class Tokens:
-    """The accepted tokens per role; empty tokens are refused when built."""
+    """The accepted tokens, by digest; empty tokens are refused when built."""
 
-    read: tuple[str, ...] = ()
-    admin: tuple[str, ...] = ()
+    named: tuple[NamedToken, ...] = ()
 
     @classmethod
-    def of(cls, *, read: Iterable[str] = (), admin: Iterable[str] = ()) -> Tokens:
-        tokens = cls(read=tuple(read), admin=tuple(admin))
-        if any(not t.strip() for t in (*tokens.read, *tokens.admin)):
+    def of(cls, *, read: Iterable[str] = (), admin: Iterable[str] = (),
+           named: Iterable[NamedToken] = ()) -> Tokens:
+        """``read``/``admin``: legacy token values (hashed here); ``named``: tokens known by digest."""
+        read, admin, given = list(read), list(admin), list(named)
+        if any(not t.strip() for t in (*read, *admin)):
             raise ConfigError("an access token is empty: refusing to serve the dashboard with it")
-        if not tokens.admin and not tokens.read:
+        legacy = [NamedToken("admin-token", digest(t), Principal("admin-token", ALL_SCOPES)) for t in admin]
+        legacy += [NamedToken("read-token", digest(t), Principal("read-token")) for t in read]
+        if not (legacy or given):
             raise ConfigError("no access token configured: the dashboard needs at least one")
-        return tokens
+        return cls(named=(*legacy, *given))
+
+    def principal_of(self, token: str) -> Principal | None:
+        """Who ``token`` is (``None`` when it matches none); compares with every digest in constant time."""
+        if not token:
+            return None
+        given = digest(token).encode()
+        matches = [t for t in self.named if hmac.compare_digest(given, t.digest.encode())]
+        return matches[0].principal if matches else None
 
     def role_of(self, token: str) -> Role:
-        """The role ``token`` grants (``NONE`` when it matches none); checks every token in constant time."""
-        given = token.encode()
-        admin = any([hmac.compare_digest(given, t.encode()) for t in self.admin])
-        read = any([hmac.compare_digest(given, t.encode()) for t in self.read])
-        return Role.ADMIN if admin else Role.READ if read else Role.NONE
+        """The role ``token`` grants (``NONE`` when it matches none)."""
+        found = self.principal_of(token)
+        return found.role if found is not None else Role.NONE
 
 
 def is_public(path: str) -> bool:

@@ -1,6 +1,8 @@
 """The JSON API under ``/api/v1``: the same data as the pages, for scripts and the daemon's tests.
 
-Reads need the read-only role; ``POST /api/v1/clusters/<name>/pause`` and ``.../resume`` need admin.
+Reads need any token; ``POST /api/v1/clusters/<name>/pause`` and ``.../resume`` need the ``operate``
+scope on that cluster (``guards.require``) and answer 404 for a cluster neither the fleet nor the store
+knows. Events name the token that acted.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from starlette.responses import JSONResponse, Response
 from reconciler.core import inventory
 from reconciler.errors import StoreError
 from reconciler.store.records import BundleRow, DriftRecord, EventRecord, PlanRecord, RevisionRecord
-from reconciler.web import links, matrices, pages, states
+from reconciler.web import guards, links, matrices, pages, states
+from reconciler.web.access import Scope
 
 
 def _time(value: datetime | None) -> str | None:
@@ -172,10 +175,13 @@ def resume(request: Request) -> Response:
 
 def _set_paused(request: Request, *, paused: bool) -> Response:
     deps = pages.services(request)
-    record = deps.store.clusters.set_paused(request.path_params["name"], paused=paused)
+    name = request.path_params["name"]
+    who = guards.require(request, Scope.OPERATE, cluster=name)
+    pages.cluster_rows(deps, name)  # 404 for a cluster nobody knows
+    record = deps.store.clusters.set_paused(name, paused=paused)
     deps.store.events.add(
         "Paused" if paused else "Resumed",
-        f"cluster {record.name} {'paused' if paused else 'resumed'} from the API",
+        f"cluster {record.name} {'paused' if paused else 'resumed'} from the API by {who.name}",
         cluster=record.name,
     )
     return JSONResponse({"name": record.name, "paused": record.paused})

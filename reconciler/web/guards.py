@@ -1,8 +1,9 @@
 """The token check in front of every route but the public ones (see ``access``).
 
 Unauthenticated requests get 401: JSON for ``/api/`` and ``/metrics`` (with ``WWW-Authenticate:
-Bearer``), the login page for the dashboard. Writes (anything but GET/HEAD) need the admin role (403).
-The caller's role is left in ``scope["state"]["role"]``.
+Bearer``), the login page for the dashboard. Writes (anything but GET/HEAD) need a token with a scope
+beyond ``read`` (403). The caller is left in ``scope["state"]["principal"]`` (its role in ``"role"``); a
+route that operates on something calls ``require`` with the scope, cluster and stack it needs.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reconciler.web import access
-from reconciler.web.access import Role, Tokens
+from reconciler.web.access import Principal, Role, Tokens
 
 READS = frozenset({"GET", "HEAD"})
 
@@ -33,12 +36,13 @@ class TokenGuard:
         if scope["type"] != "http" or access.is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
-        role = self.tokens.role_of(access.presented(_headers(scope), _cookies(scope)))
+        principal = self.tokens.principal_of(access.presented(_headers(scope), _cookies(scope)))
+        role = principal.role if principal is not None else Role.NONE
         refusal = self._refusal(scope, role)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        scope.setdefault("state", {})["role"] = role
+        scope.setdefault("state", {}).update(role=role, principal=principal)
         await self.app(scope, receive, send)
 
     def _refusal(self, scope: Scope, role: Role) -> Response | None:
@@ -54,6 +58,16 @@ class TokenGuard:
         if scope["method"] not in READS and role < Role.ADMIN:
             return JSONResponse({"error": "this needs the admin role"}, 403)
         return None
+
+
+def require(request: Request, needed: access.Scope, *, cluster: str | None = None,
+            stack: str | None = None) -> Principal:
+    """The caller, when it holds ``needed`` for ``cluster`` and ``stack``; else 403 naming what is missing."""
+    principal: Principal | None = request.scope.get("state", {}).get("principal")
+    if principal is None or not principal.may(needed, cluster=cluster, stack=stack):
+        where = " ".join(f"{k} {v}" for k, v in (("cluster", cluster), ("stack", stack)) if v)
+        raise HTTPException(403, f"this needs the {needed.value} scope" + (f" on {where}" if where else ""))
+    return principal
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""``/healthz`` (the process answers), ``/readyz`` (store reachable, sources fresh), ``/metrics``."""
+"""``/healthz`` (the process answers), ``/readyz`` (store reachable and writable, sources fresh), ``/metrics``."""
 
 from __future__ import annotations
 
@@ -31,8 +31,11 @@ def check(request: Request) -> Readiness:
 
 
 def _store_check(request: Request) -> str:
+    store = pages.services(request).store
     try:
-        return "ok" if pages.services(request).store.ping() else "schema is not at the latest version"
+        if not store.ping():
+            return "schema is not at the latest version"
+        return "ok" if store.writable() else "read-only"
     except StackfleetError as exc:
         return f"unreachable: {exc}"
 
