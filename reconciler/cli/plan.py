@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli import prplan
 from reconciler.cli.options import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -64,11 +65,23 @@ def cluster_option(func: F) -> F:
 @output_option("text", "markdown", "json")
 @click.option("--detail", is_flag=True, help="Show the diff of every step.")
 @click.option("--server-dry-run", is_flag=True, help="Confirm every change with a server-side dry-run.")
+@click.option("--base", default=None, metavar="REF", help="With --head: plan a pull request from this base ref.")
+@click.option("--head", default=None, metavar="REF", help="With --base: the pull request's head ref.")
 @state_option
 @plugins_option
 def command(fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], out: str | None, output: str,
-            detail: bool, server_dry_run: bool, state: str, plugins: tuple[str, ...]) -> None:
-    """Plan the fleet: render, observe the clusters, diff. Exit 0 nothing to do, 2 changes, 1 error."""
+            detail: bool, server_dry_run: bool, base: str | None, head: str | None, state: str,
+            plugins: tuple[str, ...]) -> None:
+    """Plan the fleet: render, observe the clusters, diff. Exit 0 nothing to do, 2 changes, 1 error.
+
+    With ``--base REF --head REF`` (a Git fleet repo): the pull request's plan, what the head changes
+    against the base apart from what is already so, computed with the state in ``--state``.
+    """
+    if base or head:
+        prplan.run(prplan.Request(fleet=fleet, base=base, head=head, kubeconfig=kubeconfig, state=state,
+                                  settings=settings_of(plugins), output=output, detail=detail,
+                                  refused=_pr_refused(clusters=clusters, out=out, server_dry_run=server_dry_run)))
+        return
     opened = opening.open_fleet(fleet)
     repo = loader.load(opened.tree)
     unknown = sorted(set(clusters) - set(repo.clusters))
@@ -86,6 +99,12 @@ def command(fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], out: 
         Path(out).write_text(plans.to_json(confirmed.planned.plan), encoding="utf-8")
     click.echo(_view(confirmed.planned.plan, output=output, detail=detail), nl=False)
     raise click.exceptions.Exit(_exit_code(confirmed.planned, errors=confirmed.errors))
+
+
+def _pr_refused(*, clusters: tuple[str, ...], out: str | None, server_dry_run: bool) -> str:
+    """Options that do not combine with ``--base``/``--head`` (empty when none was given)."""
+    given = [name for name, on in (("--cluster", clusters), ("--out", out), ("--server-dry-run", server_dry_run)) if on]
+    return ", ".join(given)
 
 
 def _view(plan: plans.Plan, *, output: str, detail: bool) -> str:

@@ -45,8 +45,8 @@ def compare(*, desired: Obj | None, live: Obj | None, ignore: Iterable[str] = ()
     return render(before=before, after=after)
 
 
-def render(*, before: Obj | None, after: Obj | None) -> Difference:
-    """A ``Difference`` between two views that are already canonical and masked."""
+def render(*, before: Obj | None, after: Obj | None, labels: tuple[str, str] = ("live", "desired")) -> Difference:
+    """A ``Difference`` between two views that are already canonical and masked (``labels``: the diff's file names)."""
     if before == after:
         return Difference(changed=False, before=before, after=after, patch=(), text="")
     patch = tuple(patch_ops(before or {}, after or {}, path=""))
@@ -55,7 +55,7 @@ def render(*, before: Obj | None, after: Obj | None) -> Difference:
         before=before,
         after=after,
         patch=patch,
-        text=unified(before=before, after=after),
+        text=unified(before=before, after=after, labels=labels),
     )
 
 
@@ -130,13 +130,13 @@ def to_yaml(obj: Obj | None) -> str:
     return str(yaml.dump(obj, Dumper=_DUMPER, sort_keys=True, default_flow_style=False, allow_unicode=True))
 
 
-def unified(*, before: Obj | None, after: Obj | None) -> str:
+def unified(*, before: Obj | None, after: Obj | None, labels: tuple[str, str] = ("live", "desired")) -> str:
     """A unified diff of the YAML of two (masked) views."""
     lines = difflib.unified_diff(
         to_yaml(before).splitlines(),
         to_yaml(after).splitlines(),
-        fromfile="live" if before is not None else "/dev/null",
-        tofile="desired" if after is not None else "/dev/null",
+        fromfile=labels[0] if before is not None else "/dev/null",
+        tofile=labels[1] if after is not None else "/dev/null",
         lineterm="",
     )
     return "\n".join(lines)

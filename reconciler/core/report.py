@@ -61,6 +61,11 @@ def _table(plan: Plan, *, separator: str) -> list[str]:
     return [*table, *tail] if quiet else table
 
 
+def markdown_table(plan: Plan) -> list[str]:
+    """The summary table of ``markdown`` (for views that embed a plan's changes)."""
+    return _table(plan, separator="|")
+
+
 def _md_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(_md_escape(c) for c in cells) + " |"
 

@@ -104,10 +104,9 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
     run_id = f"run-{uuid.uuid4().hex[:12]}"
     session.store.runs.start(run_id, revision=planned.plan.revision)
     ctx = _context(planned, run_id=run_id, session=session, options=options)
-    providers = _providers(planned.plan)
-    split = units.split(planned.plan, sources={b.id: b.source for b in planned.render.bundles}, providers=providers)
+    split, staged = rollout_of(planned)
     outcomes: list[fleetrun.Outcome] = []
-    for group, stages in itertools.groupby(_stages(planned, split, providers), key=lambda s: s.group):
+    for group, stages in itertools.groupby(staged, key=lambda s: s.group):
         def execute(cluster: str, group: str = group) -> apply.UnitResult:
             return _execute(cluster, split[(cluster, group)], planned.plan, ctx)
 
@@ -230,6 +229,13 @@ def _client_getter(session: Session) -> Callable[[str, float], ClusterApi]:
                 session.timing.sleep(session.timing.poll)
 
     return client
+
+
+def rollout_of(planned: Planned) -> tuple[dict[units.Unit, list[Change]], list[rollout.Stage]]:
+    """The plan's rollout units (ADR 0010) and the stages they run in."""
+    providers = _providers(planned.plan)
+    split = units.split(planned.plan, sources={b.id: b.source for b in planned.render.bundles}, providers=providers)
+    return split, _stages(planned, split, providers)
 
 
 def _stages(planned: Planned, split: Mapping[units.Unit, Sequence[Change]],
