@@ -192,3 +192,53 @@ BY_GROUP: Mapping[str, Callable[[Obj], Status]] = {
 def generic(obj: Obj) -> Status:
     """Any other object of a Cluster API group: the common questions, then whichever condition set it has."""
     return _common(obj) or _by_conditions(obj, available=("Available",), ready=("Ready",)) or HEALTHY
+
+
+CONTROL_PLANE_KINDS = ("KubeadmControlPlane", "K0smotronControlPlane", "K0sControlPlane", "KThreesControlPlane",
+                       "RKE2ControlPlane", "TalosControlPlane")
+"""Control-plane kinds looked up by the ``cluster.x-k8s.io/cluster-name`` label when a Cluster has no
+``spec.controlPlaneRef`` yet (upstream, the topology controller sets it; the reference fleet's trimmed
+CRD prunes it)."""
+CLUSTER_NAME_LABEL = f"{GROUP}/cluster-name"
+
+
+def topology_version(obj: Obj) -> str:
+    """The Kubernetes version a Cluster's managed topology asks for ("" for a Cluster without one)."""
+    found = c.mapping(c.spec_of(obj).get("topology")).get("version")
+    return found if isinstance(found, str) else ""
+
+
+def rolled_out(cluster_obj: Obj, *, control_planes: list[Obj], machine_deployments: list[Obj]) -> Status:
+    """A topology Cluster's version rollout: every control plane and MachineDeployment at the topology's
+    version and healthy, and one MachineDeployment per ``topology.workers.machineDeployments`` entry."""
+    wanted = topology_version(cluster_obj)
+    if not control_planes:
+        return c.progressing("no control plane reported yet")
+    for cp in control_planes:
+        if _base(c.status_of(cp).get("version")) != _base(wanted):
+            return c.progressing(f"control plane {_name(cp)} at {c.status_of(cp).get('version') or 'no version'}, "
+                                 f"wants {wanted}")
+        found = control_plane(cp)
+        if found.health is not HEALTHY.health:
+            return found
+    workers = c.mapping(c.spec_of(cluster_obj).get("topology")).get("workers")
+    expected = c.mapping(workers).get("machineDeployments")
+    if isinstance(expected, list) and len(machine_deployments) < len(expected):
+        return c.progressing(f"{len(machine_deployments)}/{len(expected)} MachineDeployments reported")
+    for md in machine_deployments:
+        template = c.mapping(c.mapping(c.spec_of(md).get("template")).get("spec")).get("version")
+        if _base(template) != _base(wanted):
+            return c.progressing(f"MachineDeployment {_name(md)} at {template or 'no version'}, wants {wanted}")
+        found = machine_deployment(md)
+        if found.health is not HEALTHY.health:
+            return c.progressing(f"MachineDeployment {_name(md)}: {found.reason}")
+    return HEALTHY
+
+
+def _base(version: Any) -> str:
+    """A version without build metadata (``v1.31.2+k0s.0`` is ``v1.31.2``)."""
+    return str(version or "").split("+", 1)[0]
+
+
+def _name(obj: Obj) -> str:
+    return str(c.mapping(obj.get("metadata")).get("name", "?"))

@@ -8,7 +8,9 @@ Call it as::
 
 Per desired object: ``create`` when absent, ``unchanged``/``update`` when it carries this bundle's
 marks, ``adopt`` when it exists without marks (needs approval unless the bundle allows adoption),
-``conflict`` when another bundle or fleet owns it. Per inventory entry the desired state dropped:
+``conflict`` when another bundle or fleet owns it. An update that moves a Cluster API object's
+Kubernetes version carries a ``core.upgrades.VersionChange``; a downgrade or a skip of more than one
+minor version needs approval. Per inventory entry the desired state dropped:
 ``delete`` only when the live object still carries this bundle's marks, else ``skipped: not owned``.
 
 Safety rails: an empty render never prunes (unless ``allowEmpty``); deletions over the prune budget,
@@ -24,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from reconciler.core import diff, masks, ordering
+from reconciler.core import diff, masks, ordering, upgrades
 from reconciler.core import live as lives
 from reconciler.core.desired import BundleId, DesiredBundle, HelmHook, RenderFailure
 from reconciler.core.inventory import BundleInventory, Inventory, fingerprint
@@ -198,6 +200,15 @@ def _object_change(obj: Obj, bundle: DesiredBundle, cluster: LiveCluster, ctx: _
     return _apply(Action.UPDATE, obj, bundle, current, inventory=ctx.inventory.get(bundle.dest, bundle.id))
 
 
+def _with_version_change(change: Change, obj: Obj, bundle: DesiredBundle, current: Obj | None) -> Change:
+    """An update that moves a Cluster API object's Kubernetes version says so; a downgrade or a minor skip needs approval."""
+    moved = upgrades.change_of(current, obj, cluster=bundle.id.cluster)
+    if moved is None or change.action is not Action.UPDATE:
+        return change
+    approval = "; ".join(a for a in (change.approval, moved.approval) if a)
+    return dataclasses.replace(change, kubernetes=moved, approval=approval)
+
+
 def _foreign(owner: Owner, bundle: DesiredBundle, claimants: frozenset[BundleId]) -> bool:
     """True when ``owner`` is another fleet, or another bundle that still declares the object.
 
@@ -226,7 +237,7 @@ def _apply(
         return _base(Action.UNCHANGED, bundle.id, bundle.dest, key, current)
     entry = inventory.entry(key) if inventory else None
     sealed = masks.needs_masking(obj)
-    return dataclasses.replace(
+    change = dataclasses.replace(
         _base(action, bundle.id, bundle.dest, key, current),
         approval=approval,
         drift=entry is not None and entry.fingerprint == fingerprint(obj),
@@ -236,6 +247,7 @@ def _apply(
         patch=difference.patch,
         diff=difference.text,
     )
+    return _with_version_change(change, obj, bundle, current)
 
 
 def _prunes(

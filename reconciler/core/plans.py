@@ -26,6 +26,7 @@ from typing import Any
 from reconciler.core import inventory
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.upgrades import VersionChange
 from reconciler.errors import PlanError, StalePlanError
 
 SCHEMA_VERSION = "stackfleet.dev/plan/v1"
@@ -90,6 +91,8 @@ class Change:
     patch: tuple[dict[str, Any], ...] = ()
     diff: str = ""
     hook: Hook | None = None
+    kubernetes: VersionChange | None = None
+    """A Kubernetes version change of a Cluster API object (``core.upgrades``)."""
 
     @property
     def needs_approval(self) -> bool:
@@ -113,7 +116,7 @@ class Change:
             "patch": list(self.patch),
             "diff": self.diff,
             "hook": self.hook.to_dict() if self.hook else None,
-        }
+        } | ({"kubernetes": self.kubernetes.to_dict()} if self.kubernetes else {})
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Change:
@@ -136,6 +139,7 @@ class Change:
             patch=tuple(data.get("patch", ())),
             diff=str(data.get("diff", "")),
             hook=Hook.from_dict(data["hook"]) if data.get("hook") else None,
+            kubernetes=VersionChange.from_dict(data["kubernetes"]) if data.get("kubernetes") else None,
         )
 
 

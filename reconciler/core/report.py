@@ -1,6 +1,7 @@
 """Views of a Plan: terminal text, Markdown for pull requests, JSON. Pure string building.
 
-- ``text(plan, color=..., detail=...)``: a summary table per cluster and bundle, the numbered steps
+- ``text(plan, color=..., detail=...)``: a summary table per cluster and bundle, the Kubernetes
+  version changes ("Kubernetes v1.30.6 → v1.31.2 on prod-eu-1", ``core.upgrades``), the numbered steps
   (with what they wait for and why they need approval), what was held back and why, and with
   ``detail`` the unified diff of every step (coloured when ``color``).
 - ``markdown(plan, limit=...)``: summary first, then one ``<details>`` section per cluster; once the
@@ -105,9 +106,17 @@ def held_line(change: Change) -> str:
     return f"      {change.action.value:<9} {change.cluster} {change.bundle} {change.key}: {change.reason}"
 
 
+def version_lines(plan: Plan) -> list[str]:
+    """One line per Kubernetes version change: "Kubernetes v1.30.6 → v1.31.2 on prod-eu-1 (step 12)"."""
+    return [f"{c.kubernetes} (step {c.step})" + (" [needs approval]" if c.kubernetes.approval else "")
+            for c in plan.steps if c.kubernetes is not None]
+
+
 def text(plan: Plan, *, color: bool = False, detail: bool = False) -> str:
     """The terminal view (see the module docstring)."""
     lines = [_paint(headline(plan), _BOLD, color), "", *_table(plan, separator=" ")]
+    if version_lines(plan):
+        lines += ["", "Kubernetes versions:", *(f"  {line}" for line in version_lines(plan))]
     if plan.steps:
         lines += ["", "Steps:", *(step_line(c) for c in plan.steps)]
     held = [c for c in plan.changes if c.action in (Action.CONFLICT, Action.SKIPPED)]
@@ -142,6 +151,7 @@ def _paint(line: str, code: str, color: bool) -> str:
 def markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     """The pull-request view (see the module docstring)."""
     head = [f"### {_md_escape(headline(plan))}", "", *_table(plan, separator="|"), ""]
+    head += [f"- {_md_escape(line)}" for line in version_lines(plan)] + ([""] if version_lines(plan) else [])
     out, used = list(head), sum(len(line) + 1 for line in head)
     by_cluster: dict[str, list[Change]] = {}
     for change in plan.changes:

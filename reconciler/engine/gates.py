@@ -4,6 +4,12 @@ Objects are checked first as the apply answered them, then re-read (GET) only wh
 polling at ``poll`` seconds at first and twice as long each round after (at most ``max_poll``). A kind
 with several objects pending is re-read with one LIST by the bundle's labels instead of a GET each.
 Degraded fails at once; Unknown (a check that cannot decide) lets the gate pass and is reported.
+
+A Cluster API ``Cluster`` with a managed topology is healthy only once its rollout is done as well
+(``core.clusterapi.rolled_out``): its control plane (``spec.controlPlaneRef``, else the control-plane
+kinds labelled with the cluster's name) and its MachineDeployments (by that label) report the
+topology's Kubernetes version and are available. So a version bump holds the child's add-ons until
+the control plane and then the workers have been upgraded.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.core import health
+from reconciler.core import clusterapi, health
 from reconciler.core.objects import LABEL_BUNDLE, LABEL_FLEET, LABEL_STACK, Obj, ObjectKey
 from reconciler.engine.ports import ClusterApi
 
@@ -38,7 +44,7 @@ def wait_healthy(client: ClusterApi, applied: Mapping[ObjectKey, Obj], *, timeou
     current = dict(applied)
     poll = timing.poll
     while True:
-        pending, failed = _sort(current)
+        pending, failed = _sort(current, client)
         if failed:
             return GateResult(False, failed)
         if not pending:
@@ -73,12 +79,31 @@ def _selector(obj: Obj) -> str:
     return ",".join(f"{name}={value}" for name, value in marks) if all(v for _, v in marks) else ""
 
 
-def _sort(objects: Mapping[ObjectKey, Obj]) -> tuple[dict[ObjectKey, str], str]:
+def _sort(objects: Mapping[ObjectKey, Obj], client: ClusterApi) -> tuple[dict[ObjectKey, str], str]:
     pending: dict[ObjectKey, str] = {}
     for key, obj in objects.items():
         status = health.check(obj or None)
+        if status.health is health.Health.HEALTHY and obj and clusterapi.topology_version(obj):
+            status = _rollout(client, key, obj)
         if status.health is health.Health.DEGRADED:
             return {}, f"{key} is Degraded: {status.reason}"
         if status.health is health.Health.PROGRESSING:
             pending[key] = f"Progressing ({status.reason})"
     return pending, ""
+
+
+def _rollout(client: ClusterApi, key: ObjectKey, obj: Obj) -> health.Status:
+    """The topology rollout of Cluster ``obj``, read from its control plane and MachineDeployments."""
+    selector = f"{clusterapi.CLUSTER_NAME_LABEL}={key.name}"
+    ref = (obj.get("spec") or {}).get("controlPlaneRef") or {}
+    if ref.get("kind") and ref.get("name"):
+        group = str(ref.get("apiVersion", "")).rpartition("/")[0] or str(ref.get("apiGroup", ""))
+        found = client.get(ObjectKey(group, str(ref["kind"]), key.namespace, str(ref["name"])))
+        planes = [found] if found else []
+    else:
+        planes = [o for kind in clusterapi.CONTROL_PLANE_KINDS
+                  for o in client.list_kind(f"{kind}.{clusterapi.CONTROL_PLANE_GROUP}", selector=selector)
+                  if ObjectKey.of(o).namespace == key.namespace]
+    workers = [o for o in client.list_kind(f"MachineDeployment.{clusterapi.GROUP}", selector=selector)
+               if ObjectKey.of(o).namespace == key.namespace]
+    return clusterapi.rolled_out(obj, control_planes=planes, machine_deployments=workers)
