@@ -26,6 +26,9 @@ Every error stackfleet raises on purpose is a ``StackfleetError``. Each carries 
     │   ├── ClusterAuthFailed         401/403 (not retried in a storm)
     │   └── ApplyError                a write was refused (names cluster, bundle, object)
     ├── StoreError                    the state store failed
+    ├── ForgeError                    GitHub/GitLab refused or failed a request (names forge, pull request)
+    │   ├── ForgeAuthError            401/403: token missing, wrong or without the scope (not retried)
+    │   └── ForgeRateLimited          429 or an exhausted rate limit (retried after the forge's delay)
     └── ConfigError                   daemon configuration is invalid
 """
 
@@ -199,6 +202,24 @@ class StoreError(StackfleetError):
     """The state store failed."""
 
     retryable = True
+
+
+class ForgeError(StackfleetError):
+    """A request to a forge (GitHub, GitLab) failed; 5xx and network errors are worth retrying."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
+                 **about: str | int | None) -> None:
+        self.retryable = retryable
+        self.retry_after = retry_after
+        super().__init__(message, **about)
+
+
+class ForgeAuthError(ForgeError):
+    """401 or 403: the token is missing, wrong, or lacks the permission."""
+
+
+class ForgeRateLimited(ForgeError):
+    """429, or a 403 with the rate limit spent: retried after ``retry_after`` seconds."""
 
 
 class ConfigError(StackfleetError):
