@@ -131,8 +131,11 @@ class Source(Model):
 
 class Kube(Model):
     kubeconfig: FilePath | None = None
+    """The operator's kubeconfig; unset: ``$KUBECONFIG`` (a list, as kubectl reads it), then ~/.kube/config."""
     exec_allow: list[str] = Field(default_factory=list)
     """Commands a kubeconfig ``exec`` plugin may run; any other plugin (or auth-provider) is refused."""
+    in_cluster_context: str = "in-cluster"
+    """Running in a pod: the context name under which the pod's ServiceAccount reaches its own cluster."""
 
 
 class Intervals(Model):
@@ -159,6 +162,10 @@ class Policy(Model):
 class State(Model):
     database: str = "stackfleet.db"
     """A SQLite file path (relative to the config file) or a database URL."""
+    retention: Duration = 30 * 86_400.0
+    """Finished apply runs (with their steps) and events older than this are deleted."""
+    keep_runs: int = Field(default=100, ge=1)
+    """The newest finished runs kept whatever their age."""
 
     @field_validator("database")
     @classmethod
@@ -238,6 +245,35 @@ def load(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Setti
         return Settings.model_validate(raw.data, context={"base": Path(path).resolve().parent})
     except ValidationError as exc:
         raise ConfigError(_describe(exc, raw), file=str(path)) from None
+
+
+SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
+@dataclass(frozen=True)
+class KubeAccess:
+    """Where the daemon's clusters are reached from: kubeconfig files and, in a pod, its ServiceAccount."""
+
+    kubeconfig: str | None
+    """One path or an ``os.pathsep`` list, as ``KUBECONFIG`` holds them."""
+    in_cluster_server: str | None = None
+    ca_file: str = str(SERVICE_ACCOUNT / "ca.crt")
+    token_file: str = str(SERVICE_ACCOUNT / "token")
+    in_cluster_context: str = "in-cluster"
+
+
+def kube_access(kube: Kube, *, environ: Mapping[str, str] | None = None,
+                service_account: Path = SERVICE_ACCOUNT) -> KubeAccess:
+    """The file setting, else ``KUBECONFIG``; in a pod (``KUBERNETES_SERVICE_HOST`` and a mounted token)
+    the in-cluster API server too (https, as client-go's ``InClusterConfig`` builds it)."""
+    env = os.environ if environ is None else environ
+    kubeconfig = str(kube.kubeconfig) if kube.kubeconfig else (env.get("KUBECONFIG") or None)
+    host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT", "443")
+    server = None
+    if host and (service_account / "token").is_file():
+        server = f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
+    return KubeAccess(kubeconfig, server, ca_file=str(service_account / "ca.crt"),
+                      token_file=str(service_account / "token"), in_cluster_context=kube.in_cluster_context)
 
 
 def reveal(ref: SecretRef, *, environ: Mapping[str, str] | None = None) -> str:

@@ -50,6 +50,7 @@ class Schedule:
     jitter: float = 0.0
     reconcile: float = 300.0
     drift: float = 120.0
+    housekeeping: float = 3600.0
 
 
 class Daemon:
@@ -63,11 +64,14 @@ class Daemon:
         journal: Journal,
         drift: DriftScan | None = None,
         schedule: Schedule | None = None,
+        housekeeping: Callable[[], object] | None = None,
     ) -> None:
         self.tracks = {track.name: track for track in tracks}
         self.pipeline = pipeline
         self.journal = journal
         self.drift = drift
+        self.housekeeping = housekeeping
+        """Store upkeep (retention), run on its own interval, never under the work lock."""
         self.schedule = schedule or Schedule()
         self.stopping = threading.Event()
         self.outcomes: dict[str, Outcome] = {}
@@ -84,6 +88,8 @@ class Daemon:
             self._every(self.schedule.reconcile, self.reconcile, track, job=f"reconcile:{track.name}", delay=True)
         if self.drift is not None:
             self._every(self.schedule.drift, self.scan_drift, job="drift", delay=True)
+        if self.housekeeping is not None:
+            self._every(self.schedule.housekeeping, self.keep_house, job="housekeeping")
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)  # skipped runs are single-flight at work
         self._scheduler.start()
         log().info("started", sources=sorted(self.tracks), poll_seconds=self.schedule.poll)
@@ -137,6 +143,17 @@ class Daemon:
                 return None
         log().info("drift scanned", open=found)
         return found
+
+    def keep_house(self) -> None:
+        if self.housekeeping is None or self.stopping.is_set():
+            return
+        try:
+            done = self.housekeeping()
+        except StackfleetError as exc:  # retried on the next interval
+            metrics.count_error("store")
+            log().warning("housekeeping failed", error=describe(exc), stage="store")
+            return
+        log().info("housekeeping", result=str(done))
 
     def _reconcile(self, track: Track, revision: Revision) -> None:
         with self._work:

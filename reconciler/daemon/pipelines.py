@@ -21,7 +21,7 @@ from reconciler.core.plans import Action, Plan
 from reconciler.daemon.ports import Outcome
 from reconciler.engine import drift, fleetrun, sessions
 from reconciler.engine import reconcile as engine
-from reconciler.kube.connections import ClientSettings, Connections
+from reconciler.kube.connections import ClientSettings, Connections, InCluster
 from reconciler.render import fleet
 from reconciler.spec import loader
 from reconciler.spec.loader import FleetRepo
@@ -41,6 +41,7 @@ class EnginePipeline:
 
     store: Store
     kubeconfig: str | None = None
+    in_cluster: InCluster | None = None
     client_settings: ClientSettings = field(default_factory=ClientSettings)
     workers: int = 16
     approved: frozenset[str] = frozenset()
@@ -88,7 +89,8 @@ class EnginePipeline:
         if self._connections is None or self._connections[0] != wanted:
             if self._connections is not None:
                 self._connections[1].close()
-            built = sessions.connections_for(repo, kubeconfig=self.kubeconfig, settings=self.client_settings)
+            built = sessions.connections_for(repo, kubeconfig=self.kubeconfig, settings=self.client_settings,
+                                             in_cluster=self.in_cluster)
             self._connections = (wanted, built)
         return self._connections[1]
 

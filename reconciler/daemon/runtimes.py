@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reconciler import logs, settings
@@ -19,9 +19,9 @@ from reconciler.daemon.daemons import Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.pipelines import EnginePipeline
 from reconciler.daemon.tracks import Track
-from reconciler.kube.connections import ClientSettings
+from reconciler.kube.connections import ClientSettings, InCluster
 from reconciler.source.webhooks import WebhookReceiver
-from reconciler.store import stores
+from reconciler.store import retention, stores
 from reconciler.web import access, apps, servers
 from reconciler.web.access import Tokens
 from reconciler.web.services import Services
@@ -62,14 +62,18 @@ def _start(config: settings.Settings, *, base: Path, schedule: Schedule | None, 
     last = store.runs.last_succeeded()
     for track in tracks:  # force-pushes are judged against what was applied before the restart
         sourcing.resume(track, applied=last.revision if last else None)
+    access = settings.kube_access(config.kube)
     pipeline = EnginePipeline(
         store=store,
-        kubeconfig=str(config.kube.kubeconfig) if config.kube.kubeconfig else None,
+        kubeconfig=access.kubeconfig,
+        in_cluster=in_cluster_of(access),
         client_settings=ClientSettings(qps=config.concurrency.qps, burst=config.concurrency.burst,
                                        allowed_plugins=frozenset(config.kube.exec_allow)),
         workers=config.concurrency.max_clusters,
     )
+    policy = retention.Policy(max_age=timedelta(seconds=config.state.retention), keep_runs=config.state.keep_runs)
     daemon = Daemon(tracks, pipeline=pipeline, journal=StoreJournal(store), drift=pipeline,
+                    housekeeping=lambda: store.retention.prune(policy),
                     schedule=schedule or Schedule(reconcile=config.intervals.reconcile, drift=config.intervals.drift))
     host, port = listen_of(config.web.listen)
     app = apps.create_app(services_of(config, store=store, daemon=daemon, pipeline=pipeline, tokens=tokens))
@@ -89,6 +93,13 @@ def services_of(config: settings.Settings, *, store: stores.Store, daemon: Daemo
         webhooks=receiver_of(config.web.webhooks, tracks=tracks, trigger=daemon.trigger),
         sources=tuple(daemon.tracks),
     )
+
+
+def in_cluster_of(access: settings.KubeAccess) -> InCluster | None:
+    if access.in_cluster_server is None:
+        return None
+    return InCluster(server=access.in_cluster_server, ca_file=access.ca_file, token_file=access.token_file,
+                     context=access.in_cluster_context)
 
 
 def tokens_of(web: settings.Web) -> Tokens:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.engine.reconcile import Session
-from reconciler.kube.connections import ClientSettings, Connections
+from reconciler.kube.connections import ClientSettings, Connections, InCluster
 from reconciler.render import fleet
 from reconciler.spec.loader import FleetRepo
 from reconciler.store import stores
@@ -14,10 +14,10 @@ DEFAULT_STATE = ".stackfleet/state.db"
 
 
 def connections_for(repo: FleetRepo, *, kubeconfig: str | None,
-                    settings: ClientSettings | None = None) -> Connections:
-    """A ``Connections`` for every cluster of ``repo`` (contexts from ``kubeconfig``)."""
+                    settings: ClientSettings | None = None, in_cluster: InCluster | None = None) -> Connections:
+    """A ``Connections`` for every cluster of ``repo`` (contexts from ``kubeconfig``, a path or a list)."""
     specs = {name: located.model.spec.connection for name, located in repo.clusters.items()}
-    return Connections(specs, kubeconfig_path=kubeconfig, settings=settings or ClientSettings())
+    return Connections(specs, kubeconfig_path=kubeconfig, settings=settings or ClientSettings(), in_cluster=in_cluster)
 
 
 def open_session(repo: FleetRepo, *, kubeconfig: str | None, state: str | Path,

@@ -7,6 +7,11 @@ plugin (the command's base name, or the auth-provider's name): a kubeconfig from
 not make us run programs. TLS is exactly what the kubeconfig says. Each cluster gets its own token
 bucket (QPS, burst) and retry policy; urllib3's own retries are off so a write is never re-sent behind
 our back.
+
+The operator's kubeconfig is a list of files, as ``KUBECONFIG`` is (``a:b``), merged as kubectl merges
+them: the first file to define a cluster, user or context by name wins, and relative file references
+resolve against the file that holds them. Running in a pod, the ServiceAccount's credentials
+(``InCluster``) are one more context, named by the daemon settings (``kube.inClusterContext``).
 """
 
 from __future__ import annotations
@@ -46,13 +51,33 @@ class ClientSettings:
     allowed_plugins: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class InCluster:
+    """The pod's own API server and ServiceAccount credentials (files kubelet mounts and rotates)."""
+
+    server: str
+    ca_file: str
+    token_file: str
+    context: str = "in-cluster"
+
+    def document(self) -> dict[str, Any]:
+        name = self.context
+        return {
+            "clusters": [{"name": name, "cluster": {"server": self.server, "certificate-authority": self.ca_file}}],
+            "users": [{"name": name, "user": {"tokenFile": self.token_file}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        }
+
+
 @dataclass
 class Connections:
     """Clients for the clusters in ``connections`` (name -> spec connection), made on first use."""
 
     connections: Mapping[str, Connection]
     kubeconfig_path: str | None = None
+    """One kubeconfig file or several joined with ``os.pathsep``; default ``~/.kube/config``."""
     settings: ClientSettings = field(default_factory=ClientSettings)
+    in_cluster: InCluster | None = None
     _clients: dict[str, Client] = field(default_factory=dict)
     _kubeconfig: dict[str, Any] | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -88,13 +113,23 @@ class Connections:
 
     def _operator_kubeconfig(self) -> dict[str, Any]:
         if self._kubeconfig is None:
-            path = self.kubeconfig_path or os.path.expanduser("~/.kube/config")
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    self._kubeconfig = parse(handle.read(), where=path)
-            except OSError as exc:
-                raise ConfigError(f"cannot read kubeconfig {path}: {exc.strerror}") from None
+            documents = [read_file(path) for path in self._kubeconfig_files()]
+            if self.in_cluster is not None:
+                documents.append(self.in_cluster.document())
+            self._kubeconfig = merge(documents)
         return self._kubeconfig
+
+    def _kubeconfig_files(self) -> list[str]:
+        paths = [os.path.expanduser(p) for p in (self.kubeconfig_path or "").split(os.pathsep) if p]
+        if not paths:
+            default = os.path.expanduser("~/.kube/config")
+            if self.in_cluster is not None and not os.path.exists(default):
+                return []
+            return [default]
+        existing = [p for p in paths if os.path.exists(p)]
+        if not existing and self.in_cluster is None:
+            raise ConfigError(f"cannot read kubeconfig {os.pathsep.join(paths)}: no such file")
+        return existing
 
     def _secret_kubeconfig(self, name: str, holder: str, namespace: str, secret: str, key: str) -> dict[str, Any]:
         where = f"Secret {namespace}/{secret} on cluster {holder}"
@@ -123,6 +158,49 @@ class Connections:
         s = self.settings
         return Client(name, transport, bucket=TokenBucket(qps=s.qps, burst=s.burst),
                       retry=retries.RetryPolicy(attempts=s.attempts, base=s.backoff), timeout=s.timeout)
+
+
+PATH_FIELDS = {
+    "clusters": ("cluster", ("certificate-authority",)),
+    "users": ("user", ("client-certificate", "client-key", "tokenFile")),
+}
+
+
+def read_file(path: str) -> dict[str, Any]:
+    """One kubeconfig file, its relative file references made absolute (as kubectl resolves them)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = parse(handle.read(), where=path)
+    except OSError as exc:
+        raise ConfigError(f"cannot read kubeconfig {path}: {exc.strerror}") from None
+    base = os.path.dirname(os.path.abspath(path))
+    for section, (inner, names) in PATH_FIELDS.items():
+        for entry in document.get(section) or []:
+            body = entry.get(inner) if isinstance(entry, dict) else None
+            if isinstance(body, dict):
+                _resolve_paths(body, names, base=base)
+    return document
+
+
+def _resolve_paths(body: dict[str, Any], names: tuple[str, ...], *, base: str) -> None:
+    for name in names:
+        value = body.get(name)
+        if isinstance(value, str) and value and not os.path.isabs(value):
+            body[name] = os.path.join(base, value)
+
+
+def merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """kubectl's merge of a kubeconfig list: the first definition of a name wins, so does the first
+    ``current-context``."""
+    merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": []}
+    for document in documents:
+        for section in ("clusters", "users", "contexts"):
+            taken = {entry.get("name") for entry in merged[section]}
+            merged[section] += [e for e in document.get(section) or [] if isinstance(e, dict)
+                                and e.get("name") not in taken]
+        if document.get("current-context") and "current-context" not in merged:
+            merged["current-context"] = document["current-context"]
+    return merged
 
 
 def parse(text: str, *, where: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from reconciler.store.events import DEFAULT_CAP, Events
 from reconciler.store.healths import Healths
 from reconciler.store.inventories import Inventories
 from reconciler.store.plans import Plans
+from reconciler.store.retention import Retention
 from reconciler.store.revisions import Revisions
 from reconciler.store.runs import Runs
 
@@ -54,6 +55,7 @@ class Store:
         self.dashboards = Dashboards(context)
         self.applied = AppliedObjects(context)
         self.health = Healths(context)
+        self.retention = Retention(context)
 
     def schema_version(self) -> int:
         with self.context.read() as conn:

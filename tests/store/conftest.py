@@ -1,4 +1,8 @@
-"""Fixtures of the state store tests: a hand-driven clock and a store on a temporary SQLite file."""
+"""Fixtures of the state store tests: a hand-driven clock and a store on a fresh database.
+
+``store`` runs each test twice: on a SQLite file and on a database of a real PostgreSQL server
+(``database`` in tests/conftest.py). ``db_path`` is for the tests about SQLite's file itself.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path, clock: FakeClock, redactor: Redactor) -> Iterator[stores.Store]:
-    opened = stores.open_store(db_path, clock=clock, redactor=redactor)
+def store(database: str, clock: FakeClock, redactor: Redactor) -> Iterator[stores.Store]:
+    opened = stores.open_store(database, clock=clock, redactor=redactor)
     yield opened
     opened.close()

@@ -6,12 +6,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 from reconciler.core import inventory
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import ObjectKey
-from reconciler.store import engines, stores
+from reconciler.store import engines, migrations, stores
 
 BUNDLE = BundleId(cluster="eu-1", stack="platform", bundle="ingress")
 
@@ -33,7 +34,7 @@ def test_a_reader_is_not_blocked_by_an_open_write_transaction(store: stores.Stor
         transaction = writer.begin()
         writer.exec_driver_sql(
             "INSERT INTO events (at, level, reason, cluster, bundle, message) "
-            "VALUES ('2026-01-01 00:00:00', 'info', 'sync', '', '', 'second')"
+            "VALUES ('2026-01-01 00:00:00+00:00', 'info', 'sync', '', '', 'second')"
         )
         during = [e.message for e in store.events.recent()]
         transaction.commit()
@@ -85,11 +86,35 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_processes_writing_at_once_queue_on_the_busy_timeout(db_path: Path) -> None:
-    stores.open_store(db_path).close()
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(db_path), str(n)]) for n in range(2)]
+def test_processes_writing_at_once_queue_for_the_write_lock(database: str) -> None:
+    stores.open_store(database).close()
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, database, str(n)]) for n in range(2)]
     codes = [p.wait(timeout=120) for p in procs]
-    store = stores.open_store(db_path)
+    store = stores.open_store(database)
     count = store.events.count()
     store.close()
     assert (codes, count) == ([0, 0], 80)
+
+
+OPENER = textwrap.dedent(
+    """
+    import os, sys, time
+    from reconciler.store import stores
+    while not os.path.exists(sys.argv[2]):  # all three imported: open at the same moment
+        time.sleep(0.005)
+    stores.open_store(sys.argv[1]).close()
+    """
+)
+
+
+def test_processes_opening_a_fresh_database_at_once_migrate_it_once(database: str, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", OPENER, database, str(go)]) for _ in range(3)]
+    time.sleep(3)
+    go.touch()
+    codes = [p.wait(timeout=120) for p in procs]
+    engine = engines.open_engine(database)
+    with engine.connect() as conn:
+        versions = conn.exec_driver_sql("SELECT version FROM schema_version ORDER BY version").scalars().all()
+    engine.dispose()
+    assert (codes, versions) == ([0, 0, 0], list(range(1, migrations.LATEST + 1)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import ObjectKey
@@ -41,23 +40,23 @@ CRASHING_WRITER = textwrap.dedent(
 )
 
 
-def crash_after_some_steps(db_path: Path) -> int:
-    done = subprocess.run([sys.executable, "-c", CRASHING_WRITER, str(db_path)], timeout=60, check=False)
+def crash_after_some_steps(database: str) -> int:
+    done = subprocess.run([sys.executable, "-c", CRASHING_WRITER, database], timeout=60, check=False)
     return done.returncode
 
 
-def test_a_crash_mid_run_leaves_exactly_the_steps_written(db_path: Path) -> None:
-    assert crash_after_some_steps(db_path) == 3
-    store = stores.open_store(db_path)
+def test_a_crash_mid_run_leaves_exactly_the_steps_written(database: str) -> None:
+    assert crash_after_some_steps(database) == 3
+    store = stores.open_store(database)
     found = [(s.object_key, s.outcome) for s in store.runs.steps("run-1")]
     store.close()
     expected = [(f"ConfigMap/ingress/cm-{i}", Outcome.APPLIED) for i in range(3)]
     assert found == [*expected, ("ConfigMap/ingress/cm-3", Outcome.STARTED)]
 
 
-def test_a_crashed_run_is_listed_as_unfinished(db_path: Path) -> None:
-    crash_after_some_steps(db_path)
-    store = stores.open_store(db_path)
+def test_a_crashed_run_is_listed_as_unfinished(database: str) -> None:
+    crash_after_some_steps(database)
+    store = stores.open_store(database)
     unfinished = [r.id for r in store.runs.unfinished()]
     store.close()
     assert unfinished == ["run-1"]

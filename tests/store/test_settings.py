@@ -153,3 +153,22 @@ def test_a_revealed_secret_is_masked_from_then_on(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("revealed-token-9f8e7d\n")
     settings.reveal(settings.SecretRef(file=tmp_path / "token"))
     assert redactions.DEFAULT.text("sent revealed-token-9f8e7d") == "sent ***"
+
+
+def test_kubeconfig_comes_from_the_file_setting_then_kubeconfig(tmp_path: Path) -> None:
+    listed = f"{tmp_path}/a:{tmp_path}/b"
+    from_env = settings.kube_access(settings.Kube(), environ={"KUBECONFIG": listed}, service_account=tmp_path)
+    explicit = settings.kube_access(settings.Kube(kubeconfig=tmp_path / "k"), environ={"KUBECONFIG": listed},
+                                    service_account=tmp_path)
+    assert (from_env.kubeconfig, explicit.kubeconfig, from_env.in_cluster_server) == (listed, f"{tmp_path}/k", None)
+
+
+def test_in_a_pod_the_service_account_reaches_the_api_server(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("t")
+    env = {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "6443"}
+    found = settings.kube_access(settings.Kube(in_cluster_context="mgmt"), environ=env, service_account=tmp_path)
+    ipv6 = settings.kube_access(settings.Kube(), environ={"KUBERNETES_SERVICE_HOST": "fd00::1"},
+                                service_account=tmp_path)
+    assert (found.in_cluster_server, found.token_file, found.in_cluster_context, ipv6.in_cluster_server) == (
+        "https://10.0.0.1:6443", str(tmp_path / "token"), "mgmt", "https://[fd00::1]:443"
+    )
