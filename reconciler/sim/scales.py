@@ -1,7 +1,9 @@
 """The ``scale`` subresource of Deployments, StatefulSets and ReplicaSets (autoscaling/v1 Scale).
 
 ``kubectl scale`` and autoscalers read and write ``spec.replicas`` through it; the write is recorded
-as an update of the main resource by the request's field manager.
+as an update of the main resource by the request's field manager, in a managed-fields entry with
+``subresource: scale`` and the main resource's apiVersion, as kube-apiserver records it (its scale
+handler converts the Scale to the parent object and runs the field manager with the subresource).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def write(cluster: Cluster, rt: ResourceType, *, namespace: str, name: str, chan
     if not isinstance(replicas, int) or replicas < 0:
         raise statuses.invalid(group="autoscaling", kind="Scale", name=name, causes=[
             {"type": "FieldValueInvalid", "message": "must be a non-negative integer", "field": "spec.replicas"}])
-    main = Write(manager=how.manager, dry_run=how.dry_run, validation="Ignore")
+    main = Write(manager=how.manager, dry_run=how.dry_run, validation="Ignore", subresource="scale")
     return of(cluster.patch(rt, namespace, name, lambda obj: _with_replicas(obj, replicas), main))
 
 

@@ -7,6 +7,7 @@ object already reports it, so controllers write only real changes.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +70,34 @@ def claim(obj: Obj, now: str) -> Status:
             "capacity": {"storage": storage}}
 
 
+def load_balancer(obj: Obj, now: str) -> Status:
+    """A simulated cloud provider's address for a LoadBalancer Service (one per Service, from its uid, in
+    TEST-NET-2), as a cloud controller manager writes ``status.loadBalancer.ingress``."""
+    if (obj.get("spec") or {}).get("type") != "LoadBalancer":
+        return dict(obj.get("status") or {})
+    number = int(hashlib.sha256(str(obj["metadata"].get("uid", "")).encode()).hexdigest()[:4], 16) % 254 + 1
+    return {"loadBalancer": {"ingress": [{"ip": f"198.51.100.{number}", "ipMode": "VIP"}]}}
+
+
+def api_service(obj: Obj, now: str) -> Status:
+    """kube-aggregator's availability check, passing: ``Local`` without a service, else ``Passed``."""
+    local = not (obj.get("spec") or {}).get("service")
+    reason, message = ("Local", "Local APIServices are always available") if local else ("Passed", "all checks passed")
+    return {"conditions": [{"type": "Available", "status": "True", "reason": reason, "message": message,
+                            "lastTransitionTime": now}]}
+
+
+def _has_address(obj: Obj) -> bool:
+    if (obj.get("spec") or {}).get("type") != "LoadBalancer":
+        return True
+    return bool(((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress"))
+
+
+def _available(obj: Obj) -> bool:
+    return any(c.get("type") == "Available" and c.get("status") == "True"
+               for c in (obj.get("status") or {}).get("conditions") or [])
+
+
 def _observed(obj: Obj) -> bool:
     status = obj.get("status") or {}
     return status.get("observedGeneration") == obj["metadata"].get("generation", 1) and bool(status.get("replicas")
@@ -100,4 +129,8 @@ KINDS: dict[tuple[str, str], tuple[Callable[[Obj, str], Status], Callable[[Obj],
     ("apps", "daemonsets"): (daemon_set, _daemon_ready),
     ("batch", "jobs"): (job, _job_done),
     ("", "persistentvolumeclaims"): (claim, _bound),
+    ("", "services"): (load_balancer, _has_address),
+    ("apiregistration.k8s.io", "apiservices"): (api_service, _available),
 }
+LOAD_BALANCERS = ("", "services")
+"""The entry a cluster without a load-balancer provider leaves out (``Controllers(load_balancers=False)``)."""

@@ -7,11 +7,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from reconciler.engine import fleetrun, gates, reconcile, sessions
+from reconciler.core import drift as core_drift
+from reconciler.engine import drift, fleetrun, gates, reconcile, sessions
 from reconciler.kube.connections import ClientSettings
 from reconciler.sim import fleets, testing
 from reconciler.source import opening
@@ -49,6 +51,12 @@ class Bench:
         options = reconcile.ApplyOptions(approve=approve, rollout=rollout)
         return reconcile.apply_plan(planned, session=self.session(planned.repo), options=options)
 
+    def drift(self) -> core_drift.Report:
+        """A drift scan of everything applied, as ``stackfleet drift`` runs it."""
+        repo = loader.load(opening.open_tree(str(self.fleet)))
+        return drift.scan(self.store, connections=self.session(repo).connections, fleet_name=repo.name,
+                          policies=drift.policies_of(repo), now=datetime.now(UTC))
+
 
 CONFIG_BUNDLE = "{name: config, layer: addons, manifests: {path: config}}"
 
@@ -77,6 +85,27 @@ spec:
 """,
         "stacks/apps/1.0.0/config/objects.yaml": config,
     }
+
+
+CHARTS = Path(__file__).resolve().parents[1] / "data" / "charts"
+
+
+def chart_fleet(cluster: str, chart: str, *, namespace: str = "default", bundle: str = "") -> dict[str, str]:
+    """A fleet of one cluster running chart ``chart`` of tests/data/charts (release ``web``) as bundle
+    ``web`` in ``namespace``; ``bundle`` adds fields to the bundle (``, ignore: [...]``)."""
+    spec = (f"{{name: web, layer: addons, namespace: {namespace}, "
+            f"helm: {{chart: charts/{chart}, releaseName: web}}{bundle}}}")
+    files = one_cluster_fleet(cluster, "", bundle=spec)
+    files.pop("stacks/apps/1.0.0/config/objects.yaml")
+    for path in sorted(p for p in (CHARTS / chart).rglob("*") if p.is_file()):
+        files[f"stacks/apps/1.0.0/charts/{chart}/{path.relative_to(CHARTS / chart)}"] = path.read_text()
+    return files
+
+
+@pytest.fixture
+def charted() -> Callable[..., dict[str, str]]:
+    """``charted(cluster, chart, ...)``: the files of ``chart_fleet``."""
+    return chart_fleet
 
 
 @pytest.fixture

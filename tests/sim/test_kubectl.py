@@ -164,6 +164,15 @@ def test_scale_through_the_scale_subresource(kubectl):
     assert kubectl.get("deployment", "scaled")["spec"]["replicas"] == 4
 
 
+def test_kubectl_scale_is_recorded_with_the_scale_subresource(kubectl):
+    kubectl.ok("apply", "--server-side", "-f", "-", stdin=DEPLOYMENT.replace("name: web", "name: counted"))
+    kubectl.ok("scale", "deployment", "counted", "--replicas=3")
+    entries = kubectl.get("deployment", "counted", "--show-managed-fields")["metadata"]["managedFields"]
+    [scaled] = [e for e in entries if e.get("subresource") == "scale"]
+    assert (scaled["manager"], scaled["operation"], scaled["apiVersion"], scaled["fieldsV1"]) == (
+        "kubectl", "Update", "apps/v1", {"f:spec": {"f:replicas": {}}})
+
+
 def test_client_side_apply_updates_with_a_strategic_patch(kubectl):
     kubectl.ok("apply", "-f", "-", stdin=DEPLOYMENT.replace("name: web", "name: csa"))
     kubectl.ok("apply", "-f", "-", stdin=DEPLOYMENT.replace("name: web", "name: csa").replace("1.25", "1.26"))
