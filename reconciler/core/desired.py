@@ -64,6 +64,9 @@ class HelmHook:
     weight: int
     delete_policies: tuple[str, ...]
     object: Obj
+    last_phase: str = ""
+    """The last phase the hook serves when it is listed for several (``post`` for a pre+post hook): it
+    is applied in ``phase`` and deleted by policy only once ``last_phase`` is over. Empty: ``phase``."""
 
 
 @dataclass(frozen=True)

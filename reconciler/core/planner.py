@@ -138,7 +138,8 @@ def _hook_change(hook: HelmHook, bundle: DesiredBundle, cluster: LiveCluster) ->
         return _base(Action.CONFLICT, bundle.id, bundle.dest, key, current, reason=reason)
     change = _apply(Action.CREATE, hook.object, bundle, current)
     return dataclasses.replace(
-        change, hook=Hook(hook.phase, hook.weight, hook.delete_policies), reason=f"helm {hook.phase} hook"
+        change, hook=Hook(hook.phase, hook.weight, hook.delete_policies, hook.last_phase),
+        reason=f"helm {hook.phase} hook" + (f" (kept until {hook.last_phase})" if hook.last_phase else ""),
     )
 
 

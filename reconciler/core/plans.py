@@ -59,13 +59,25 @@ class Hook:
     phase: str
     weight: int = 0
     delete_policies: tuple[str, ...] = ()
+    last_phase: str = ""
+    """Set when the hook serves several phases: its delete policies wait for the end of this one."""
+
+    @property
+    def until(self) -> str:
+        """The phase after which the hook object is deleted by its policies."""
+        return self.last_phase or self.phase
 
     def to_dict(self) -> dict[str, Any]:
-        return {"phase": self.phase, "weight": self.weight, "deletePolicies": list(self.delete_policies)}
+        out: dict[str, Any] = {"phase": self.phase, "weight": self.weight,
+                               "deletePolicies": list(self.delete_policies)}
+        if self.last_phase:
+            out["lastPhase"] = self.last_phase
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Hook:
-        return cls(str(data["phase"]), int(data.get("weight", 0)), tuple(data.get("deletePolicies", ())))
+        return cls(str(data["phase"]), int(data.get("weight", 0)), tuple(data.get("deletePolicies", ())),
+                   str(data.get("lastPhase", "")))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ cluster), ``apply_unit`` goes wave by wave (``engine.waves``):
 2. every object of the wave is sent as an SSA dry-run; one refusal and nothing of the wave is written;
 3. each object is applied (field manager ``stackfleet``; forcing conflicts only per ADR 0007), its step
    recorded in the store and its inventory entry added as soon as the server confirmed it;
-4. the health gate waits until the wave's objects are healthy (the bundle's health timeout);
+4. the health gate waits until the wave's objects are healthy (the bundle's health timeout); Helm hook
+   objects are deleted by their policies once their phase is over (``engine.hooks``);
 5. delete waves come last (prune): DELETE with the uid precondition the plan saw; a refused delete
    is recorded as failed and keeps its inventory entry, the other deletes go on.
 
@@ -115,6 +116,7 @@ class _Halt(Exception):
 class _Unit:
     ctx: Context
     results: list[StepResult] = field(default_factory=list)
+    pending: hooks.Pending = field(default_factory=hooks.Pending)
 
     def record(self, change: Change, outcome: Outcome, error: str = "") -> None:
         result = StepResult(change, outcome, error)
@@ -128,17 +130,26 @@ def apply_unit(cluster: str, changes: Sequence[Change], ctx: Context) -> UnitRes
     """Apply the actionable ``changes`` of fleet cluster ``cluster`` (all its plan changes, in step order)."""
     unit = _Unit(ctx)
     steps = [c for c in changes if c.step is not None]
+    cut = waves.split(steps)
     try:
-        for wave in waves.split(steps):
+        for index, wave in enumerate(cut):
             _run_wave(unit, wave)
+            unit.pending.settle(_spot(cut[index + 1]) if index + 1 < len(cut) else None)
         _keep_unchanged(ctx, changes)
     except _Halt as halt:
+        unit.pending.fail()
         _skip_rest(unit, steps, reason=f"not started: {halt.error.message}")
         return UnitResult(cluster, halt.result, tuple(unit.results), str(halt.error))
     finally:
         ctx.ledger.flush()
     failed = [r for r in unit.results if r.outcome is Outcome.FAILED]
     return UnitResult(cluster, _status(unit.results), tuple(unit.results), failed[0].error if failed else "")
+
+
+def _spot(wave: waves.Wave) -> hooks.Spot:
+    first = wave.changes[0]
+    rank = len(hooks.RANKS) if wave.delete else hooks.RANKS[first.hook.phase if first.hook else ""]
+    return hooks.Spot(wave.dest, wave.bundle, rank)
 
 
 def _status(results: Sequence[StepResult]) -> rollout.Result:
@@ -218,12 +229,9 @@ def _apply(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
     applied = {change.key: _write(unit, client, change, obj) for change, obj in sends}
     unit.ctx.ledger.flush()
     try:
-        ok = _gate(unit, client, changes, applied)
-    except _Halt:
-        hooks.finish(client, changes, applied, succeeded=False)
-        raise
-    hooks.finish(client, changes, applied, succeeded=True)
-    return ok
+        return _gate(unit, client, changes, applied)
+    finally:
+        unit.pending.add(client, changes, applied)
 
 
 def _write(unit: _Unit, client: ClusterApi, change: Change, obj: Obj) -> Obj:

@@ -307,7 +307,8 @@ def hook_order(hook: HelmHook) -> tuple[int, int, tuple[int, str, str, str, str]
 def content_hash(objs: list[Obj], helm_hooks: list[HelmHook]) -> str:
     body = {
         "objects": objs,
-        "hooks": [[h.phase, h.weight, list(h.delete_policies), h.object] for h in helm_hooks],
+        "hooks": [[h.phase, h.weight, list(h.delete_policies), h.object, *([h.last_phase] if h.last_phase else [])]
+                  for h in helm_hooks],
     }
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

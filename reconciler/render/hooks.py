@@ -8,7 +8,11 @@
 - A hook that runs only on delete or rollback (``pre-delete``, ``post-delete``, ``pre-rollback``,
   ``post-rollback``) has no place in a declarative apply: the chart fails with a ``ChartError``
   naming the template. Delete and rollback events listed next to install/upgrade ones are ignored.
-- A hook listed for both a pre and a post event is refused too (Helm would run it twice).
+- A hook listed for both a pre and a post event (``pre-install,pre-upgrade,post-install,post-upgrade``, as
+  charts do for the RBAC their pre and post Jobs share) is applied once, in the pre phase, and kept until
+  the post phase is over: ``HelmHook(phase="pre", last_phase="post")``. Helm would create it for the pre
+  hooks, delete it by policy and create it again for the post ones; the object is there for both either
+  way, without being written twice in one plan (ADR 0011).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ DELETE_POLICY = "helm.sh/hook-delete-policy"
 
 TEST_EVENTS = frozenset({"test", "test-success", "test-failure"})
 PHASES = {"pre-install": "pre", "pre-upgrade": "pre", "post-install": "post", "post-upgrade": "post"}
+PHASE_ORDER = ("pre", "post")
 IGNORED_EVENTS = frozenset({"pre-delete", "post-delete", "pre-rollback", "post-rollback"})
 DELETE_POLICIES = frozenset({"before-hook-creation", "hook-succeeded", "hook-failed"})
 DEFAULT_DELETE_POLICIES = ("before-hook-creation",)
@@ -59,9 +64,10 @@ def _hook(doc: Doc, events: set[str]) -> HelmHook:
         raise _error(
             doc, f"Helm hook {', '.join(sorted(events))} is not supported (only pre/post install/upgrade)"
         )
-    if len(phases) > 1:
-        raise _error(doc, "a Helm hook that is both pre and post is not supported")
-    return HelmHook(phase=phases.pop(), weight=_weight(doc), delete_policies=_policies(doc), object=doc.obj)
+    ranked = sorted(phases, key=PHASE_ORDER.index)
+    last = ranked[-1] if len(ranked) > 1 else ""
+    return HelmHook(phase=ranked[0], weight=_weight(doc), delete_policies=_policies(doc), object=doc.obj,
+                    last_phase=last)
 
 
 def _weight(doc: Doc) -> int:

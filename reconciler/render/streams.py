@@ -64,7 +64,8 @@ def _yaml_docs(result: FleetRender, shown: Callable[[Obj], Obj]) -> Iterator[str
 
 
 def _hook_note(hook: HelmHook) -> str:
-    return f"helm hook: {hook.phase}, weight {hook.weight}, delete policy {','.join(hook.delete_policies)}"
+    phases = f"{hook.phase} to {hook.last_phase}" if hook.last_phase else hook.phase
+    return f"helm hook: {phases}, weight {hook.weight}, delete policy {','.join(hook.delete_policies)}"
 
 
 def to_json(result: FleetRender, *, show_secrets: bool = False) -> str:
@@ -92,6 +93,7 @@ def bundle_json(bundle: DesiredBundle, shown: Callable[[Obj], Obj] = _identity) 
         "hooks": [
             {
                 "phase": h.phase,
+                "lastPhase": h.last_phase,
                 "weight": h.weight,
                 "deletePolicies": list(h.delete_policies),
                 "object": h.object,

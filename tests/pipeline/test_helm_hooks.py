@@ -63,8 +63,9 @@ def test_an_apply_waits_for_the_job_hook_and_honours_delete_policies(bench_facto
     bench = bench_factory(fleet_files(small_fleet), ["hooked-1"])
     [outcome] = bench.apply().outcomes
     assert (outcome.result.value, writes(bench)) == ("succeeded", [
-        "patch configmaps", "patch configmaps", "delete configmaps",  # pre-early: dry-run, apply, hook-succeeded
-        "patch jobs", "patch jobs", "delete jobs",  # pre-late: deleted once complete (hook-succeeded)
+        "patch configmaps", "patch configmaps",  # pre-early: dry-run, apply
+        "patch jobs", "patch jobs",  # pre-late, waited for until complete
+        "delete configmaps", "delete jobs",  # the pre phase is over: both deleted (hook-succeeded), as Helm does
         "patch configmaps", "patch configmaps",  # app
         "patch configmaps", "patch configmaps",  # post (kept: before-hook-creation)
     ])
