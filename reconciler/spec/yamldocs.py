@@ -172,6 +172,17 @@ def _line(node: yaml.Node | None) -> int:
 
 _SCALARS = yaml.SafeLoader("")
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_VALUE = "tag:yaml.org,2002:value"
+_AS_TEXT = frozenset({_TIMESTAMP, _VALUE})
+"""Tags read as their text, as go-yaml (Helm, kubectl, the API server) reads them: a timestamp stays
+text in Kubernetes' YAML-to-JSON conversion, and a plain ``=`` (YAML 1.1's ``value`` tag, which PyYAML
+resolves but cannot construct) is the string ``"="`` (go-yaml has no such tag)."""
+
+
+def _scalar(node: yaml.Node) -> Any:
+    if node.tag in _AS_TEXT:
+        return node.value
+    return _SCALARS.construct_object(node, deep=True)
 
 
 def _build(node: yaml.Node, path: Path_, lines: LineIndex, budget: _Budget, *, depth: int) -> Any:
@@ -183,9 +194,7 @@ def _build(node: yaml.Node, path: Path_, lines: LineIndex, budget: _Budget, *, d
         return _build_mapping(node, path, lines, budget, depth=depth)
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), lines, budget, depth=depth + 1) for i, item in enumerate(node.value)]
-    if node.tag == _TIMESTAMP:  # kept as text, as Kubernetes' YAML-to-JSON conversion does
-        return node.value
-    return _SCALARS.construct_object(node, deep=True)
+    return _scalar(node)
 
 
 def _build_mapping(
@@ -196,7 +205,7 @@ def _build_mapping(
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             raise YamlError("mapping keys must be scalars", file=budget.file, line=_line(key_node))
-        key = _SCALARS.construct_object(key_node, deep=True)
+        key = _scalar(key_node)
         if key in out:
             raise YamlError(f"duplicate key {key!r}", file=budget.file, line=_line(key_node))
         child = (*path, key)
