@@ -12,7 +12,7 @@
   charts do for the RBAC their pre and post Jobs share) is applied once, in the pre phase, and kept until
   the post phase is over: ``HelmHook(phase="pre", last_phase="post")``. Helm would create it for the pre
   hooks, delete it by policy and create it again for the post ones; the object is there for both either
-  way, without being written twice in one plan (ADR 0011).
+  way, without being written twice in one plan (ADR 0012).
 """
 
 from __future__ import annotations
