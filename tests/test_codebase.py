@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from reconciler.core import plans, reasons, rollout, statuses
 
 PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
 
@@ -44,3 +47,32 @@ def test_pure_core_is_strictly_typed() -> None:
 def test_ruff_is_clean() -> None:
     result = run(sys.executable, "-m", "ruff", "check", "reconciler", "tests", "benchmarks")
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+VOCABULARY = (statuses.Reachability, statuses.Outcome, statuses.RunStatus, statuses.RevisionStatus,
+              statuses.PlanStatus, reasons.Reason, rollout.Result, plans.Action)
+
+
+def _compared_texts(tree: ast.AST) -> list[tuple[int, str]]:
+    """``(line, text)`` of every string literal that is an operand of a comparison (``==``, ``in``, ...)."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        for operand in (node.left, *node.comparators):
+            items = operand.elts if isinstance(operand, ast.Tuple | ast.List | ast.Set) else [operand]
+            found += [(node.lineno, i.value) for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
+    return found
+
+
+def test_no_status_or_reason_is_compared_as_text() -> None:
+    """ADR 0013: code tests enum members; the text of a member appears in a comparison nowhere in the
+    package (the sim is left out: it speaks the Kubernetes API's own verbs and patch operations)."""
+    words = {m.value for enum in VOCABULARY for m in enum}
+    compared = [
+        f"{path.relative_to(PACKAGE)}:{line} compares {text!r}"
+        for path in sorted(PACKAGE.rglob("*.py")) if path.relative_to(PACKAGE).parts[0] != "sim"
+        for line, text in _compared_texts(ast.parse(path.read_text(encoding="utf-8")))
+        if text in words
+    ]
+    assert compared == []

@@ -22,6 +22,7 @@ from reconciler.cli.options import (
     output_option,
 )
 from reconciler.core import plans, report
+from reconciler.core.statuses import Reachability
 from reconciler.engine import reconcile, serverdryruns, sessions
 from reconciler.kube.connections import ClientSettings
 from reconciler.source import opening
@@ -116,7 +117,7 @@ def _view(plan: plans.Plan, *, output: str, detail: bool) -> str:
 
 
 def _exit_code(planned: reconcile.Planned, *, errors: tuple[str, ...]) -> int:
-    unreadable = [c for c in planned.plan.clusters if c.status != "Reachable"]
+    unreadable = [c for c in planned.plan.clusters if c.status is not Reachability.REACHABLE]
     for failure in planned.render.failures:
         click.echo(f"error: {failure.error}", err=True)
     for cluster in unreadable:

@@ -13,7 +13,7 @@ including ``metadata.uid``, ``resourceVersion`` and ``managedFields`` (the diff 
 Usage from the observe side::
 
     live.LiveCluster.reachable("eu-prod-1", objects=listed_and_got, served=frozenset({"Deployment.apps", ...}))
-    live.LiveCluster.unreachable("eu-prod-2", status=live.Reachability.AUTH_FAILED, reason="401 Unauthorized")
+    live.LiveCluster.unreachable("eu-prod-2", status=statuses.Reachability.AUTH_FAILED, reason="401 Unauthorized")
 
 ``served`` holds ``ObjectKey.group_kind`` strings (``"Deployment.apps"``, ``"ConfigMap"``) from discovery;
 ``None`` means discovery was not consulted and every kind counts as served. A kind that is not served
@@ -25,18 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
 
 from reconciler.core.objects import Obj, ObjectKey
-
-
-class Reachability(StrEnum):
-    """Whether the planner could read a cluster; only ``REACHABLE`` clusters are ever pruned."""
-
-    REACHABLE = "Reachable"
-    UNREACHABLE = "Unreachable"
-    AUTH_FAILED = "AuthFailed"
+from reconciler.core.statuses import Reachability
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from reconciler.core.inventory import BundleInventory, Inventory, fingerprint
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey, Owner, read_owner
 from reconciler.core.plans import ACTIONABLE, Action, BundleRecord, Change, ClusterRecord, Hook, Plan
+from reconciler.core.reasons import Reason
 
 PROTECTED_KINDS = frozenset({"Namespace", "CustomResourceDefinition", "PersistentVolumeClaim"})
 ORPHAN = "carries this bundle's marks but is in no inventory: left alone (never pruned)"
@@ -118,7 +119,7 @@ def _bundle_changes(bundle: DesiredBundle, ctx: _Context) -> list[Change]:
     held = _hold_reason(bundle.id, bundle.dest, cluster, ctx, paused=bundle.paused)
     if held:
         keys = sorted({*bundle.keys, *(inv.keys if inv else ())})
-        return [_skipped(bundle.id, bundle.dest, k, held, cluster.get(k)) for k in keys]
+        return [_skipped(bundle.id, bundle.dest, k, *held, cluster.get(k)) for k in keys]
     changes = [_object_change(obj, bundle, cluster, ctx) for obj in bundle.objects]
     changes += _prunes(bundle, inv, cluster, ctx)
     if any(c.action in ACTIONABLE for c in changes):
@@ -135,32 +136,38 @@ def _hook_change(hook: HelmHook, bundle: DesiredBundle, cluster: LiveCluster) ->
         reason = f"{hook.phase} hook object exists and is " + (
             f"owned by {owner.fleet}/{owner.stack}/{owner.bundle}" if owner else "not ours"
         )
-        return _base(Action.CONFLICT, bundle.id, bundle.dest, key, current, reason=reason)
+        return _base(Action.CONFLICT, bundle.id, bundle.dest, key, current, why=Reason.HOOK_NOT_OURS, reason=reason)
     change = _apply(Action.CREATE, hook.object, bundle, current)
     return dataclasses.replace(
-        change, hook=Hook(hook.phase, hook.weight, hook.delete_policies, hook.last_phase),
+        change, hook=Hook(hook.phase, hook.weight, hook.delete_policies, hook.last_phase), why=Reason.HELM_HOOK,
         reason=f"helm {hook.phase} hook" + (f" (kept until {hook.last_phase})" if hook.last_phase else ""),
     )
 
 
-def _hold_reason(bundle: BundleId, dest: str, cluster: LiveCluster, ctx: _Context, *, paused: bool) -> str:
+def _hold_reason(
+    bundle: BundleId, dest: str, cluster: LiveCluster, ctx: _Context, *, paused: bool
+) -> tuple[Reason, str] | None:
     if paused or bundle.cluster in ctx.policy.paused_clusters or dest in ctx.policy.paused_clusters:
-        return "paused"
+        return Reason.PAUSED, "paused"
     if not cluster.is_reachable:
-        return (
-            f"cluster {dest} is {cluster.status.value}: {cluster.reason}"
-            if cluster.reason
-            else f"cluster {dest} is {cluster.status.value}"
-        )
-    return ""
+        said = f"cluster {dest} is {cluster.status.value}"
+        return Reason.UNREACHABLE, f"{said}: {cluster.reason}" if cluster.reason else said
+    return None
 
 
-def _skipped(bundle: BundleId, dest: str, key: ObjectKey, reason: str, live: Obj | None) -> Change:
-    return _base(Action.SKIPPED, bundle, dest, key, live, reason=reason)
+def _skipped(bundle: BundleId, dest: str, key: ObjectKey, why: Reason, reason: str, live: Obj | None) -> Change:
+    return _base(Action.SKIPPED, bundle, dest, key, live, why=why, reason=reason)
 
 
 def _base(
-    action: Action, bundle: BundleId, dest: str, key: ObjectKey, live: Obj | None, *, reason: str = ""
+    action: Action,
+    bundle: BundleId,
+    dest: str,
+    key: ObjectKey,
+    live: Obj | None,
+    *,
+    why: Reason | None = None,
+    reason: str = "",
 ) -> Change:
     """A change about ``key`` recording the live uid and resourceVersion the planner saw."""
     return Change(
@@ -168,6 +175,7 @@ def _base(
         cluster=dest,
         bundle=bundle,
         key=key,
+        why=why,
         reason=reason,
         live_uid=lives.uid_of(live),
         live_resource_version=lives.resource_version_of(live),
@@ -182,9 +190,8 @@ def _object_change(obj: Obj, bundle: DesiredBundle, cluster: LiveCluster, ctx: _
         and not cluster.serves(key.group_kind)
         and key.group_kind not in ctx.crds.get(bundle.dest, ())
     ):
-        return _skipped(
-            bundle.id, bundle.dest, key, f"kind {key.group_kind} is not served by cluster {bundle.dest}", None
-        )
+        said = f"kind {key.group_kind} is not served by cluster {bundle.dest}"
+        return _skipped(bundle.id, bundle.dest, key, Reason.NOT_SERVED, said, None)
     if current is None:
         return _apply(Action.CREATE, obj, bundle, current)
     owner = read_owner(current)
@@ -197,7 +204,7 @@ def _object_change(obj: Obj, bundle: DesiredBundle, cluster: LiveCluster, ctx: _
         return _apply(Action.ADOPT, obj, bundle, current, approval=approval)
     if _foreign(owner, bundle, ctx.claims.get((bundle.dest, key), frozenset())):
         reason = f"owned by {owner.fleet}/{owner.stack}/{owner.bundle}"
-        return _base(Action.CONFLICT, bundle.id, bundle.dest, key, current, reason=reason)
+        return _base(Action.CONFLICT, bundle.id, bundle.dest, key, current, why=Reason.OWNED_ELSEWHERE, reason=reason)
     return _apply(Action.UPDATE, obj, bundle, current, inventory=ctx.inventory.get(bundle.dest, bundle.id))
 
 
@@ -259,12 +266,10 @@ def _prunes(
         return []
     if not bundle.objects and not bundle.policy.allow_empty:
         reason = f"empty render would delete all {len(stale)} objects; needs allowEmpty"
-        return [_skipped(bundle.id, bundle.dest, k, reason, cluster.get(k)) for k in stale]
+        return [_skipped(bundle.id, bundle.dest, k, Reason.EMPTY_RENDER, reason, cluster.get(k)) for k in stale]
     if not bundle.policy.prune:
-        return [
-            _skipped(bundle.id, bundle.dest, k, "prune disabled for this bundle", cluster.get(k))
-            for k in stale
-        ]
+        reason = "prune disabled for this bundle"
+        return [_skipped(bundle.id, bundle.dest, k, Reason.PRUNE_DISABLED, reason, cluster.get(k)) for k in stale]
     changes = [_prune(bundle.id, bundle.dest, k, cluster, ctx) for k in stale]
     budget = "" if not bundle.objects else _over_budget(changes, total=len(inv.entries), ctx=ctx)
     return [_with_approvals(c, budget, ctx) for c in changes]
@@ -273,13 +278,15 @@ def _prunes(
 def _prune(bundle: BundleId, dest: str, key: ObjectKey, cluster: LiveCluster, ctx: _Context) -> Change:
     current = cluster.get(key)
     if current is None:
-        return _base(Action.UNCHANGED, bundle, dest, key, None, reason="already gone from the cluster")
+        return _base(Action.UNCHANGED, bundle, dest, key, None, why=Reason.ALREADY_GONE,
+                     reason="already gone from the cluster")
     claimants = sorted(ctx.claims.get((dest, key), ()))
     if claimants:
-        return _skipped(bundle, dest, key, f"moved to bundle {claimants[0]}", current)
+        return _skipped(bundle, dest, key, Reason.MOVED, f"moved to bundle {claimants[0]}", current)
     owner = read_owner(current)
     if owner is None or (owner.stack, owner.bundle) != (bundle.stack, bundle.bundle):
-        return _skipped(bundle, dest, key, "not owned: the live object lost this bundle's marks", current)
+        reason = "not owned: the live object lost this bundle's marks"
+        return _skipped(bundle, dest, key, Reason.NOT_OWNED, reason, current)
     difference = diff.compare(desired=None, live=current)
     deletion = _base(Action.DELETE, bundle, dest, key, current)
     return dataclasses.replace(deletion, patch=difference.patch, diff=difference.text)
@@ -318,7 +325,7 @@ def _orphans(desired: Sequence[DesiredBundle], ctx: _Context) -> list[Change]:
             owner = read_owner(obj) if (dest, key) not in known else None
             bundle = owners.get((dest, owner.fleet, owner.stack, owner.bundle)) if owner else None
             if bundle is not None:
-                found.append(_skipped(bundle, dest, key, ORPHAN, obj))
+                found.append(_skipped(bundle, dest, key, Reason.ORPHAN, ORPHAN, obj))
     return found
 
 
@@ -327,7 +334,8 @@ def _failure_changes(failure: RenderFailure, ctx: _Context) -> list[Change]:
     cluster = ctx.cluster(failure.dest)
     reason = f"render failed: {failure.error}"
     return [
-        _skipped(failure.id, failure.dest, k, reason, cluster.get(k)) for k in sorted(inv.keys if inv else ())
+        _skipped(failure.id, failure.dest, k, Reason.RENDER_FAILED, reason, cluster.get(k))
+        for k in sorted(inv.keys if inv else ())
     ]
 
 
@@ -342,7 +350,7 @@ def _dropped_changes(inv: BundleInventory, ctx: _Context) -> list[Change]:
     cluster = ctx.cluster(inv.dest)
     held = _hold_reason(inv.bundle, inv.dest, cluster, ctx, paused=False)
     if held:
-        return [_skipped(inv.bundle, inv.dest, k, held, cluster.get(k)) for k in sorted(inv.keys)]
+        return [_skipped(inv.bundle, inv.dest, k, *held, cluster.get(k)) for k in sorted(inv.keys)]
     whole = f"bundle left the desired state: deletes all {len(inv.entries)} objects"
     return [
         _with_approvals(_prune(inv.bundle, inv.dest, k, cluster, ctx), "", ctx, whole)
@@ -392,4 +400,4 @@ def _cluster_records(live: Mapping[str, LiveCluster], changes: Iterable[Change])
 
 
 def _cluster_record(cluster: LiveCluster) -> ClusterRecord:
-    return ClusterRecord(cluster.name, cluster.status.value, cluster.reason)
+    return ClusterRecord(cluster.name, cluster.status, cluster.reason)

@@ -26,10 +26,13 @@ from typing import Any
 from reconciler.core import inventory
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.reasons import Reason
+from reconciler.core.statuses import Reachability
 from reconciler.core.upgrades import VersionChange
 from reconciler.errors import PlanError, StalePlanError
 
-SCHEMA_VERSION = "stackfleet.dev/plan/v1"
+SCHEMA_VERSION = "stackfleet.dev/plan/v2"
+"""v2: ``why`` on changes (``core.reasons``) and cluster statuses of ``core.statuses.Reachability``."""
 
 
 class Action(StrEnum):
@@ -90,7 +93,10 @@ class Change:
     key: ObjectKey
     step: int | None = None
     after: tuple[int, ...] = ()
+    why: Reason | None = None
+    """Why the change is what it is, when the action alone does not say (a skip, a conflict, a hook)."""
     reason: str = ""
+    """The same for people, with the particulars; never parsed."""
     approval: str = ""
     """Why this step needs approval; empty when it does not."""
     drift: bool = False
@@ -118,6 +124,7 @@ class Change:
             "cluster": self.cluster,
             "bundle": inventory.bundle_to_dict(self.bundle),
             "key": inventory.key_to_dict(self.key),
+            "why": self.why.value if self.why else None,
             "reason": self.reason,
             "approval": self.approval,
             "drift": self.drift,
@@ -140,6 +147,7 @@ class Change:
             key=inventory.key_from_dict(data["key"]),
             step=data.get("step"),
             after=tuple(data.get("after", ())),
+            why=Reason(data["why"]) if data.get("why") else None,
             reason=str(data.get("reason", "")),
             approval=str(data.get("approval", "")),
             drift=bool(data.get("drift", False)),
@@ -190,8 +198,15 @@ class ClusterRecord:
     """A destination cluster and whether the planner could read it."""
 
     name: str
-    status: str
+    status: Reachability
     reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status.value, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClusterRecord:
+        return cls(str(data["name"]), Reachability(data["status"]), str(data.get("reason", "")))
 
 
 @dataclass(frozen=True)
@@ -258,7 +273,7 @@ class Plan:
             "forced": self.forced,
             "hasChanges": self.has_changes,
             "summary": self.summary().to_dict(),
-            "clusters": [{"name": c.name, "status": c.status, "reason": c.reason} for c in self.clusters],
+            "clusters": [c.to_dict() for c in self.clusters],
             "bundles": [b.to_dict() for b in self.bundles],
             "changes": [c.to_dict() for c in self.changes],
         }
@@ -271,7 +286,7 @@ class Plan:
             revision=str(data["revision"]),
             created_at=str(data["createdAt"]),
             forced=bool(data.get("forced", False)),
-            clusters=tuple(ClusterRecord(**c) for c in data.get("clusters", ())),
+            clusters=tuple(ClusterRecord.from_dict(c) for c in data.get("clusters", ())),
             bundles=tuple(BundleRecord.from_dict(b) for b in data.get("bundles", ())),
             changes=tuple(Change.from_dict(c) for c in data.get("changes", ())),
         )
@@ -288,7 +303,10 @@ def from_json(text: str) -> Plan:
         raise PlanError(f"plan file is not JSON: {exc.msg} at line {exc.lineno}") from None
     if not isinstance(data, dict):
         raise PlanError("plan file is not a JSON object")
-    return Plan.from_dict(data)
+    try:
+        return Plan.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:  # a missing field, or a status or reason outside the closed sets
+        raise PlanError(f"plan file is not a {SCHEMA_VERSION} plan: {type(exc).__name__}: {exc}") from None
 
 
 def check_live(change: Change, live: Obj | None) -> None:

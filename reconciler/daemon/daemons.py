@@ -25,6 +25,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from reconciler import logs, metrics
+from reconciler.core import rollout
 from reconciler.daemon.ports import DriftScan, Journal, Outcome, Pipeline
 from reconciler.daemon.tracks import Track
 from reconciler.errors import ClusterError, RenderError, SpecError, StackfleetError, StoreError
@@ -32,7 +33,7 @@ from reconciler.source.git import Revision
 from reconciler.source.sources import SourceStatus
 from reconciler.source.webhooks import CoalescingTrigger, repo_key
 
-QUIET_RESULTS = frozenset({"succeeded", "unchanged"})
+QUIET_RESULTS = rollout.SUCCESSES
 """Per-cluster results logged at debug level; the others (failed, waiting, ...) are warnings. Only a
 reconcile where every cluster ended so moves the base force-pushes are judged against: a revision whose
 deletions wait for approval stays force-pushed until they are approved."""
@@ -202,7 +203,7 @@ class Daemon:
         for cluster, result in sorted(outcome.clusters.items()):
             level = "debug" if result in QUIET_RESULTS else "warning"
             getattr(log(), level)("cluster reconciled", source=track.name, revision=str(revision), cluster=cluster,
-                                  result=result)
+                                  result=result.value)
         log().info("reconciled", source=track.name, revision=str(revision), ok=outcome.ok,
                    writes=outcome.writes, summary=outcome.summary, seconds=round(seconds, 3))
 

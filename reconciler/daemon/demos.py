@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import settings
+from reconciler.core import rollout
 from reconciler.core.objects import ObjectKey
 from reconciler.daemon import runtimes, waits
 from reconciler.daemon.daemons import Daemon, Schedule
@@ -141,7 +142,7 @@ def approval(demo: Demo) -> Step:
     touched = sorted(name for name in after if after[name] != before.get(name, 0))
     rows = [r for r in (json.loads(done.stdout).get("clusters", []) if done.stdout.strip() else ()) if r["stage"] == APPROVAL]
     results = ", ".join(f"{r['cluster']} {r['result']}" for r in rows) or done.stderr.strip()[-200:] or "nothing to do"
-    ok = done.returncode == 0 and bool(rows) and all(r["result"] == "succeeded" for r in rows)
+    ok = done.returncode == 0 and bool(rows) and all(rollout.Result(r["result"]) is rollout.Result.SUCCEEDED for r in rows)
     return Step(f"approve {APPROVAL}", ok and touched == [APPROVED_CLUSTER],
                 f"stackfleet apply --approve-stage {APPROVAL}: {results} (write requests seen by the clusters: "
                 f"{', '.join(touched) or 'none'})")
@@ -210,7 +211,7 @@ def _write_requests(demo: Demo) -> dict[str, int]:
 
 
 def _results(outcome: Outcome) -> str:
-    return ", ".join(f"{name} {result}" for name, result in sorted(outcome.clusters.items())) or outcome.summary
+    return ", ".join(f"{name} {result.value}" for name, result in sorted(outcome.clusters.items())) or outcome.summary
 
 
 def _owned_configmap(demo: Demo, *, cluster: str) -> ObjectKey | None:

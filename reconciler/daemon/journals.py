@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.store.records import RevisionStatus
+from reconciler.core.statuses import RevisionStatus
 from reconciler.store.stores import Store
 
 

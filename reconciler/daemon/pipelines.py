@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from reconciler import metrics
 from reconciler.core import rollout
 from reconciler.core.plans import Action, Plan
+from reconciler.core.statuses import Outcome as StepOutcome
 from reconciler.daemon.ports import Outcome
 from reconciler.engine import drift, fleetrun, sessions
 from reconciler.engine import reconcile as engine
@@ -27,12 +29,8 @@ from reconciler.spec import loader
 from reconciler.spec.loader import FleetRepo
 from reconciler.spec.models import Connection
 from reconciler.spec.trees import FileTree
-from reconciler.store.records import Outcome as StepOutcome
 from reconciler.store.stores import Store
 from reconciler.web import catalogs
-
-FAILURES = frozenset({rollout.Result.FAILED, rollout.Result.UNREACHABLE, rollout.Result.AUTH_FAILED,
-                      rollout.Result.HALTED})
 
 
 @dataclass
@@ -104,13 +102,11 @@ def outcome_of(report: engine.ApplyReport) -> Outcome:
     per_cluster: dict[str, list[rollout.Result]] = {}
     for o in report.outcomes:  # one outcome per assignment a cluster's changes came from (ADR 0010)
         per_cluster.setdefault(o.cluster, []).append(o.result)
-    clusters = {cluster: rollout.worst(results).value for cluster, results in per_cluster.items()}
+    clusters = {cluster: rollout.worst(results) for cluster, results in per_cluster.items()}
     changed = tuple(sorted({o.cluster for o in report.outcomes if o.unit is not None and o.unit.writes}))
-    failed = [o for o in report.outcomes if o.result in FAILURES]
-    counts: dict[str, int] = {}
-    for result in clusters.values():
-        counts[result] = counts.get(result, 0) + 1
-    summary = ", ".join(f"{n} {r}" for r, n in sorted(counts.items())) or "nothing to do"
+    failed = [o for o in report.outcomes if o.result in rollout.FAILURES or o.result is rollout.Result.HALTED]
+    counts = Counter(clusters.values())
+    summary = ", ".join(f"{n} {r.value}" for r, n in sorted(counts.items())) or "nothing to do"
     if failed:
         summary += "; " + "; ".join(f"{o.cluster}: {o.detail}" for o in failed)
     return Outcome(report.revision, summary, ok=not failed, writes=report.writes, clusters=clusters,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from reconciler.core.rollout import Result
 from reconciler.spec.trees import FileTree
 
 
@@ -22,7 +23,7 @@ class Outcome:
     summary: str
     ok: bool = True
     writes: int = 0
-    clusters: Mapping[str, str] = field(default_factory=dict)
+    clusters: Mapping[str, Result] = field(default_factory=dict)
     """Fleet cluster -> how its rollout ended (succeeded, unchanged, waiting, failed, ...)."""
     changed: tuple[str, ...] = ()
     """Fleet clusters where something was written."""

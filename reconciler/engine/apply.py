@@ -28,11 +28,12 @@ from reconciler.core.desired import BundleId, BundlePolicy
 from reconciler.core.inventory import Entry, fingerprint
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import Action, Change
+from reconciler.core.reasons import Reason
+from reconciler.core.statuses import Outcome
 from reconciler.engine import gates, hooks, waves
 from reconciler.engine.ledgers import Ledger
 from reconciler.engine.ports import ClusterApi, RunsPort
 from reconciler.errors import ApplyError, ClusterAuthFailed, ClusterError, StackfleetError, StalePlanError
-from reconciler.store.records import Outcome
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class StepResult:
     change: Change
     outcome: Outcome
     error: str = ""
+    why: Reason | None = None
+    """Why a skipped step was not run."""
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,8 @@ class _Unit:
     results: list[StepResult] = field(default_factory=list)
     pending: hooks.Pending = field(default_factory=hooks.Pending)
 
-    def record(self, change: Change, outcome: Outcome, error: str = "") -> None:
-        result = StepResult(change, outcome, error)
+    def record(self, change: Change, outcome: Outcome, error: str = "", why: Reason | None = None) -> None:
+        result = StepResult(change, outcome, error, why)
         self.results.append(result)
         self.ctx.runs.record_step(self.ctx.run_id, cluster=change.cluster, bundle=change.bundle, key=change.key,
                                   action=change.action.value, outcome=outcome, error=error)
@@ -156,7 +159,7 @@ def _status(results: Sequence[StepResult]) -> rollout.Result:
     outcomes = {r.outcome for r in results}
     if Outcome.FAILED in outcomes:
         return rollout.Result.FAILED
-    if any(r.outcome is Outcome.SKIPPED and r.error.startswith("needs approval") for r in results):
+    if any(r.why is Reason.NEEDS_APPROVAL for r in results):
         return rollout.Result.AWAITING_APPROVAL
     written = outcomes & {Outcome.APPLIED, Outcome.DELETED}
     return rollout.Result.SUCCEEDED if written else rollout.Result.UNCHANGED
@@ -194,11 +197,11 @@ def _held(unit: _Unit, changes: Sequence[Change]) -> tuple[frozenset[int], list[
     held: set[int] = set()
     ready: list[Change] = []
     for change in changes:
-        reason = _hold_reason(change, unit.ctx)
-        if not reason:
+        hold = _hold_reason(change, unit.ctx)
+        if hold is None:
             ready.append(change)
             continue
-        unit.record(change, Outcome.SKIPPED, reason)
+        unit.record(change, Outcome.SKIPPED, hold[1], hold[0])
         if change.needs_approval:
             held.add(change.step or 0)
         else:
@@ -206,12 +209,12 @@ def _held(unit: _Unit, changes: Sequence[Change]) -> tuple[frozenset[int], list[
     return frozenset(held), ready
 
 
-def _hold_reason(change: Change, ctx: Context) -> str:
+def _hold_reason(change: Change, ctx: Context) -> tuple[Reason, str] | None:
     if change.needs_approval and not ctx.approve:
-        return f"needs approval: {change.approval}"
+        return Reason.NEEDS_APPROVAL, f"needs approval: {change.approval}"
     if change.drift and change.action is Action.UPDATE and not ctx.policy(change).self_heal:
-        return "drift reported, not corrected: selfHeal is off for this bundle"
-    return ""
+        return Reason.SELF_HEAL_OFF, "drift reported, not corrected: selfHeal is off for this bundle"
+    return None
 
 
 def _apply(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
@@ -306,4 +309,4 @@ def _skip_rest(unit: _Unit, steps: Sequence[Change], *, reason: str) -> None:
     seen = {id(r.change) for r in unit.results}
     for change in steps:
         if id(change) not in seen:
-            unit.record(change, Outcome.SKIPPED, reason)
+            unit.record(change, Outcome.SKIPPED, reason, Reason.NOT_STARTED)

@@ -38,10 +38,18 @@ class Options:
     sleep: Callable[[float], None] = time.sleep
 
 
+@dataclass(frozen=True)
+class _Hold:
+    """Why a group's clusters do not start: the result they are reported with, and the detail."""
+
+    result: Result
+    detail: str
+
+
 @dataclass
 class _Group:
     results: list[Result] = field(default_factory=list)
-    halted: str = ""
+    halted: _Hold | None = None
     started: bool = False
 
 
@@ -61,24 +69,18 @@ def run(stages: Sequence[Stage], execute: Callable[[str], UnitResult], *, option
     return outcomes
 
 
-def _gate(stage: Stage, group: _Group, options: Options) -> str:
+def _gate(stage: Stage, group: _Group, options: Options) -> _Hold | None:
     if stage.approval and not {stage.qualified, stage.name} & options.approved:
-        return f"awaiting approval of stage {stage.qualified}"
+        return _Hold(Result.AWAITING_APPROVAL, f"awaiting approval of stage {stage.qualified}")
     if stage.pause_seconds and group.started:
         if stage.pause_seconds > options.pause_limit:
-            return f"stage {stage.qualified} starts {stage.pause_seconds:g}s after the previous one"
+            return _Hold(Result.WAITING, f"stage {stage.qualified} starts {stage.pause_seconds:g}s after the previous one")
         options.sleep(stage.pause_seconds)
-    return ""
+    return None
 
 
-def _not_started(cluster: str, stage: Stage, why: str) -> Outcome:
-    if why.startswith("awaiting approval"):
-        result = Result.AWAITING_APPROVAL
-    elif "after the previous one" in why:
-        result = Result.WAITING
-    else:
-        result = Result.HALTED
-    return Outcome(cluster, stage.qualified, result, why)
+def _not_started(cluster: str, stage: Stage, hold: _Hold) -> Outcome:
+    return Outcome(cluster, stage.qualified, hold.result, hold.detail)
 
 
 def _run_stage(stage: Stage, execute: Callable[[str], UnitResult], group: _Group) -> list[Outcome]:
@@ -95,7 +97,7 @@ def _run_stage(stage: Stage, execute: Callable[[str], UnitResult], group: _Group
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 outcomes.append(_finished(stage, running.pop(future), future, group))
-    outcomes += [_not_started(c, stage, group.halted) for c in queue]
+    outcomes += [_not_started(c, stage, group.halted) for c in queue if group.halted]
     return outcomes
 
 
@@ -106,5 +108,6 @@ def _finished(stage: Stage, cluster: str, future: Future[UnitResult], group: _Gr
         unit = UnitResult(cluster, Result.FAILED, error=f"{type(exc).__name__}: {exc}")
     group.results.append(unit.result)
     if rollout.over_budget(group.results, budget=stage.failure_budget) and not group.halted:
-        group.halted = f"halted: {rollout.failures(group.results)} cluster(s) failed, budget {stage.failure_budget}"
+        spent = f"halted: {rollout.failures(group.results)} cluster(s) failed, budget {stage.failure_budget}"
+        group.halted = _Hold(Result.HALTED, spent)
     return Outcome(cluster, stage.qualified, unit.result, unit.error, unit)

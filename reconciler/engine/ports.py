@@ -12,8 +12,8 @@ from typing import Protocol
 from reconciler.core.desired import BundleId
 from reconciler.core.inventory import BundleInventory, Inventory
 from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.statuses import Outcome, Reachability, RunStatus
 from reconciler.store.applied import AppliedRecord
-from reconciler.store.records import Outcome, Reachability, RunStatus
 
 
 class InventoryPort(Protocol):

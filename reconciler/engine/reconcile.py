@@ -19,13 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from reconciler.core import live as lives
 from reconciler.core import planner, rollout
 from reconciler.core.desired import BundleId, BundlePolicy, DesiredBundle
 from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey
-from reconciler.core.plans import Action, Change, Plan
+from reconciler.core.plans import Change, Plan
+from reconciler.core.reasons import Reason
+from reconciler.core.statuses import Reachability, RunStatus
 from reconciler.engine import applied, apply, fleetrun, gates, staleness, units
 from reconciler.engine.ledgers import Ledger
 from reconciler.engine.ports import ClusterApi, StateStore
@@ -34,8 +35,6 @@ from reconciler.kube import observe
 from reconciler.kube.connections import Connections, KubeconfigPending
 from reconciler.render import fleet
 from reconciler.spec.loader import FleetRepo
-from reconciler.store.records import Reachability as StoreReachability
-from reconciler.store.records import RunStatus
 
 
 @dataclass
@@ -175,14 +174,7 @@ def plan_step(repo: FleetRepo, rendered: fleet.FleetRender, live: Mapping[str, L
 def record_step(store: StateStore, live: Mapping[str, LiveCluster]) -> None:
     """What every observed cluster answered, for the dashboard and the API."""
     for name, cluster in sorted(live.items()):
-        store.clusters.set_status(name, _REACHABILITY[cluster.status], error=cluster.reason)
-
-
-_REACHABILITY = {
-    lives.Reachability.REACHABLE: StoreReachability.REACHABLE,
-    lives.Reachability.UNREACHABLE: StoreReachability.UNREACHABLE,
-    lives.Reachability.AUTH_FAILED: StoreReachability.AUTH_FAILED,
-}
+        store.clusters.set_status(name, cluster.status, error=cluster.reason)
 
 
 # ---- helpers --------------------------------------------------------------------------------------
@@ -267,10 +259,12 @@ def _held_result(unit: str, changes: Sequence[Change], plan: Plan) -> tuple[roll
     status = {c.name: c for c in plan.clusters}
     for dest in sorted({c.cluster for c in changes}):
         record = status.get(dest)
-        if record is not None and record.status == "AuthFailed":
-            return rollout.Result.AUTH_FAILED, f"cluster {dest}: {record.reason}"
-        if record is not None and record.status == "Unreachable":
-            return rollout.Result.UNREACHABLE, f"cluster {dest}: {record.reason}"
-    if any(c.action is Action.SKIPPED and c.reason == "paused" for c in changes):
+        if record is not None and record.status in _HELD:
+            return _HELD[record.status], f"cluster {dest}: {record.reason}"
+    if any(c.why is Reason.PAUSED for c in changes):
         return rollout.Result.PAUSED, "cluster is paused"
     return None
+
+
+_HELD = {Reachability.AUTH_FAILED: rollout.Result.AUTH_FAILED, Reachability.UNREACHABLE: rollout.Result.UNREACHABLE}
+"""What an unreadable destination makes of its unit's rollout result."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from reconciler.core import live as lives
+from reconciler.core import statuses
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import LABEL_FLEET, Obj, ObjectKey
 from reconciler.errors import ClusterAuthFailed, ClusterError
@@ -23,14 +23,14 @@ def observe(client: Client, *, fleet: str, desired: Iterable[Obj], inventory: It
     try:
         return _read(client, fleet=fleet, desired=[ObjectKey.of(o) for o in desired], held=set(inventory))
     except ClusterAuthFailed as exc:
-        return LiveCluster.unreachable(client.name, status=lives.Reachability.AUTH_FAILED, reason=exc.message)
+        return LiveCluster.unreachable(client.name, status=statuses.Reachability.AUTH_FAILED, reason=exc.message)
     except ClusterError as exc:
         return LiveCluster.unreachable(client.name, reason=exc.message)
 
 
 def unreachable(name: str, error: ClusterError) -> LiveCluster:
     """The ``LiveCluster`` of a cluster whose client could not even be built."""
-    status = lives.Reachability.AUTH_FAILED if isinstance(error, ClusterAuthFailed) else lives.Reachability.UNREACHABLE
+    status = statuses.Reachability.AUTH_FAILED if isinstance(error, ClusterAuthFailed) else statuses.Reachability.UNREACHABLE
     return LiveCluster.unreachable(name, status=status, reason=error.message)
 
 

@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from reconciler.core.statuses import Reachability
 from reconciler.errors import StoreError
 from reconciler.store import rows, tables, upserts
 from reconciler.store.contexts import Context
-from reconciler.store.records import ClusterStatus, Reachability
+from reconciler.store.records import ClusterStatus
 
 T = tables.clusters
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import Select, Table, and_, func, literal, select, union
 
+from reconciler.core.statuses import Outcome, Reachability
 from reconciler.store import rows, tables
 from reconciler.store.contexts import Context
-from reconciler.store.records import BundleRow, Reachability
+from reconciler.store.records import BundleRow
 
 INV = tables.inventories
 STATES = tables.bundle_states
@@ -87,4 +88,5 @@ def _row(row: Any) -> BundleRow:
         bundle=rows.bundle_of(row),
         reachability=Reachability(row.reachability),
         paused=bool(row.paused),
+        outcome=Outcome(row.outcome) if row.outcome else None,
     )

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
 
 from reconciler.core import plans as core_plans
+from reconciler.core.statuses import PlanStatus
 from reconciler.errors import StoreError
 from reconciler.store import rows, tables
 from reconciler.store.contexts import Context
-from reconciler.store.records import PlanRecord, PlanStatus
+from reconciler.store.records import PlanRecord
 
 T = tables.plans
 
@@ -64,7 +64,7 @@ class Plans:
 
     def load(self, plan_id: str) -> core_plans.Plan:
         """The stored plan as a ``core.plans.Plan`` again."""
-        return core_plans.Plan.from_dict(json.loads(self.get(plan_id).body))
+        return core_plans.from_json(self.get(plan_id).body)
 
     def for_pull_request(self, pr_number: int) -> list[PlanRecord]:
         query = select(T).where(T.c.pr_number == pr_number).order_by(T.c.created_at.desc())

@@ -1,51 +1,13 @@
-"""What the store hands back: frozen dataclasses, and the closed sets of statuses they carry."""
+"""What the store hands back: frozen dataclasses carrying the closed statuses of ``core.statuses``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from reconciler.core.desired import BundleId
-
-
-class RevisionStatus(StrEnum):
-    SEEN = "seen"
-    APPLIED = "applied"
-    FAILED = "failed"
-    INVALID = "invalid"
-
-
-class PlanStatus(StrEnum):
-    PLANNED = "planned"
-    APPLIED = "applied"
-    STALE = "stale"
-    FAILED = "failed"
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-class Outcome(StrEnum):
-    """How one apply step ended; ``started`` is a step written before its request was sent."""
-
-    STARTED = "started"
-    APPLIED = "applied"
-    UNCHANGED = "unchanged"
-    DELETED = "deleted"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-
-
-class Reachability(StrEnum):
-    UNKNOWN = "unknown"
-    REACHABLE = "reachable"
-    UNREACHABLE = "unreachable"
-    AUTH_FAILED = "auth-failed"
+from reconciler.core.statuses import Outcome, PlanStatus, Reachability, RevisionStatus, RunStatus
 
 
 @dataclass(frozen=True)
@@ -154,6 +116,7 @@ class BundleRow:
     revision: str
     objects: int
     open_drift: int
-    outcome: str
+    outcome: Outcome | None
+    """How the bundle's last apply step ended; ``None`` before its first apply."""
     error: str
     updated_at: datetime | None

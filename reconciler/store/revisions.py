@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from reconciler.core.statuses import RevisionStatus
 from reconciler.store import rows, tables
 from reconciler.store.contexts import Context
-from reconciler.store.records import RevisionRecord, RevisionStatus
+from reconciler.store.records import RevisionRecord
 
 T = tables.revisions
 

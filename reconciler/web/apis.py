@@ -38,7 +38,7 @@ def bundle_json(row: BundleRow) -> dict[str, Any]:
         "revision": row.revision,
         "objects": row.objects,
         "openDrift": row.open_drift,
-        "outcome": row.outcome,
+        "outcome": row.outcome.value if row.outcome else "",
         "error": row.error,
         "updatedAt": _time(row.updated_at),
     }

@@ -132,8 +132,8 @@ def plan_detail(request: Request) -> Response:
     plan_id = request.path_params["plan_id"]
     try:
         record = deps.store.plans.get(plan_id)
-        plan = core_plans.Plan.from_dict(json.loads(record.body))
-    except (StoreError, PlanError, ValueError):
+        plan = core_plans.from_json(record.body)
+    except (StoreError, PlanError):
         raise HTTPException(404, f"no plan {plan_id!r}") from None
     wanted = request.query_params.get("cluster", "")
     changes = [c for c in plan.changes if not wanted or c.cluster == wanted]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from reconciler.store.records import BundleRow, Outcome, Reachability
+from reconciler.core.statuses import Outcome, Reachability
+from reconciler.store.records import BundleRow
 
 
 class State(StrEnum):
@@ -39,13 +40,13 @@ def of(row: BundleRow) -> State:
         return State.PAUSED
     if row.reachability in _UNREACHABLE:
         return State.UNREACHABLE
-    if row.outcome == Outcome.FAILED.value or row.error:
+    if row.outcome is Outcome.FAILED or row.error:
         return State.FAILED
-    if row.outcome == Outcome.STARTED.value:
+    if row.outcome is Outcome.STARTED:
         return State.APPLYING
     if row.open_drift:
         return State.DRIFTED
-    return State.IN_SYNC if row.revision or row.outcome else State.UNKNOWN
+    return State.IN_SYNC if row.revision or row.outcome is not None else State.UNKNOWN
 
 
 def worst(states: Iterable[State]) -> State:

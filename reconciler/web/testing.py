@@ -20,8 +20,8 @@ import httpx
 from reconciler.core.desired import BundleId
 from reconciler.core.inventory import BundleInventory, Entry
 from reconciler.core.objects import ObjectKey
+from reconciler.core.statuses import Outcome, Reachability
 from reconciler.spec.loader import FleetRepo
-from reconciler.store.records import Outcome, Reachability
 from reconciler.store.stores import Store
 from reconciler.web import apps, servers
 from reconciler.web.catalogs import Catalog, ClusterEntry

@@ -15,8 +15,9 @@ import pytest
 
 from reconciler.core import drift, drift_views
 from reconciler.core.desired import BundleId, IgnoreRule
-from reconciler.core.live import LiveCluster, Reachability
+from reconciler.core.live import LiveCluster
 from reconciler.core.objects import ObjectKey
+from reconciler.core.statuses import Reachability
 
 BUNDLE = BundleId("eu-1", "platform", "web")
 NOW = "2026-01-02T03:04:05+00:00"
@@ -254,7 +255,7 @@ def test_unreachable_cluster_is_listed_not_reported() -> None:
     down = LiveCluster.unreachable("eu-1", reason="connection refused", status=Reachability.UNREACHABLE)
     item = drift.Applied("eu-1", BUNDLE, deployment())
     report = drift.scan(applied=[item], live={"eu-1": down}, first_seen={}, now=NOW)
-    assert (report.entries, dict(report.unreachable)) == ((), {"eu-1": "Unreachable: connection refused"})
+    assert (report.entries, dict(report.unreachable)) == ((), {"eu-1": "unreachable: connection refused"})
 
 
 def test_first_seen_is_kept() -> None:

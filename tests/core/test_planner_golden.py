@@ -29,7 +29,7 @@ import yaml
 from reconciler.core import planner, plans
 from reconciler.core.desired import BundleId, BundlePolicy, DesiredBundle, HelmHook, IgnoreRule, RenderFailure
 from reconciler.core.inventory import Inventory, fingerprint
-from reconciler.core.live import LiveCluster, Reachability
+from reconciler.core.live import LiveCluster
 from reconciler.core.objects import (
     ANNOTATION_OWNER,
     LABEL_BUNDLE,
@@ -38,6 +38,7 @@ from reconciler.core.objects import (
     ObjectKey,
     owner_annotation,
 )
+from reconciler.core.statuses import Reachability
 
 CASES = Path(__file__).resolve().parent.parent / "golden" / "plan"
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -108,7 +109,7 @@ def load_live_object(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_cluster(data: dict[str, Any]) -> LiveCluster:
-    status = Reachability(data.get("status", "Reachable"))
+    status = Reachability(data.get("status", "reachable"))
     if status is not Reachability.REACHABLE:
         return LiveCluster.unreachable(data["name"], reason=data.get("reason", ""), status=status)
     served = frozenset(data["served"]) if data.get("served") is not None else None

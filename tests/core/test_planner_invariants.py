@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.core.statuses import Reachability
+
 CASES = Path(__file__).resolve().parent.parent / "golden" / "plan"
 PLANS = {p.parent.name: json.loads(p.read_text()) for p in sorted(CASES.glob("*/expected.json"))}
 
@@ -54,6 +56,6 @@ def test_only_actionable_changes_are_steps(case: str) -> None:
 
 @pytest.mark.parametrize("case", sorted(PLANS))
 def test_no_step_on_a_cluster_that_could_not_be_read(case: str) -> None:
-    unread = {c["name"] for c in PLANS[case]["clusters"] if c["status"] != "Reachable"}
+    unread = {c["name"] for c in PLANS[case]["clusters"] if c["status"] != Reachability.REACHABLE.value}
     touched = [c["key"]["name"] for c in changes(case) if c["step"] is not None and c["cluster"] in unread]
     assert touched == []

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.core.statuses import RevisionStatus
 from reconciler.daemon import waits
 from reconciler.daemon.daemons import Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
@@ -27,7 +28,6 @@ from reconciler.source.sources import Backoff, GitSource
 from reconciler.source.webhooks import WebhookReceiver
 from reconciler.spec import loader
 from reconciler.spec.trees import FileTree
-from reconciler.store.records import RevisionStatus
 from reconciler.store.stores import Store
 
 BROKEN_FLEET = "apiVersion: stackfleet.dev/v1alpha1\nkind: Fleet\nmetadata: {name: [unclosed\n"

@@ -24,11 +24,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from reconciler.core.statuses import RevisionStatus
 from reconciler.daemon import waits
 from reconciler.daemon.repos import GitDaemon, Upstream
 from reconciler.sim import testing
 from reconciler.store import stores
-from reconciler.store.records import RevisionStatus
 
 TOKEN = "e2e-read-token-5f2c"
 HOOK_SECRET = "e2e-hook-secret-91ab"

@@ -7,10 +7,10 @@ import pytest
 from reconciler.core import plans, rollout
 from reconciler.core.objects import ObjectKey
 from reconciler.core.plans import Action
+from reconciler.core.statuses import Outcome, Reachability
 from reconciler.engine import reconcile, serverdryruns
 from reconciler.errors import StalePlanError
 from reconciler.kube.transports import Request, Response
-from reconciler.store.records import Outcome
 
 CMS = "stacks/apps/1.0.0/config/cms.yaml"
 
@@ -144,7 +144,7 @@ def test_revoked_credentials_are_auth_failed_after_one_request(small):
     repo = small.repo()
     session = small.session(repo)
     planned = reconcile.plan_fleet(repo, session=session)
-    assert planned.live["c0"].status.value == "AuthFailed"
+    assert planned.live["c0"].status is Reachability.AUTH_FAILED
     assert sum(session.connections.client("c0").stats.values()) == 1
     report = reconcile.apply_plan(planned, session=session)
     assert report.outcomes[0].result is rollout.Result.AUTH_FAILED
@@ -166,7 +166,7 @@ def test_what_each_cluster_answered_is_recorded_in_the_store(small):
     small.sim.cluster("c0").token = "revoked"
     small.plan()
     status = small.store.clusters.get("c0")
-    assert status.status.value == "auth-failed" and "401" in status.last_error
+    assert status.status is Reachability.AUTH_FAILED and "401" in status.last_error
 
 
 def test_deletes_over_the_prune_budget_wait_for_approval(small):

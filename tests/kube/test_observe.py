@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.core.live import Reachability
 from reconciler.core.objects import ObjectKey, owner_annotation
+from reconciler.core.statuses import Reachability
 from reconciler.kube import observe
 
 

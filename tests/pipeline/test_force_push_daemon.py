@@ -9,6 +9,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+from reconciler.core.statuses import RunStatus
 from reconciler.daemon import sourcing
 from reconciler.daemon.daemons import Daemon
 from reconciler.daemon.ports import Outcome
@@ -17,7 +18,6 @@ from reconciler.source.git import Mirror
 from reconciler.source.sources import GitSource
 from reconciler.spec.trees import FileTree
 from reconciler.store import stores
-from reconciler.store.records import RunStatus
 
 
 def git(repo: Path, *args: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.core import rollout
-from reconciler.store.records import Reachability
+from reconciler.core.statuses import Reachability
 
 AREA = "cluster"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.core.desired import BundleId
-from reconciler.store.records import Outcome
+from reconciler.core.statuses import Outcome
 from reconciler.store.stores import Store
 
 BUNDLE = BundleId("eu-1", "platform", "web")

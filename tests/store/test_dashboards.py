@@ -5,8 +5,8 @@ from __future__ import annotations
 from reconciler.core import inventory
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import ObjectKey
+from reconciler.core.statuses import Outcome, Reachability
 from reconciler.store import stores
-from reconciler.store.records import Outcome, Reachability
 
 INGRESS = BundleId(cluster="eu-1", stack="platform", bundle="ingress")
 CERTS = BundleId(cluster="eu-1", stack="platform", bundle="cert-manager")

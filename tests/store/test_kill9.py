@@ -19,7 +19,7 @@ ENDLESS_WRITER = textwrap.dedent(
     from reconciler.core.desired import BundleId
     from reconciler.core.objects import ObjectKey
     from reconciler.store import stores
-    from reconciler.store.records import Outcome
+    from reconciler.core.statuses import Outcome
 
     store = stores.open_store(sys.argv[1])
     bundle = BundleId(cluster="eu-1", stack="platform", bundle="ingress")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.core import plans
+from reconciler.core.statuses import PlanStatus, Reachability, RevisionStatus
 from reconciler.errors import StoreError
 from reconciler.redactions import Redactor
 from reconciler.store import stores
-from reconciler.store.records import PlanStatus, Reachability, RevisionStatus
 
 Clock = Callable[[], datetime]
 Advance = Callable[[float], datetime]

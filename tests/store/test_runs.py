@@ -8,8 +8,8 @@ import textwrap
 
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import ObjectKey
+from reconciler.core.statuses import Outcome, RunStatus
 from reconciler.store import stores
-from reconciler.store.records import Outcome, RunStatus
 
 BUNDLE = BundleId(cluster="eu-1", stack="platform", bundle="ingress")
 
@@ -24,7 +24,7 @@ CRASHING_WRITER = textwrap.dedent(
     from reconciler.core.desired import BundleId
     from reconciler.core.objects import ObjectKey
     from reconciler.store import stores
-    from reconciler.store.records import Outcome
+    from reconciler.core.statuses import Outcome
 
     store = stores.open_store(sys.argv[1])
     bundle = BundleId(cluster="eu-1", stack="platform", bundle="ingress")

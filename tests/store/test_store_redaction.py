@@ -8,9 +8,9 @@ from pathlib import Path
 from reconciler.core import plans
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import ObjectKey
+from reconciler.core.statuses import Outcome
 from reconciler.redactions import Redactor
 from reconciler.store import stores
-from reconciler.store.records import Outcome
 
 CANARY = "canary-7f3a9c1e5b2d"
 BUNDLE = BundleId(cluster="eu-1", stack="platform", bundle="db")

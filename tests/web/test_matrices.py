@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from reconciler.core.desired import BundleId
-from reconciler.store.records import BundleRow, Reachability
+from reconciler.core.statuses import Outcome, Reachability
+from reconciler.store.records import BundleRow
 from reconciler.web import matrices, states
 from reconciler.web.catalogs import Catalog, ClusterEntry
 from reconciler.web.states import State
@@ -24,7 +25,7 @@ def row(cluster: str = "c1", bundle: str = "web", **changes: object) -> BundleRo
         "revision": "main@sha1:1",
         "objects": 3,
         "open_drift": 0,
-        "outcome": "applied",
+        "outcome": Outcome.APPLIED,
         "error": "",
         "updated_at": AT,
     }
@@ -34,15 +35,15 @@ def row(cluster: str = "c1", bundle: str = "web", **changes: object) -> BundleRo
 STATES = [
     pytest.param(row(), State.IN_SYNC, id="applied-is-in-sync"),
     pytest.param(row(open_drift=2), State.DRIFTED, id="open-drift"),
-    pytest.param(row(outcome="started"), State.APPLYING, id="started-step-is-applying"),
-    pytest.param(row(outcome="failed", error="denied"), State.FAILED, id="failed-step"),
+    pytest.param(row(outcome=Outcome.STARTED), State.APPLYING, id="started-step-is-applying"),
+    pytest.param(row(outcome=Outcome.FAILED, error="denied"), State.FAILED, id="failed-step"),
     pytest.param(
         row(open_drift=1, reachability=Reachability.AUTH_FAILED),
         State.UNREACHABLE,
         id="auth-failed-wins-over-drift",
     ),
-    pytest.param(row(paused=True, outcome="failed"), State.PAUSED, id="paused-wins"),
-    pytest.param(row(revision="", outcome=""), State.UNKNOWN, id="nothing-recorded"),
+    pytest.param(row(paused=True, outcome=Outcome.FAILED), State.PAUSED, id="paused-wins"),
+    pytest.param(row(revision="", outcome=None), State.UNKNOWN, id="nothing-recorded"),
 ]
 
 

@@ -1,0 +1,59 @@
+"""The closed sets of statuses every layer speaks: defined here once, stored and shown as their values.
+
+- ``Reachability``: whether a cluster could be read (the observer, the planner, the store, the pages);
+- ``Outcome``: how one apply step ended (the engine records it, the store keeps it);
+- ``RunStatus``, ``RevisionStatus``, ``PlanStatus``: what became of an apply run, a source revision
+  and a saved plan.
+
+The values are what the store's rows and the plan file hold; the one place that reads such a row or
+file turns the text back into the enum (``Reachability(row.status)``), and nothing downstream compares
+the text.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reachability(StrEnum):
+    """Whether a cluster could be read; only ``REACHABLE`` clusters are ever pruned.
+
+    ``UNKNOWN`` is a cluster the store has not heard about yet (the dashboard's rows before the first
+    observation); the observer never reports it.
+    """
+
+    UNKNOWN = "unknown"
+    REACHABLE = "reachable"
+    UNREACHABLE = "unreachable"
+    AUTH_FAILED = "auth-failed"
+
+
+class Outcome(StrEnum):
+    """How one apply step ended; ``started`` is a step written before its request was sent."""
+
+    STARTED = "started"
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RevisionStatus(StrEnum):
+    SEEN = "seen"
+    APPLIED = "applied"
+    FAILED = "failed"
+    INVALID = "invalid"
+
+
+class PlanStatus(StrEnum):
+    PLANNED = "planned"
+    APPLIED = "applied"
+    STALE = "stale"
+    FAILED = "failed"
