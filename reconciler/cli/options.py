@@ -7,12 +7,20 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.engine import reconcile
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 """Exit codes of every command: 2 means "there are changes" (plan, drift, apply with held steps)."""
+
+
+def planning_errors(planned: reconcile.Planned) -> list[str]:
+    """What made a plan incomplete: bundles that failed to render, destinations that could not be read."""
+    clusters = [f"cluster {c.name} is {c.status.value}: {c.reason}" for c in planned.plan.unreadable]
+    return [f.error for f in planned.render.failures] + clusters
 
 
 def fleet_option(func: F) -> F:

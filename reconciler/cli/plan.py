@@ -20,9 +20,9 @@ from reconciler.cli.options import (
     fleet_option,
     kubeconfig_option,
     output_option,
+    planning_errors,
 )
 from reconciler.core import plans, report
-from reconciler.core.statuses import Reachability
 from reconciler.engine import reconcile, serverdryruns, sessions
 from reconciler.kube.connections import ClientSettings
 from reconciler.source import opening
@@ -117,13 +117,9 @@ def _view(plan: plans.Plan, *, output: str, detail: bool) -> str:
 
 
 def _exit_code(planned: reconcile.Planned, *, errors: tuple[str, ...]) -> int:
-    unreadable = [c for c in planned.plan.clusters if c.status is not Reachability.REACHABLE]
-    for failure in planned.render.failures:
-        click.echo(f"error: {failure.error}", err=True)
-    for cluster in unreadable:
-        click.echo(f"error: cluster {cluster.name} is {cluster.status}: {cluster.reason}", err=True)
-    for error in errors:
-        click.echo(f"error: server dry-run: {error}", err=True)
-    if planned.render.failures or unreadable or errors:
+    found = [*planning_errors(planned), *(f"server dry-run: {error}" for error in errors)]
+    for error in found:
+        click.echo(f"error: {error}", err=True)
+    if found:
         return EXIT_ERROR
     return EXIT_CHANGES if planned.plan.has_changes else EXIT_OK

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.options import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.cli.options import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, planning_errors
 from reconciler.core import prplan_views
 from reconciler.engine import pullrequests, sessions
 from reconciler.kube.connections import ClientSettings
@@ -69,12 +69,9 @@ def _view(reviewed: pullrequests.Reviewed, *, output: str, detail: bool) -> str:
 
 
 def _exit_code(reviewed: pullrequests.Reviewed) -> int:
-    failures = reviewed.head.render.failures
-    unreadable = [c for c in reviewed.head.plan.clusters if c.status != "Reachable"]
-    for failure in failures:
-        click.echo(f"error: {failure.error}", err=True)
-    for cluster in unreadable:
-        click.echo(f"error: cluster {cluster.name} is {cluster.status}: {cluster.reason}", err=True)
-    if failures or unreadable:
+    found = planning_errors(reviewed.head)
+    for error in found:
+        click.echo(f"error: {error}", err=True)
+    if found:
         return EXIT_ERROR
     return EXIT_CHANGES if reviewed.pr.has_changes else EXIT_OK

@@ -246,6 +246,11 @@ class Plan:
         return tuple(sorted((c for c in self.changes if c.step is not None), key=lambda c: c.step or 0))
 
     @property
+    def unreadable(self) -> tuple[ClusterRecord, ...]:
+        """The destinations the planner could not read (nothing there was planned)."""
+        return tuple(c for c in self.clusters if c.status is not Reachability.REACHABLE)
+
+    @property
     def has_changes(self) -> bool:
         return any(c.action in ACTIONABLE for c in self.changes)
 
