@@ -68,6 +68,14 @@ LAST_APPLIED_AT = Gauge(
     registry=REGISTRY,
 )
 
+PR_PLANS = Counter(
+    "stackfleet_pr_plans", "Pull-request heads planned.", ["source"], registry=REGISTRY
+)
+PR_POSTS = Counter(
+    "stackfleet_pr_posts", "Plan comments and statuses posted to a forge, by result (ok, failed).",
+    ["source", "forge", "result"], registry=REGISTRY,
+)
+
 _revisions: dict[str, str] = {}
 _revisions_lock = threading.Lock()
 

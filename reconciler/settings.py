@@ -110,6 +110,42 @@ class Verification(Model):
         return self
 
 
+class Forge(Model):
+    """Where a source's pull requests live: GitHub or GitLab, the repository, the API and a token."""
+
+    kind: Literal["github", "gitlab"]
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")
+    """``owner/repo`` (GitHub) or ``group/[subgroup/]project`` (GitLab)."""
+    api_url: str | None = Field(default=None, pattern=r"^https?://")
+    """Default: https://api.github.com or https://gitlab.com/api/v4 (set it for GitHub Enterprise or self-hosted GitLab)."""
+    token: SecretRef
+
+
+PR_REFS = {"github": "refs/pull/*/head", "gitlab": "refs/merge-requests/*/head"}
+
+
+class PullRequests(Model):
+    """Plan every new head of an open pull request with the daemon's state; post it when a forge is set."""
+
+    refs: str | None = Field(default=None, pattern=r"^refs/[A-Za-z0-9_./-]*\*[A-Za-z0-9_./-]*$")
+    """Ref pattern of PR heads, ``*`` the number (default by forge kind; refs/pull/*/head without one)."""
+    discover: Literal["refs", "api"] = "refs"
+    """``refs``: the heads the remote advertises under ``refs``; ``api``: the forge's list of open PRs."""
+    forge: Forge | None = None
+    dashboard_url: str = Field(default="", pattern=r"^(https?://.*)?$")
+    """The dashboard's public URL, for links from comments and statuses to the full plan."""
+
+    @model_validator(mode="after")
+    def _api_needs_a_forge(self) -> PullRequests:
+        if self.discover == "api" and self.forge is None:
+            raise ValueError("discover: api lists open pull requests through the forge; set forge")
+        return self
+
+    @property
+    def ref_pattern(self) -> str:
+        return self.refs or PR_REFS[self.forge.kind if self.forge else "github"]
+
+
 class Source(Model):
     name: str = Field(pattern=NAME)
     url: str
@@ -119,6 +155,7 @@ class Source(Model):
     poll_jitter: Pause = 5.0
     timeout: Duration = 60.0
     verification: Verification = Verification()
+    pull_requests: PullRequests | None = None
 
     @field_validator("url")
     @classmethod

@@ -26,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from reconciler import logs, metrics
 from reconciler.core import rollout
-from reconciler.daemon.ports import DriftScan, Journal, Outcome, Pipeline
+from reconciler.daemon.ports import DriftScan, Journal, Outcome, Pipeline, PullRequestScan
 from reconciler.daemon.tracks import Track
 from reconciler.errors import ClusterError, RenderError, SpecError, StackfleetError, StoreError
 from reconciler.source.git import Revision
@@ -66,6 +66,7 @@ class Daemon:
         drift: DriftScan | None = None,
         schedule: Schedule | None = None,
         housekeeping: Callable[[], object] | None = None,
+        reviews: PullRequestScan | None = None,
     ) -> None:
         self.tracks = {track.name: track for track in tracks}
         self.pipeline = pipeline
@@ -74,6 +75,7 @@ class Daemon:
         self.housekeeping = housekeeping
         """Store upkeep (retention), run on its own interval, never under the work lock."""
         self.schedule = schedule or Schedule()
+        self.reviews = reviews
         self.stopping = threading.Event()
         self.outcomes: dict[str, Outcome] = {}
         """The last reconcile outcome per source (for the demo and the logs)."""
@@ -115,6 +117,8 @@ class Daemon:
                 self._note(track, status)
             if track.is_new(status.revision) and status.revision is not None:
                 self._reconcile(track, status.revision)
+            if not status.stale:
+                self.scan_pull_requests(track)
             return status
 
     def poll_url(self, url: str) -> SourceStatus | None:
@@ -130,6 +134,19 @@ class Daemon:
             revision = track.target()
             if revision is not None and not self.stopping.is_set():
                 self._reconcile(track, revision)
+
+    def scan_pull_requests(self, track: Track) -> int | None:
+        """Plan the new heads of ``track``'s pull requests; a failure is logged and counted, never raised."""
+        if self.reviews is None or self.stopping.is_set():
+            return None
+        with self._work:
+            try:
+                return self.reviews.scan(track, stop=self.stopping)
+            except Exception as exc:  # the next poll tries again
+                metrics.count_error(stage_of(exc))
+                log().warning("planning pull requests failed", source=track.name, error=describe(exc),
+                              stage="plan", exc_info=not isinstance(exc, StackfleetError))
+                return None
 
     def scan_drift(self) -> int | None:
         if self.drift is None or self.stopping.is_set():

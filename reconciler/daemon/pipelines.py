@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from reconciler import metrics
 from reconciler.core import rollout
@@ -33,6 +34,12 @@ from reconciler.store.stores import Store
 from reconciler.web import catalogs
 
 
+class Settle(Protocol):
+    """Picks the plan to apply for a revision that may merge a reviewed pull request."""
+
+    def settle(self, source: str, revision: str, fresh: Plan) -> Plan: ...
+
+
 @dataclass
 class EnginePipeline:
     """``ports.Pipeline`` over the engine; one ``Connections`` per set of cluster connections."""
@@ -49,6 +56,8 @@ class EnginePipeline:
     """The last fleet repo that loaded: what drift scans compare against."""
     render_options: fleet.Options = field(default_factory=fleet.Options)
     """Kept across reconciles, so unchanged bundles come from the render cache."""
+    reviews: Settle | None = None
+    """Pull-request plans reviewed before their merge (``daemon.reviews``)."""
     _connections: tuple[Mapping[str, Connection], Connections] | None = None
 
     def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event,
@@ -59,6 +68,9 @@ class EnginePipeline:
         planned = engine.plan_fleet(repo, session=session, forced=forced_from is not None)
         if stop.is_set():
             return Outcome(revision, "stopped before applying", ok=False)
+        if self.reviews is not None:  # a merged pull request: its reviewed plan, if still the one to apply
+            settled = self.reviews.settle(source, revision, planned.plan)
+            planned = engine.Planned(planned.repo, planned.render, planned.live, settled)
         self.store.plans.save(f"plan-{uuid.uuid4().hex[:12]}", planned.plan)
         options = engine.ApplyOptions(rollout=fleetrun.Options(approved=self.approved,
                                                                   pause_limit=self.pause_limit))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from reconciler.core.rollout import Result
+from reconciler.daemon.tracks import Track
 from reconciler.spec.trees import FileTree
 
 
@@ -56,3 +57,9 @@ class Journal(Protocol):
     def applied(self, source: str, revision: str) -> None: ...
 
     def failed(self, source: str, revision: str, *, error: str, invalid: bool) -> None: ...
+
+
+class PullRequestScan(Protocol):
+    """Plans the new heads of a source's open pull requests (after each poll); returns how many it planned."""
+
+    def scan(self, track: Track, *, stop: threading.Event) -> int: ...

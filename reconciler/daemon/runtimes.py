@@ -18,6 +18,7 @@ from reconciler.daemon import readiness, sourcing
 from reconciler.daemon.daemons import Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.pipelines import EnginePipeline
+from reconciler.daemon.reviews import Planner, Reviews, forges_of
 from reconciler.daemon.tracks import Track
 from reconciler.kube.connections import ClientSettings, InCluster
 from reconciler.source.webhooks import WebhookReceiver
@@ -72,13 +73,25 @@ def _start(config: settings.Settings, *, base: Path, schedule: Schedule | None, 
         workers=config.concurrency.max_clusters,
     )
     policy = retention.Policy(max_age=timedelta(seconds=config.state.retention), keep_runs=config.state.keep_runs)
-    daemon = Daemon(tracks, pipeline=pipeline, journal=StoreJournal(store), drift=pipeline,
+    pipeline.reviews = reviews = reviews_of(config, store=store, pipeline=pipeline, tracks=tracks)
+    daemon = Daemon(tracks, pipeline=pipeline, journal=StoreJournal(store), drift=pipeline, reviews=reviews,
                     housekeeping=lambda: store.retention.prune(policy),
                     schedule=schedule or Schedule(reconcile=config.intervals.reconcile, drift=config.intervals.drift))
     host, port = listen_of(config.web.listen)
     app = apps.create_app(services_of(config, store=store, daemon=daemon, pipeline=pipeline, tokens=tokens))
     web = servers.start(app, host=host, port=port)
     return Runtime(daemon.start(), store, web, pipeline)
+
+
+def reviews_of(config: settings.Settings, *, store: stores.Store, pipeline: EnginePipeline,
+               tracks: Sequence[Track]) -> Reviews | None:
+    """Pull-request planning for the sources that ask for it (``pull_requests``), else None."""
+    configs = {s.name: s.pull_requests for s in config.sources if s.pull_requests is not None}
+    if not configs:
+        return None
+    planner = Planner(session_for=pipeline.session_for, approved=lambda: pipeline.approved)
+    return Reviews(store, planner, configs, forges=forges_of(config.sources),
+                   tracks={t.name: t for t in tracks if t.name in configs})
 
 
 def services_of(config: settings.Settings, *, store: stores.Store, daemon: Daemon, pipeline: EnginePipeline,

@@ -67,8 +67,14 @@ def add_bundle_health(conn: Connection) -> None:
     tables.bundle_health.create(conn)
 
 
+def add_pull_request_plans(conn: Connection) -> None:
+    """v5: pull-request plans with their state (planned, posted, applied, superseded)."""
+    tables.pr_plans.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     create_base_tables, add_drift_and_bundle_states, add_applied_objects, add_bundle_health,
+    add_pull_request_plans,
 )
 LATEST = len(MIGRATIONS)
 

@@ -21,6 +21,43 @@ class RevisionRecord:
     forced: bool = False
 
 
+class PrPlanState(StrEnum):
+    """Where a pull request's plan is: computed, posted on the forge, applied after the merge, replaced."""
+
+    PLANNED = "planned"
+    POSTED = "posted"
+    APPLIED = "applied"
+    """Merged, and the reviewed plan was applied as it was."""
+    SUPERSEDED = "superseded"
+    """A newer head was planned, or at the merge the reviewed plan no longer matched (``note`` says why)."""
+
+
+OPEN_PR_STATES = frozenset({PrPlanState.PLANNED, PrPlanState.POSTED})
+
+
+@dataclass(frozen=True)
+class PrPlanRecord:
+    id: str
+    source: str
+    number: int
+    head_sha: str
+    head: str
+    base: str
+    state: PrPlanState
+    content_hash: str
+    plan_id: str
+    """The head's full plan (``store.plans``): what a merge of exactly this head applies."""
+    has_changes: bool
+    body: str
+    """The ``core.prplans.PullRequestPlan`` as JSON (after redaction)."""
+    note: str
+    post_attempts: int
+    post_error: str
+    posted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass(frozen=True)
 class PlanRecord:
     id: str

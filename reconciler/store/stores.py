@@ -30,6 +30,7 @@ from reconciler.store.events import DEFAULT_CAP, Events
 from reconciler.store.healths import Healths
 from reconciler.store.inventories import Inventories
 from reconciler.store.plans import Plans
+from reconciler.store.prplans import PrPlans
 from reconciler.store.retention import Retention
 from reconciler.store.revisions import Revisions
 from reconciler.store.runs import Runs
@@ -47,6 +48,7 @@ class Store:
         self.context = context
         self.revisions = Revisions(context)
         self.plans = Plans(context)
+        self.pr_plans = PrPlans(context)
         self.runs = Runs(context)
         self.inventories = Inventories(context)
         self.drifts = Drifts(context)

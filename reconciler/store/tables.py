@@ -224,3 +224,31 @@ bundle_health = Table(
     UniqueConstraint(*BUNDLE_KEY, name="uq_bundle_health_bundle"),
 )
 """The health of each bundle's live objects as the last drift scan saw them (worst object wins)."""
+
+
+pr_plans = Table(
+    "pr_plans",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("source", String(NAME), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("head_sha", String(64), nullable=False),
+    Column("head", String(512), nullable=False),
+    Column("base", String(512), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("content_hash", String(80), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("has_changes", Boolean, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("post_attempts", Integer, nullable=False),
+    Column("post_error", Text, nullable=False),
+    Column("posted_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("source", "number", "head_sha", name="uq_pr_plans_head"),
+    Index("ix_pr_plans_source_number", "source", "number", "created_at"),
+    Index("ix_pr_plans_created", "created_at"),
+)
+"""Pull-request plans (``core.prplans``, redacted) per source, PR number and head commit, with their state;
+``plan_id`` is the head's full plan in ``plans``."""

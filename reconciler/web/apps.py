@@ -12,7 +12,7 @@ Routes (every one but the probes, ``/login``, ``/static`` and ``/hooks`` needs a
     /                      fleet view: clusters x stack/bundle, ?label=env=prod&state=drifted
     /clusters/<name>       a cluster: stacks and versions, bundles, drift, recent plans and events
     /drift                 every open drift entry; /drift/<dest>/<cluster>/<stack>/<bundle>?object=<key>
-    /plans, /plans/<id>    plan history (PR plans first) and one plan with its diffs (?cluster=)
+    /plans, /plans/<id>    pull-request plans with their state, plan history, one plan with its diffs (?cluster=)
     /revisions, /events    what each commit did; the event log
     /api/v1/...            clusters, clusters/<name>, bundles, drift, plans, plans/<id>, revisions, events;
                            POST clusters/<name>/pause|resume (admin)
@@ -34,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
-from reconciler.web import apis, filters, hooks, pages, probes, sessions
+from reconciler.web import apis, filters, hooks, pages, probes, prplans, sessions
 from reconciler.web.guards import TokenGuard
 from reconciler.web.headers import SecurityHeaders
 from reconciler.web.services import Services
@@ -74,6 +74,8 @@ def api_routes() -> list[BaseRoute]:
         Route("/drift", apis.drift),
         Route("/plans", apis.plans),
         Route("/plans/{plan_id}", apis.plan),
+        Route("/pull-requests", prplans.pull_requests),
+        Route("/pull-requests/{number}/plan", prplans.plan_of),
         Route("/revisions", apis.revisions),
         Route("/events", apis.events),
     ]

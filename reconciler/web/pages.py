@@ -116,8 +116,8 @@ def find_drift(request: Request) -> DriftRecord:
 def plan_list(request: Request) -> Response:
     records = services(request).store.plans.recent(limit=PLAN_LIST_LIMIT)
     summaries = {r.id: _summary(r) for r in records}
-    pulls = [r for r in records if r.pr_number is not None]
-    return render(request, "plans.html", records=records, summaries=summaries, pulls=pulls)
+    reviews = services(request).store.pr_plans.recent(limit=PLAN_LIST_LIMIT)
+    return render(request, "plans.html", records=records, summaries=summaries, reviews=reviews)
 
 
 def _summary(record: PlanRecord) -> dict[str, int]:
