@@ -3,7 +3,8 @@
 - ``Reachability``: whether a cluster could be read (the observer, the planner, the store, the pages);
 - ``Outcome``: how one apply step ended (the engine records it, the store keeps it);
 - ``RunStatus``, ``RevisionStatus``, ``PlanStatus``: what became of an apply run, a source revision
-  and a saved plan.
+  and a saved plan;
+- ``PrPlanState``: where a pull request's plan is (planned, posted, applied at the merge, superseded).
 
 The values are what the store's rows and the plan file hold; the one place that reads such a row or
 file turns the text back into the enum (``Reachability(row.status)``), and nothing downstream compares
@@ -57,3 +58,14 @@ class PlanStatus(StrEnum):
     APPLIED = "applied"
     STALE = "stale"
     FAILED = "failed"
+
+
+class PrPlanState(StrEnum):
+    """Where a pull request's plan is: computed, posted on the forge, applied after the merge, replaced."""
+
+    PLANNED = "planned"
+    POSTED = "posted"
+    APPLIED = "applied"
+    """Merged, and the reviewed plan was applied as it was."""
+    SUPERSEDED = "superseded"
+    """A newer head was planned, or at the merge the reviewed plan no longer matched (the record's note says why)."""

@@ -29,6 +29,7 @@ from typing import Any
 from reconciler import logs, metrics, settings
 from reconciler.core import escapes, prplan_views, prplans, report
 from reconciler.core.plans import Plan
+from reconciler.core.statuses import PrPlanState
 from reconciler.daemon.tracks import Track
 from reconciler.engine import pullrequests
 from reconciler.engine import reconcile as engine
@@ -40,7 +41,7 @@ from reconciler.forges.posts import CheckState, Forge, Post
 from reconciler.source.git import Revision
 from reconciler.spec import loader
 from reconciler.spec.loader import FleetRepo
-from reconciler.store.records import PrPlanRecord, PrPlanState
+from reconciler.store.records import PrPlanRecord
 from reconciler.store.stores import Store
 
 MAX_POST_DELAY = timedelta(hours=1)

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import select
 
 from reconciler.core import prplans as core_prplans
+from reconciler.core.statuses import PrPlanState
 from reconciler.errors import StoreError
 from reconciler.store import rows, tables
 from reconciler.store.contexts import Context
-from reconciler.store.records import OPEN_PR_STATES, PrPlanRecord, PrPlanState
+from reconciler.store.records import OPEN_PR_STATES, PrPlanRecord
 
 T = tables.pr_plans
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.core.desired import BundleId
-from reconciler.core.statuses import Outcome, PlanStatus, Reachability, RevisionStatus, RunStatus
+from reconciler.core.statuses import Outcome, PlanStatus, PrPlanState, Reachability, RevisionStatus, RunStatus
 
 
 @dataclass(frozen=True)
@@ -19,17 +19,6 @@ class RevisionRecord:
     applied_at: datetime | None = None
     error: str = ""
     forced: bool = False
-
-
-class PrPlanState(StrEnum):
-    """Where a pull request's plan is: computed, posted on the forge, applied after the merge, replaced."""
-
-    PLANNED = "planned"
-    POSTED = "posted"
-    APPLIED = "applied"
-    """Merged, and the reviewed plan was applied as it was."""
-    SUPERSEDED = "superseded"
-    """A newer head was planned, or at the merge the reviewed plan no longer matched (``note`` says why)."""
 
 
 OPEN_PR_STATES = frozenset({PrPlanState.PLANNED, PrPlanState.POSTED})

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import metrics, settings
+from reconciler.core.statuses import PrPlanState
 from reconciler.daemon.daemons import Daemon
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.pipelines import EnginePipeline
@@ -24,7 +25,6 @@ from reconciler.forges.posts import MARKER
 from reconciler.forges.retries import Retry
 from reconciler.source.git import Mirror
 from reconciler.source.sources import GitSource
-from reconciler.store.records import PrPlanState
 from reconciler.web import testing as web_testing
 from reconciler.web.access import Tokens
 from reconciler.web.services import Services
