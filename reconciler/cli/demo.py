@@ -4,12 +4,14 @@ Starts sim clusters for the ``fleet/`` directory (of the current directory, else
 to the package), turns it into a Git repo served on loopback, runs the daemon with its dashboard on
 127.0.0.1 and prints what to open and try. Then it shows the loop: a version bump for one ring rolls
 out, and an edit made behind the daemon's back shows up as drift. ``--once`` runs that story without
-waiting for you and exits 0 when every step worked, 1 otherwise; without it the demo keeps serving
-until Ctrl-C.
+waiting for you and exits 0 when every step worked, 1 otherwise, and removes its scratch directory;
+without it the demo keeps serving until Ctrl-C, and then keeps its directory (the fleet repo's work
+tree may hold your edits) and says where it is.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import click
 
 from reconciler import logs
 from reconciler.cli.options import EXIT_ERROR
-from reconciler.daemon import demos, signals, worlds
+from reconciler.daemon import demos, repos, signals, worlds
 
 
 @click.command("demo")
@@ -29,19 +31,25 @@ from reconciler.daemon import demos, signals, worlds
 def command(once: bool, port: int, log_level: str) -> None:
     """Run stackfleet on a simulated fleet and show the GitOps loop."""
     logs.configure(level=log_level, output="console")
+    repos.require_git()
     fleet_dir = worlds.find_fleet(Path.cwd())
     stop = signals.stop_event()
-    with tempfile.TemporaryDirectory(prefix="stackfleet-demo-") as scratch:
-        click.echo(f"starting simulated clusters for {fleet_dir} ...")
-        demo = demos.start(fleet_dir, Path(scratch), port=port)
-        try:
-            click.echo(demos.tell(demo) + "\n")
-            demos.story(demo, echo=click.echo)
-            click.echo(demos.summary(demo))
-            if not once:
-                click.echo("\nstill serving; press Ctrl-C to stop.")
-                stop.wait()
-        finally:
-            demo.stop()
+    scratch = Path(tempfile.mkdtemp(prefix="stackfleet-demo-"))
+    click.echo(f"starting simulated clusters for {fleet_dir} ...")
+    demo = demos.start(fleet_dir, scratch, port=port)
+    try:
+        click.echo(demos.tell(demo) + "\n")
+        demos.story(demo, echo=click.echo)
+        click.echo(demos.summary(demo))
+        if not once:
+            click.echo("\nstill serving; press Ctrl-C to stop.")
+            stop.wait()
+    finally:
+        demo.stop()
+    if once:
+        shutil.rmtree(scratch, ignore_errors=True)
+    else:
+        click.echo(f"stopped. The demo's directory is kept: {scratch} (fleet repo work tree: "
+                   f"{demo.world.upstream.work}); remove it with: rm -rf {scratch}")
     if not all(step.ok for step in demo.steps) or len(demo.steps) < 3:
         raise click.exceptions.Exit(EXIT_ERROR)

@@ -20,6 +20,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from reconciler.errors import ConfigError
+
 PR_SET_PDEATHSIG = 1
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "stackfleet demo",
@@ -32,11 +34,22 @@ GIT_IDENTITY = {
 }
 
 
+NO_GIT = "the git CLI is not installed; it serves and edits the demo's fleet repo (install git, e.g. apt-get install git)"
+
+
 def git(*args: str, cwd: Path) -> str:
     """Run the git CLI in ``cwd`` with a fixed identity and no user or system config."""
     env = {**os.environ, **GIT_IDENTITY}
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise ConfigError(NO_GIT) from None
     return done.stdout.strip()
+
+
+def require_git() -> None:
+    """Fail with one clear ``ConfigError`` when the git CLI cannot be run."""
+    git("--version", cwd=Path.cwd())
 
 
 class Upstream:
@@ -58,6 +71,9 @@ class Upstream:
         upstream.work.mkdir(exist_ok=True)
         git("init", "-q", "-b", "main", cwd=upstream.work)
         git("remote", "add", "origin", str(upstream.bare), cwd=upstream.work)
+        # main tracks origin/main, so a plain `git push` in the work tree works whatever push.default is
+        git("config", "branch.main.remote", "origin", cwd=upstream.work)
+        git("config", "branch.main.merge", "refs/heads/main", cwd=upstream.work)
         if seed is not None:
             upstream.commit("Import the fleet repo")
         return upstream

@@ -22,8 +22,13 @@ from reconciler.spec import loader
 
 
 def find_fleet(cwd: Path) -> Path:
-    """The reference fleet: ``./fleet`` (or ``.`` itself), else the ``fleet/`` next to the package."""
-    candidates = [cwd / "fleet", cwd, Path(reconciler.__file__).resolve().parent.parent / "fleet"]
+    """The reference fleet: ``./fleet`` (or ``.`` itself), else the one installed with the package.
+
+    A wheel carries it as ``reconciler/reference-fleet/`` (``setup.py``); an editable install or a
+    checkout has ``fleet/`` next to the package.
+    """
+    package = Path(reconciler.__file__).resolve().parent
+    candidates = [cwd / "fleet", cwd, package / "reference-fleet", package.parent / "fleet"]
     for candidate in candidates:
         if (candidate / "fleet.yaml").is_file() and (candidate / "clusters").is_dir():
             return candidate
