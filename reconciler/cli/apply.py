@@ -13,10 +13,12 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from reconciler.cli import targets
 from reconciler.cli.options import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -34,7 +36,6 @@ from reconciler.cli.plan import (
 )
 from reconciler.core import plans, report, rollout
 from reconciler.engine import apply, fleetrun, reconcile, sessions
-from reconciler.source import opening
 from reconciler.spec import loader
 
 
@@ -44,6 +45,7 @@ from reconciler.spec import loader
 @fleet_option
 @kubeconfig_option
 @cluster_option
+@targets.context_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--approve", is_flag=True, help="Also run steps that need approval (protected kinds, prune budget).")
 @click.option("--approve-stage", "stages", multiple=True, metavar="STAGE",
@@ -53,13 +55,13 @@ from reconciler.spec import loader
 @output_option("text", "json")
 @state_option
 @plugins_option
-def command(plan_file: str | None, fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], yes: bool,
-            approve: bool, stages: tuple[str, ...], wait_pauses: float, output: str, state: str,
-            plugins: tuple[str, ...]) -> None:
+def command(plan_file: str | None, fleet: str, path: str, kubeconfig: str | None, clusters: tuple[str, ...],
+            contexts: tuple[str, ...], yes: bool, approve: bool, stages: tuple[str, ...], wait_pauses: float,
+            output: str, state: str, plugins: tuple[str, ...]) -> None:
     """Apply the fleet (or a saved plan) with server-side apply, rolling out stage by stage."""
-    opened = opening.open_fleet(fleet)
-    repo = loader.load(opened.tree)
-    session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
+    opened, repo = targets.load(fleet, path=path)
+    clusters = targets.pick(repo, clusters=clusters, contexts=contexts)
+    session = targets.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
     try:
         with _progress(output) as on_step:
             options = reconcile.ApplyOptions(approve=approve, on_step=on_step, rollout=fleetrun.Options(
@@ -68,26 +70,39 @@ def command(plan_file: str | None, fleet: str, kubeconfig: str | None, clusters:
                           output=output, forced=forced_of(opened, session))
     finally:
         sessions.close(session)
-    if result is None:
-        raise click.exceptions.Exit(EXIT_OK)
-    click.echo(_summary(result, output=output), nl=False)
-    raise click.exceptions.Exit(_exit_code(result.outcomes))
+    if result.report is not None and (result.changed or output == "json"):
+        click.echo(_summary(result.report, output=output), nl=False)
+    elif output == "json":
+        click.echo(json.dumps({"run": None, "revision": repo.revision, "writes": 0, "applied": False,
+                               "reason": result.reason, "clusters": []}, indent=2))
+    if result.report is None:
+        raise click.exceptions.Exit(EXIT_ERROR)
+    raise click.exceptions.Exit(_exit_code(result.report.outcomes) if result.changed else EXIT_OK)
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What ``_run`` did: the report (``None`` when nothing was applied) and why not, if so."""
+
+    report: reconcile.ApplyReport | None
+    changed: bool = True
+    reason: str = ""
 
 
 def _run(repo: loader.FleetRepo, session: reconcile.Session, *, plan_file: str | None, clusters: tuple[str, ...],
-         yes: bool, options: reconcile.ApplyOptions, output: str, forced: bool) -> reconcile.ApplyReport | None:
+         yes: bool, options: reconcile.ApplyOptions, output: str, forced: bool) -> Ran:
     if plan_file:
         saved = plans.from_json(Path(plan_file).read_text(encoding="utf-8"))
-        return reconcile.apply_saved(saved, repo, session=session, options=options)
+        return Ran(reconcile.apply_saved(saved, repo, session=session, options=options))
     planned = reconcile.plan_fleet(repo, session=session, clusters=clusters, forced=forced)
     if output == "text":
         click.echo(report.text(planned.plan, color=sys.stdout.isatty()), nl=False)
     if not planned.plan.has_changes:
-        reconcile.apply_plan(planned, session=session, options=options)  # takes unchanged objects into the inventory
-        return None
+        # applied all the same: it takes unchanged objects into the inventory
+        return Ran(reconcile.apply_plan(planned, session=session, options=options), changed=False)
     if not yes and not click.confirm("Apply these changes?", default=False, err=True):
-        raise click.exceptions.Exit(EXIT_ERROR)
-    return reconcile.apply_plan(planned, session=session, options=options)
+        return Ran(None, reason="declined at the confirmation")
+    return Ran(reconcile.apply_plan(planned, session=session, options=options))
 
 
 @contextmanager

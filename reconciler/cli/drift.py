@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import click
 
+from reconciler.cli import targets
 from reconciler.cli.options import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -25,26 +26,23 @@ from reconciler.cli.plan import cluster_option, state_option
 from reconciler.core import drift_views
 from reconciler.core.drift import Report
 from reconciler.engine import drift, sessions
-from reconciler.source import opening
-from reconciler.spec import loader
 
 
 @click.command("drift")
 @fleet_option
 @kubeconfig_option
 @cluster_option
+@targets.context_option
 @output_option("text", "markdown", "json")
 @click.option("--detail", is_flag=True, help="Show the diff of every drifted object (text output).")
 @click.option("--heal", is_flag=True, help="Re-apply the drifted objects of selfHeal bundles.")
 @state_option
-def command(fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], output: str, detail: bool,
-            heal: bool, state: str) -> None:
+def command(fleet: str, path: str, kubeconfig: str | None, clusters: tuple[str, ...], contexts: tuple[str, ...],
+            output: str, detail: bool, heal: bool, state: str) -> None:
     """Report drift from the last applied state. Exit 0 none, 2 drift, 1 error."""
-    repo = loader.load(opening.open_tree(fleet))
-    unknown = sorted(set(clusters) - set(repo.clusters))
-    if unknown:
-        raise click.BadParameter(f"unknown cluster(s): {', '.join(unknown)}", param_hint="--cluster")
-    session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state)
+    _, repo = targets.load(fleet, path=path)
+    clusters = targets.pick(repo, clusters=clusters, contexts=contexts)
+    session = targets.open_session(repo, kubeconfig=kubeconfig, state=state)
     try:
         report = drift.scan(session.store, connections=session.connections, fleet_name=repo.name,  # type: ignore[arg-type]
                             policies=drift.policies_of(repo), now=datetime.now(UTC), clusters=clusters)

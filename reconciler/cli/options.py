@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
@@ -24,15 +25,39 @@ def planning_errors(planned: reconcile.Planned) -> list[str]:
 
 
 def fleet_option(func: F) -> F:
-    """``--fleet PATH|GIT_URL[@REF]``: where the fleet repo is (default: the current directory)."""
+    """``--fleet PATH|GIT_URL[@REF[:DIR]]`` and ``--path DIR``: where the fleet repo is (default: ``.``)."""
+    func = path_option(func)
     return click.option(
         "--fleet",
         "fleet",
         default=".",
         show_default=True,
-        metavar="PATH|GIT_URL[@REF]",
-        help="Fleet repo: a directory, or a Git URL with an optional @ref (branch, tag or SHA).",
+        metavar="PATH|GIT_URL[@REF[:DIR]]",
+        help="Fleet repo: a directory, or a Git URL with an optional @ref (branch, tag or SHA) and :DIR.",
     )(func)
+
+
+def path_option(func: F) -> F:
+    """``--path DIR``: the fleet repo is this subdirectory of the directory or Git repo given."""
+    return click.option(
+        "--path",
+        "path",
+        default="",
+        metavar="DIR",
+        help="The fleet is in this subdirectory of the repo (same as GIT_URL@REF:DIR).",
+    )(func)
+
+
+def require_known(given: Iterable[str], known: Iterable[str], *, what: str, hint: str) -> None:
+    """A usage error naming the first of ``given`` not in ``known``, with the closest names as a hint."""
+    names = sorted(set(known))
+    for name in given:
+        if name in names:
+            continue
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        suggestion = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else \
+            f"; known: {', '.join(names[:12])}{' ...' if len(names) > 12 else ''}"
+        raise click.BadParameter(f"unknown {what} {name!r}{suggestion}", param_hint=hint)
 
 
 def kubeconfig_option(func: F) -> F:

@@ -6,12 +6,14 @@ error (a bundle failed to render, a cluster could not be read, or the command fa
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
+import yaml
 
-from reconciler.cli import prplan
+from reconciler.cli import prplan, targets
 from reconciler.cli.options import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -26,7 +28,6 @@ from reconciler.core import plans, report
 from reconciler.engine import reconcile, serverdryruns, sessions
 from reconciler.kube.connections import ClientSettings
 from reconciler.source import opening
-from reconciler.spec import loader
 
 
 def state_option(func: F) -> F:
@@ -62,33 +63,31 @@ def cluster_option(func: F) -> F:
 @fleet_option
 @kubeconfig_option
 @cluster_option
+@targets.context_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the plan artifact (JSON) here.")
-@output_option("text", "markdown", "json")
+@output_option("text", "markdown", "json", "yaml")
 @click.option("--detail", is_flag=True, help="Show the diff of every step.")
 @click.option("--server-dry-run", is_flag=True, help="Confirm every change with a server-side dry-run.")
 @click.option("--base", default=None, metavar="REF", help="With --head: plan a pull request from this base ref.")
 @click.option("--head", default=None, metavar="REF", help="With --base: the pull request's head ref.")
 @state_option
 @plugins_option
-def command(fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], out: str | None, output: str,
-            detail: bool, server_dry_run: bool, base: str | None, head: str | None, state: str,
-            plugins: tuple[str, ...]) -> None:
+def command(fleet: str, path: str, kubeconfig: str | None, clusters: tuple[str, ...], contexts: tuple[str, ...],
+            out: str | None, output: str, detail: bool, server_dry_run: bool, base: str | None, head: str | None,
+            state: str, plugins: tuple[str, ...]) -> None:
     """Plan the fleet: render, observe the clusters, diff. Exit 0 nothing to do, 2 changes, 1 error.
 
     With ``--base REF --head REF`` (a Git fleet repo): the pull request's plan, what the head changes
     against the base apart from what is already so, computed with the state in ``--state``.
     """
     if base or head:
+        refused = _pr_refused(clusters=clusters + contexts, out=out, server_dry_run=server_dry_run, path=path)
         prplan.run(prplan.Request(fleet=fleet, base=base, head=head, kubeconfig=kubeconfig, state=state,
-                                  settings=settings_of(plugins), output=output, detail=detail,
-                                  refused=_pr_refused(clusters=clusters, out=out, server_dry_run=server_dry_run)))
+                                  settings=settings_of(plugins), output=output, detail=detail, refused=refused))
         return
-    opened = opening.open_fleet(fleet)
-    repo = loader.load(opened.tree)
-    unknown = sorted(set(clusters) - set(repo.clusters))
-    if unknown:
-        raise click.BadParameter(f"unknown cluster(s): {', '.join(unknown)}", param_hint="--cluster")
-    session = sessions.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
+    opened, repo = targets.load(fleet, path=path)
+    clusters = targets.pick(repo, clusters=clusters, contexts=contexts)
+    session = targets.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
     try:
         planned = reconcile.plan_fleet(repo, session=session, clusters=clusters, forced=forced_of(opened, session))
         confirmed = serverdryruns.Confirmed(planned)
@@ -102,15 +101,18 @@ def command(fleet: str, kubeconfig: str | None, clusters: tuple[str, ...], out: 
     raise click.exceptions.Exit(_exit_code(confirmed.planned, errors=confirmed.errors))
 
 
-def _pr_refused(*, clusters: tuple[str, ...], out: str | None, server_dry_run: bool) -> str:
+def _pr_refused(*, clusters: tuple[str, ...], out: str | None, server_dry_run: bool, path: str) -> str:
     """Options that do not combine with ``--base``/``--head`` (empty when none was given)."""
-    given = [name for name, on in (("--cluster", clusters), ("--out", out), ("--server-dry-run", server_dry_run)) if on]
+    given = [name for name, on in (("--cluster/--context", clusters), ("--out", out), ("--server-dry-run", server_dry_run),
+                                   ("--path", path)) if on]
     return ", ".join(given)
 
 
 def _view(plan: plans.Plan, *, output: str, detail: bool) -> str:
     if output == "json":
         return report.json(plan)
+    if output == "yaml":
+        return yaml.safe_dump(json.loads(report.json(plan)), sort_keys=False, allow_unicode=True)
     if output == "markdown":
         return report.markdown(plan)
     return report.text(plan, color=sys.stdout.isatty(), detail=detail)

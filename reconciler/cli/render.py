@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.options import EXIT_ERROR, fleet_option, output_option
+from reconciler.cli.options import EXIT_ERROR, fleet_option, output_option, require_known
 from reconciler.render import fleet, helm, streams
 from reconciler.render.cache import Cache
 from reconciler.render.capabilities import DEFAULT_KUBE_VERSION, Capabilities
@@ -57,6 +57,7 @@ from reconciler.spec import loader
 )
 def command(
     fleet: str,
+    path: str,
     clusters: tuple[str, ...],
     bundles: tuple[str, ...],
     output: str,
@@ -68,7 +69,7 @@ def command(
     show_secrets: bool,
 ) -> None:
     """Render the desired objects of the fleet (all clusters, or --cluster) as YAML or JSON."""
-    repo = loader.load(opening.open_tree(f"{fleet}@{revision}" if revision else fleet))
+    repo = loader.load(opening.open_tree(f"{fleet}@{revision}" if revision else fleet, path=path))
     options = fleet_options(
         kube_version=kube_version, api_versions=api_versions, cache_dir=cache_dir, plain_http=plain_http
     )
@@ -96,7 +97,16 @@ def fleet_options(
 def fleet_render(
     repo: loader.FleetRepo, *, options: fleet.Options, clusters: tuple[str, ...], bundles: tuple[str, ...]
 ) -> fleet.FleetRender:
-    unknown = sorted(set(clusters) - set(repo.clusters))
-    if unknown:
-        raise click.BadParameter(f"unknown cluster(s): {', '.join(unknown)}", param_hint="--cluster")
+    require_known(clusters, repo.clusters, what="cluster", hint="--cluster")
+    require_known(bundles, bundle_names(repo), what="bundle", hint="--bundle")
     return fleet.render(repo, options=options, clusters=clusters or None, bundles=bundles or None)
+
+
+def bundle_names(repo: loader.FleetRepo) -> set[str]:
+    """Every name ``--bundle`` accepts: ``BUNDLE`` and ``STACK/BUNDLE`` of every stack version."""
+    names: set[str] = set()
+    for stack, versions in repo.stacks.items():
+        for located in versions.values():
+            for bundle in located.model.spec.bundles:
+                names |= {bundle.name, f"{stack}/{bundle.name}"}
+    return names

@@ -100,6 +100,11 @@ class Connections:
                 built.transport.close()  # type: ignore[attr-defined]
             self._clients.clear()
 
+    def read_kubeconfig(self) -> None:
+        """Read the operator's kubeconfig now if a cluster is reached by context (``ConfigError`` if unreadable)."""
+        if any(c.context is not None for c in self.connections.values()):
+            self._operator_kubeconfig()
+
     def _build(self, name: str) -> Client:
         connection = self.connections.get(name)
         if connection is None:
@@ -125,6 +130,8 @@ class Connections:
             default = os.path.expanduser("~/.kube/config")
             if self.in_cluster is not None and not os.path.exists(default):
                 return []
+            if not os.path.exists(default):
+                raise ConfigError(f"cannot read kubeconfig {default}: no such file (give --kubeconfig or set KUBECONFIG)")
             return [default]
         existing = [p for p in paths if os.path.exists(p)]
         if not existing and self.in_cluster is None:

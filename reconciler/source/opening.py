@@ -2,7 +2,8 @@
 
 An existing directory is read as it is (``DirTree``). Anything else is a Git remote, optionally
 followed by ``@REF`` (a branch, tag, ``refs/...`` name or commit SHA; the remote's default branch
-when left out): ``https://``, ``http://``, ``git://``, ``ssh://`` and ``file://`` URLs, scp-like
+when left out), and optionally ``:PATH`` after the ref for a fleet in a subdirectory
+(``URL@main:fleets/prod``; ``--path`` says the same for any fleet): ``https://``, ``http://``, ``git://``, ``ssh://`` and ``file://`` URLs, scp-like
 ``user@host:path`` (its first ``@`` names the user, not a ref), or a local repo directory with a
 ``@REF``. The remote is mirrored under ``cache_dir`` (default ``$STACKFLEET_CACHE_DIR``, else
 ``~/.cache/stackfleet/git``) with credentials from ``STACKFLEET_GIT_*`` (``credentials.from_env``),
@@ -21,6 +22,7 @@ from reconciler.errors import SourceError, SpecError
 from reconciler.source import credentials
 from reconciler.source.dirtree import DirTree
 from reconciler.source.git import Mirror, Revision
+from reconciler.source.subtrees import SubTree
 from reconciler.spec.trees import FileTree
 
 DEFAULT_REF = "HEAD"
@@ -51,16 +53,22 @@ class Opened:
         return base.ref == self.revision.ref and not self.mirror.descends(self.revision.sha, from_sha=base.sha)
 
 
-def open_tree(fleet: str, *, cache_dir: Path | None = None, timeout: float = 30) -> FileTree:
-    """The files of ``fleet``: a directory as it is, or a Git remote at its ref."""
-    return open_fleet(fleet, cache_dir=cache_dir, timeout=timeout).tree
+def open_tree(fleet: str, *, path: str = "", cache_dir: Path | None = None, timeout: float = 30) -> FileTree:
+    """The files of ``fleet``: a directory as it is, or a Git remote at its ref; ``path`` is a subdirectory."""
+    return open_fleet(fleet, path=path, cache_dir=cache_dir, timeout=timeout).tree
 
 
-def open_fleet(fleet: str, *, cache_dir: Path | None = None, timeout: float = 30) -> Opened:
-    """``open_tree`` keeping the mirror and the commit, for ancestry checks (``Opened.forced_from``)."""
+def open_fleet(fleet: str, *, path: str = "", cache_dir: Path | None = None, timeout: float = 30) -> Opened:
+    """``open_tree`` keeping the mirror and the commit, for ancestry checks (``Opened.forced_from``).
+
+    The fleet repo is the directory ``path`` of the tree (``--path``), or the one a Git URL names after
+    its ref (``URL@REF:path``); both given, ``path`` is below the URL's.
+    """
     if os.path.isdir(fleet):
-        return Opened(DirTree(fleet))
+        return _below(Opened(DirTree(fleet)), path)
     url, ref = split_ref(fleet)
+    ref, _, in_url = (ref or "").partition(":")
+    below = "/".join(p.strip("/") for p in (in_url, path) if p.strip("/"))
     mirror = Mirror(
         url,
         cache_dir=cache_dir or default_cache_dir(),
@@ -68,7 +76,13 @@ def open_fleet(fleet: str, *, cache_dir: Path | None = None, timeout: float = 30
         timeout=timeout,
     )
     revision = mirror.resolve(ref or DEFAULT_REF)
-    return Opened(mirror.tree(revision), mirror, revision)
+    return _below(Opened(mirror.tree(revision), mirror, revision), below)
+
+
+def _below(opened: Opened, path: str) -> Opened:
+    if not path.strip("/"):
+        return opened
+    return Opened(SubTree(opened.tree, path), opened.mirror, opened.revision)
 
 
 def split_ref(fleet: str) -> tuple[str, str | None]:

@@ -89,6 +89,11 @@ def load(tree: FileTree) -> FleetRepo:
     """Load and validate the fleet repo in ``tree``; raises ``ValidationFailed`` with every problem."""
     problems: list[Problem] = []
     broken: set[tuple[str, str]] = set()
+    if not any(tree.is_file(name) for name in FLEET_FILES) and not tree.is_dir(CLUSTERS_DIR):
+        where = tree.revision.removeprefix("dir:")
+        raise ValidationFailed([Problem(Location("."), f"{where} is not a fleet repo: it has neither "
+                                        f"{FLEET_FILES[0]} nor a {CLUSTERS_DIR}/ directory", rule="not-a-fleet-repo")],
+                               revision=tree.revision)
     fleet = _load_fleet(tree, problems, broken)
     clusters = _load_clusters(tree, problems, broken)
     stacks = _load_stacks(tree, problems, broken)
@@ -172,10 +177,13 @@ def _load_fleet(tree: FileTree, problems: list[Problem], broken: set[tuple[str, 
     for name in FLEET_FILES:
         if not tree.is_file(name):
             continue
+        before = len(problems)
         docs = _read_docs(tree, name, problems)
         if len(docs) != 1:
             if docs:
                 problems.append(Problem(Location(name, docs[1].line), "fleet.yaml holds one Fleet document"))
+            elif len(problems) == before:
+                problems.append(Problem(Location(name), f"{name} is empty: it holds one Fleet document", rule="empty"))
             return default
         parsed = _parse(docs[0], "Fleet", problems, broken)
         return parsed if parsed is not None else default

@@ -55,7 +55,7 @@ def test_json_lists_bundles_with_hashes_and_objects():
 
 def test_unknown_cluster_is_a_usage_error():
     code, _, err = run("--fleet", str(ROOT / "fleet"), "--cluster", "nope")
-    assert (code, "unknown cluster(s): nope" in err) == (2, True)
+    assert (code, "unknown cluster 'nope'; known: dev-eu-1, dev-us-1, mgmt" in err) == (2, True), err
 
 
 def test_a_failing_bundle_is_reported_and_the_rest_printed(tmp_path: Path):
