@@ -20,7 +20,9 @@ Every error stackfleet raises on purpose is a ``StackfleetError``. Each carries 
     │   ├── PatchError                a patch does not apply
     │   └── DuplicateObjectError      two bundles render the same object for one cluster
     ├── PlanError                     planning failed (names cluster, bundle, object)
-    │   └── StalePlanError            a saved plan no longer matches Git or live state
+    │   ├── StalePlanError            a saved plan no longer matches Git or live state
+    │   ├── TamperedPlanError         a saved plan's MAC is missing or does not match its content
+    │   └── RefusedStepError          a saved plan's step the live marks or the inventory do not allow
     ├── ClusterError                  a cluster could not be reached or refused us
     │   ├── ClusterUnreachable        connection errors, 5xx beyond retries (retryable)
     │   ├── ClusterAuthFailed         401/403 (not retried in a storm)
@@ -174,6 +176,14 @@ class PlanError(StackfleetError):
 
 class StalePlanError(PlanError):
     """A saved plan was computed from a revision or live state that has since moved."""
+
+
+class TamperedPlanError(PlanError):
+    """A saved plan is not authenticated by this state store's key: edited, or made elsewhere."""
+
+
+class RefusedStepError(PlanError):
+    """A step of a saved plan is not one a fresh plan makes (say, a delete of an object we do not own)."""
 
 
 class ClusterError(StackfleetError):

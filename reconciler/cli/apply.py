@@ -1,7 +1,8 @@
 """``stackfleet apply``: apply a saved plan exactly, or plan and apply after a confirmation.
 
-With ``--plan FILE`` the plan is applied as it is, and refused as stale if the fleet revision or any
-live object it recorded moved. Without it the fleet is planned, the plan shown, and applied after a
+With ``--plan FILE`` the plan is applied as it is: refused when its MAC does not match (edited, or
+made with another state store), as stale if the fleet revision or any live object it recorded moved,
+and when a step is not one a fresh plan makes now (say, a delete of an object we do not own). Without it the fleet is planned, the plan shown, and applied after a
 confirmation (or ``--yes``). Progress is shown per cluster (a progress bar on a terminal, plain lines
 otherwise), then a summary table. Exit 0: every cluster succeeded or had nothing to do; 2: the rollout
 stopped short (awaiting approval, a pause, halted, paused clusters); 1: a cluster failed or an error.
@@ -34,7 +35,7 @@ from reconciler.cli.plan import (
     settings_of,
     state_option,
 )
-from reconciler.core import plans, report, rollout
+from reconciler.core import report, rollout, signatures
 from reconciler.engine import apply, fleetrun, reconcile, sessions
 from reconciler.spec import loader
 
@@ -92,7 +93,7 @@ class Ran:
 def _run(repo: loader.FleetRepo, session: reconcile.Session, *, plan_file: str | None, clusters: tuple[str, ...],
          yes: bool, options: reconcile.ApplyOptions, output: str, forced: bool) -> Ran:
     if plan_file:
-        saved = plans.from_json(Path(plan_file).read_text(encoding="utf-8"))
+        saved = signatures.from_json(Path(plan_file).read_text(encoding="utf-8"), key=session.store.keys.plan_key())
         return Ran(reconcile.apply_saved(saved, repo, session=session, options=options))
     planned = reconcile.plan_fleet(repo, session=session, clusters=clusters, forced=forced)
     if output == "text":

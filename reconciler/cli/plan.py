@@ -24,7 +24,7 @@ from reconciler.cli.options import (
     output_option,
     planning_errors,
 )
-from reconciler.core import plans, report
+from reconciler.core import plans, report, signatures
 from reconciler.engine import reconcile, serverdryruns, sessions
 from reconciler.kube.connections import ClientSettings
 from reconciler.source import opening
@@ -64,7 +64,8 @@ def cluster_option(func: F) -> F:
 @kubeconfig_option
 @cluster_option
 @targets.context_option
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the plan artifact (JSON) here.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write the plan artifact (JSON, authenticated with the state store's key) here.")
 @output_option("text", "markdown", "json", "yaml")
 @click.option("--detail", is_flag=True, help="Show the diff of every step.")
 @click.option("--server-dry-run", is_flag=True, help="Confirm every change with a server-side dry-run.")
@@ -93,10 +94,11 @@ def command(fleet: str, path: str, kubeconfig: str | None, clusters: tuple[str, 
         confirmed = serverdryruns.Confirmed(planned)
         if server_dry_run:
             confirmed = serverdryruns.confirm(confirmed.planned, session=session)
+        if out:
+            signed = signatures.to_json(confirmed.planned.plan, key=session.store.keys.plan_key())
+            Path(out).write_text(signed, encoding="utf-8")
     finally:
         sessions.close(session)
-    if out:
-        Path(out).write_text(plans.to_json(confirmed.planned.plan), encoding="utf-8")
     click.echo(_view(confirmed.planned.plan, output=output, detail=detail), nl=False)
     raise click.exceptions.Exit(_exit_code(confirmed.planned, errors=confirmed.errors))
 

@@ -302,12 +302,22 @@ def to_json(plan: Plan) -> str:
 
 
 def from_json(text: str) -> Plan:
+    return from_document(document_of(text))
+
+
+def document_of(text: str) -> dict[str, Any]:
+    """The JSON object of a plan file (``PlanError`` when it is not one)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PlanError(f"plan file is not JSON: {exc.msg} at line {exc.lineno}") from None
     if not isinstance(data, dict):
         raise PlanError("plan file is not a JSON object")
+    return data
+
+
+def from_document(data: Mapping[str, Any]) -> Plan:
+    """The plan in a plan document (``PlanError`` naming what does not fit the schema)."""
     try:
         return Plan.from_dict(data)
     except (KeyError, TypeError, ValueError) as exc:  # a missing field, or a status or reason outside the closed sets

@@ -45,9 +45,18 @@ class ClustersPort(Protocol):
     def set_status(self, name: str, status: Reachability, *, error: str = "") -> object: ...
 
 
+class KeysPort(Protocol):
+    """The store's own keys (``store.keys``): the HMAC key of saved plans."""
+
+    def plan_key(self) -> bytes: ...
+
+
 class StateStore(Protocol):
     @property
     def inventories(self) -> InventoryPort: ...
+
+    @property
+    def keys(self) -> KeysPort: ...
 
     @property
     def runs(self) -> RunsPort: ...

@@ -7,7 +7,8 @@
     report = reconcile.apply_plan(planned, session=session)        # rollout, apply, record
 
 ``apply_saved`` applies a plan read from a file: it renders and observes afresh, refuses the plan
-when anything it recorded moved (``engine.staleness``), then applies exactly its steps.
+when anything it recorded moved (``engine.staleness``) or a step is not one a fresh plan makes
+(``core.rechecks``), then applies exactly its steps.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from reconciler.core import planner, rollout
+from reconciler.core import planner, rechecks, rollout
 from reconciler.core.desired import BundleId, BundlePolicy, DesiredBundle
 from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
@@ -117,10 +118,16 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
 
 
 def apply_saved(plan: Plan, repo: FleetRepo, *, session: Session, options: ApplyOptions = ApplyOptions()) -> ApplyReport:
-    """Apply a saved plan exactly, after refusing it if its revision or live objects moved."""
-    fresh = plan_fleet(repo, session=session, clusters=sorted({c.bundle.cluster for c in plan.changes}))
+    """Apply a saved plan exactly, after refusing it if its revision or live objects moved, or if any
+    step is not one a fresh plan makes now (``core.rechecks``: ownership marks, inventory, approvals).
+
+    The plan's MAC is checked where it is read (``core.signatures.from_json``)."""
+    clusters = sorted({c.bundle.cluster for c in plan.changes})
+    fresh = plan_fleet(repo, session=session, clusters=clusters)
     objects = rendered_objects(fresh.render.bundles)
     staleness.check(plan, revision=repo.revision, live=fresh.live, objects=objects)
+    rechecks.check(plan, fresh=fresh.plan, live=fresh.live, inventory=inventory_step(session.store, clusters=clusters),
+                   fleet=repo.name, declared=objects.keys())
     return apply_plan(Planned(repo, fresh.render, fresh.live, plan), session=session, options=options)
 
 

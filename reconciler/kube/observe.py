@@ -1,9 +1,10 @@
 """Observe one cluster for the planner: what we own there, and what we are about to create.
 
 Per cluster: discovery (cached), one LIST per kind we have desired or inventory objects of, selected
-by the fleet label (all namespaces, paginated), then one GET for each desired object that is neither
-in the inventory nor found by those LISTs (to spot objects that exist without our marks: adoption and
-conflicts). A cluster that cannot be read comes back ``Unreachable`` or ``AuthFailed`` and the planner
+by the fleet label (all namespaces, paginated), then one GET for each desired or inventory object those
+LISTs did not find (to spot objects that exist without our marks: adoption and conflicts, and an
+inventory object whose labels someone removed, which must be reported "not owned", never planned as a
+create or as already gone; ``core.live`` says so). A cluster that cannot be read comes back ``Unreachable`` or ``AuthFailed`` and the planner
 never prunes there.
 """
 
@@ -39,8 +40,8 @@ def _read(client: Client, *, fleet: str, desired: list[ObjectKey], held: set[Obj
     served = client.discovery.served(wanted=kinds)
     found = list_owned(client, fleet=fleet, kinds=kinds & served)
     seen = {ObjectKey.of(o) for o in found}
-    for key in desired:
-        if key not in held and key not in seen and key.group_kind in served:
+    for key in sorted({*desired, *held}):
+        if key not in seen and key.group_kind in served:
             obj = client.get(key)
             found += [obj] if obj is not None else []
     return LiveCluster.reachable(client.name, objects=found, served=served)

@@ -72,9 +72,14 @@ def add_pull_request_plans(conn: Connection) -> None:
     tables.pr_plans.create(conn)
 
 
+def add_keys(conn: Connection) -> None:
+    """v6: keys the store keeps for itself (the HMAC key of saved plans)."""
+    tables.keys.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     create_base_tables, add_drift_and_bundle_states, add_applied_objects, add_bundle_health,
-    add_pull_request_plans,
+    add_pull_request_plans, add_keys,
 )
 LATEST = len(MIGRATIONS)
 

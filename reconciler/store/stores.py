@@ -29,6 +29,7 @@ from reconciler.store.drifts import Drifts
 from reconciler.store.events import DEFAULT_CAP, Events
 from reconciler.store.healths import Healths
 from reconciler.store.inventories import Inventories
+from reconciler.store.keys import Keys
 from reconciler.store.plans import Plans
 from reconciler.store.prplans import PrPlans
 from reconciler.store.retention import Retention
@@ -58,6 +59,7 @@ class Store:
         self.applied = AppliedObjects(context)
         self.health = Healths(context)
         self.retention = Retention(context)
+        self.keys = Keys(context)
 
     def schema_version(self) -> int:
         with self.context.read() as conn:

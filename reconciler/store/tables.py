@@ -160,6 +160,14 @@ clusters = Table(
     Column("paused", Boolean, nullable=False, default=False, server_default="0"),
 )
 
+keys = Table(
+    "keys",
+    metadata,
+    Column("name", String(NAME), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 events = Table(
     "events",
     metadata,

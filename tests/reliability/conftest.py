@@ -76,6 +76,10 @@ class Figures:
     canary_scans: Counter[str] = field(default_factory=Counter)
     stale_plans_tried: int = 0
     stale_plans_applied: int = 0
+    tampered_plans_tried: int = 0
+    tampered_plans_applied: int = 0
+    guarded_objects_tried: int = 0
+    guarded_objects_applied: int = 0
     second_apply_runs: int = 0
     second_apply_writes: int = 0
     peak_429_rate: float = 0.0
@@ -109,6 +113,8 @@ class Figures:
             f"objects missing after recovery: {self.missing_after_recovery}",
             f"canary hits (per sink): {sinks}",
             f"stale plans applied: {self.stale_plans_applied} of {self.stale_plans_tried} tried",
+            f"tampered plans applied: {self.tampered_plans_applied} of {self.tampered_plans_tried} tried",
+            f"guarded objects applied: {self.guarded_objects_applied} of {self.guarded_objects_tried} tried",
             f"writes on a second identical apply: {self.second_apply_writes} over {self.second_apply_runs} runs",
             f"peak request rate under 429: {self.peak_429_rate:.1f} req/s",
             f"peak RSS under the bomb inputs: {rss}",
