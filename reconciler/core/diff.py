@@ -13,6 +13,7 @@ annotation reaches a patch, a diff text, a plan or a report.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,20 +63,38 @@ def render(*, before: Obj | None, after: Obj | None, labels: tuple[str, str] = (
 def patch_ops(before: Any, after: Any, *, path: str) -> list[dict[str, Any]]:
     """RFC 6902 operations turning ``before`` into ``after``, in a stable order (maps by key).
 
-    Lists of the same length are compared element by element; a list that changed length is
-    replaced whole (as server-side apply replaces an atomic list).
+    Lists are matched element by element (longest matching runs, as ``difflib``): an element that
+    is gone is removed, a new one added, a changed one patched in place. The list's changes are
+    emitted from its end to its start, so every path names an index of ``before`` and a shortened
+    list shows exactly the elements it loses.
     """
     if before == after:
         return []
     if isinstance(before, dict) and isinstance(after, dict):
         return _map_ops(before, after, path=path)
-    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        return [
-            op
-            for i, (b, a) in enumerate(zip(before, after, strict=True))
-            for op in patch_ops(b, a, path=f"{path}/{i}")
-        ]
+    if isinstance(before, list) and isinstance(after, list):
+        return _list_ops(before, after, path=path)
     return [{"op": "replace", "path": path, "value": after}]
+
+
+def _list_ops(before: list[Any], after: list[Any], *, path: str) -> list[dict[str, Any]]:
+    matcher = difflib.SequenceMatcher(None, [_token(x) for x in before], [_token(x) for x in after],
+                                      autojunk=False)
+    ops: list[dict[str, Any]] = []
+    for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+        if tag == "equal":
+            continue
+        common = min(i2 - i1, j2 - j1)
+        for k in range(common - 1, -1, -1):
+            ops += patch_ops(before[i1 + k], after[j1 + k], path=f"{path}/{i1 + k}")
+        ops += [{"op": "remove", "path": f"{path}/{i}"} for i in range(i2 - 1, i1 + common - 1, -1)]
+        ops += [{"op": "add", "path": f"{path}/{i1 + common + k}", "value": after[j1 + common + k]}
+                for k in range(j2 - j1 - common)]
+    return ops
+
+
+def _token(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _map_ops(before: dict[str, Any], after: dict[str, Any], *, path: str) -> list[dict[str, Any]]:

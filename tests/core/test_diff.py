@@ -112,6 +112,10 @@ PATCH_CASES = [
     ("nested map", {"a": {"b": 1, "c": 2}}, {"a": {"b": 3, "d": 4}}),
     ("list same length", {"l": [{"x": 1}, {"x": 2}]}, {"l": [{"x": 1}, {"x": 5}]}),
     ("list longer", {"l": [1]}, {"l": [1, 2]}),
+    ("list shorter by its last", {"l": [1, 2, 3]}, {"l": [1, 2]}),
+    ("list loses its middle", {"l": [{"n": "a"}, {"n": "b"}, {"n": "c"}]}, {"l": [{"n": "a"}, {"n": "c"}]}),
+    ("list loses two, gains one", {"l": [1, 2, 3, 4, 5]}, {"l": [1, 9, 4]}),
+    ("list emptied", {"l": [1, 2]}, {"l": []}),
     ("escaped key", {"metadata": {"labels": {"a/b~c": "1"}}}, {"metadata": {"labels": {"a/b~c": "2"}}}),
     ("from nothing", {}, {"kind": "ConfigMap", "data": {"k": "v"}}),
 ]
@@ -120,3 +124,19 @@ PATCH_CASES = [
 @pytest.mark.parametrize(("case", "before", "after"), PATCH_CASES, ids=[c[0] for c in PATCH_CASES])
 def test_patch_turns_before_into_after(case: str, before: dict[str, Any], after: dict[str, Any]) -> None:
     assert jsonpatch.apply_patch(before, list(diff.patch_ops(before, after, path=""))) == after
+
+
+SHORTENED = [
+    ("the last element is removed", [1, 2, 3], [1, 2], [{"op": "remove", "path": "/l/2"}]),
+    ("a middle element is removed", ["a", "b", "c"], ["a", "c"], [{"op": "remove", "path": "/l/1"}]),
+    ("removals name indices of the live list, last first", [1, 2, 3, 4], [1, 3],
+     [{"op": "remove", "path": "/l/3"}, {"op": "remove", "path": "/l/1"}]),
+    ("an element changed in place and one removed", [{"n": "a", "v": 1}, {"n": "b"}], [{"n": "a", "v": 2}],
+     [{"op": "replace", "path": "/l/0/v", "value": 2}, {"op": "remove", "path": "/l/1"}]),
+]
+
+
+@pytest.mark.parametrize(("case", "before", "after", "ops"), SHORTENED, ids=[c[0] for c in SHORTENED])
+def test_a_shortened_list_shows_the_elements_it_loses(case: str, before: list[Any], after: list[Any],
+                                                       ops: list[dict[str, Any]]) -> None:
+    assert diff.patch_ops({"l": before}, {"l": after}, path="") == ops
