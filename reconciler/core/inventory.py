@@ -60,6 +60,9 @@ class BundleInventory:
     bundle: BundleId
     revision: str = ""
     entries: tuple[Entry, ...] = ()
+    version: str = ""
+    """The stack version last applied. Kept here (and in the plan's bundle records), not on every object:
+    a version bump that changes three objects writes three."""
 
     @cached_property
     def keys(self) -> frozenset[ObjectKey]:
@@ -77,6 +80,7 @@ class BundleInventory:
             "dest": self.dest,
             "bundle": bundle_to_dict(self.bundle),
             "revision": self.revision,
+            "version": self.version,
             "entries": [entry.to_dict() for entry in sorted(self.entries)],
         }
 
@@ -87,6 +91,7 @@ class BundleInventory:
             bundle=BundleId(**{k: str(v) for k, v in data["bundle"].items()}),
             revision=str(data.get("revision", "")),
             entries=tuple(Entry.from_dict(e) for e in data.get("entries", ())),
+            version=str(data.get("version", "")),
         )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from reconciler.core import fieldsets
 from reconciler.core.fieldsets import FieldSet
+from reconciler.core.objects import LEGACY_ANNOTATIONS
 
 QUANTITY_MAPS = frozenset({"limits", "requests", "capacity", "allocatable", "hard"})
 """Maps whose values are resource quantities."""
@@ -113,6 +114,9 @@ def strip_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
     """``obj`` without status and the metadata the server maintains (for showing a live object)."""
     out = {k: v for k, v in obj.items() if k != "status"}
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in SERVER_METADATA}
+    annotations = meta.get("annotations")
+    if isinstance(annotations, Mapping) and LEGACY_ANNOTATIONS & annotations.keys():
+        meta["annotations"] = {k: v for k, v in annotations.items() if k not in LEGACY_ANNOTATIONS}
     if meta:
         out["metadata"] = meta
     return out

@@ -23,7 +23,9 @@ ANNOTATION_OWNER = "stackfleet.dev/owner"
 """Names the object itself (``<fleet>/<stack>/<bundle>/<group>/<kind>/<namespace>/<name>``) so a
 copied annotation that names another object does not make the copy ours."""
 ANNOTATION_WAVE = "stackfleet.dev/wave"
-ANNOTATION_STACK_VERSION = "stackfleet.dev/stack-version"
+LEGACY_ANNOTATIONS = frozenset({"stackfleet.dev/stack-version"})
+"""Marks earlier releases wrote on every object and this one no longer does: never compared, so they
+cause no change of their own (an apply for another reason drops them)."""
 
 
 @dataclass(frozen=True, order=True)

@@ -209,11 +209,16 @@ def _context(planned: Planned, *, run_id: str, session: Session, options: ApplyO
     objects = rendered_objects(planned.render.bundles)
     policies: dict[tuple[str, BundleId], BundlePolicy] = {(b.dest, b.id): b.policy for b in planned.render.bundles}
     return apply.Context(
-        run_id=run_id, runs=session.store.runs, ledger=Ledger(session.store.inventories, planned.plan.revision),
+        run_id=run_id, runs=session.store.runs, ledger=Ledger(session.store.inventories, planned.plan.revision,
+                                                                 versions=_versions(planned)),
         client=_client_getter(session), objects=objects, policies=policies,
         progress=apply.Progress(known=frozenset(c.step for c in planned.plan.steps if c.step is not None)),
         timing=session.timing, approve=options.approve, on_step=options.on_step,
     )
+
+
+def _versions(planned: Planned) -> dict[tuple[str, BundleId], str]:
+    return {(b.dest, b.id): b.version for b in planned.render.bundles}
 
 
 def _client_getter(session: Session) -> Callable[[str, float], ClusterApi]:

@@ -10,7 +10,8 @@ The pipeline, per target:
    cluster, says ``scope: Cluster``;
 4. the bundle's patches;
 5. ownership marks: labels ``stackfleet.dev/{fleet,stack,bundle}``, the self-naming
-   ``stackfleet.dev/owner`` annotation and ``stackfleet.dev/stack-version``;
+   ``stackfleet.dev/owner`` annotation (the stack version is not marked on objects: a bump would rewrite
+   every object of the stack; the inventory and the plan's bundle records keep it);
 6. stable order within the bundle: kind rank, namespace, name (then group and kind).
 
 Then, per destination cluster, an object rendered by two bundles fails the later bundle (in
@@ -283,7 +284,6 @@ def mark(obj: Obj, target: Target) -> Obj:
     meta["annotations"] = {
         **annotations,
         objects_.ANNOTATION_OWNER: owner,
-        objects_.ANNOTATION_STACK_VERSION: target.version,
     }
     return obj
 

@@ -64,6 +64,7 @@ class Inventories:
         keys = rows.bundle_values(bundle_inventory.dest, bundle_inventory.bundle)
         values = {
             "revision": bundle_inventory.revision,
+            "stack_version": bundle_inventory.version,
             "objects": len(bundle_inventory.keys),
             "updated_at": self._ctx.clock(),
         }
@@ -102,6 +103,7 @@ def _assemble(header: Any, entries: Sequence[Any]) -> inventory.BundleInventory:
             "dest": header.cluster,
             "bundle": inventory.bundle_to_dict(rows.bundle_of(header)),
             "revision": header.revision,
+            "version": header.stack_version,
             "entries": [json.loads(row.body) for row in entries],
         }
     )

@@ -14,7 +14,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, Engine, MetaData, String, Table, Text, inspect, select, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection
 
 from reconciler.errors import StoreError
@@ -35,12 +48,25 @@ def _clusters_v1() -> Table:
     )
 
 
+def _inventories_v1() -> Table:
+    return Table(
+        "inventories",
+        MetaData(),
+        *tables.bundle_columns(),
+        Column("revision", String(512), nullable=False),
+        Column("objects", Integer, nullable=False),
+        Column("updated_at", tables.UtcDateTime, nullable=False),
+        UniqueConstraint(*tables.BUNDLE_KEY, name="uq_inventories_bundle"),
+    )
+
+
 def create_base_tables(conn: Connection) -> None:
     """v1: revisions, plans, apply runs and steps, inventories, cluster status, events."""
     for table in (tables.revisions, tables.plans, tables.runs, tables.steps):
         table.create(conn)
-    for table in (tables.inventories, tables.inventory_entries, tables.events):
+    for table in (tables.inventory_entries, tables.events):
         table.create(conn)
+    _inventories_v1().create(conn)
     _clusters_v1().create(conn)
 
 
@@ -77,9 +103,15 @@ def add_keys(conn: Connection) -> None:
     tables.keys.create(conn)
 
 
+def add_inventory_versions(conn: Connection) -> None:
+    """v7: the stack version of each bundle inventory (objects no longer carry it)."""
+    conn.execute(text(f"ALTER TABLE inventories ADD COLUMN stack_version VARCHAR({tables.STACK_VERSION}) "
+                      "NOT NULL DEFAULT ''"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     create_base_tables, add_drift_and_bundle_states, add_applied_objects, add_bundle_health,
-    add_pull_request_plans, add_keys,
+    add_pull_request_plans, add_keys, add_inventory_versions,
 )
 LATEST = len(MIGRATIONS)
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 
 NAME = 253
+STACK_VERSION = 128
 """Longest Kubernetes name; also used for cluster, stack, bundle and source names."""
 
 
@@ -136,6 +137,7 @@ inventories = Table(
     Column("revision", String(512), nullable=False),
     Column("objects", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("stack_version", String(STACK_VERSION), nullable=False, server_default=""),
     UniqueConstraint(*BUNDLE_KEY, name="uq_inventories_bundle"),
 )
 

@@ -97,12 +97,10 @@ def test_every_object_names_itself_as_ours(repo_writer, options):
         repo_writer.load({"stacks/app/1.0.0/stack.yaml": ONE, **MANIFESTS}), options=options
     )
     owners = {str(read_owner(o)) for b in result.bundles for o in b.objects}
-    versions = {
-        o["metadata"]["annotations"]["stackfleet.dev/stack-version"]
-        for b in result.bundles
-        for o in b.objects
-    }
-    assert (owners, versions) == ({"Owner(fleet='acme', stack='app', bundle='main')"}, {"1.0.0"})
+    annotations = {k for b in result.bundles for o in b.objects for k in o["metadata"]["annotations"]}
+    versions = {b.version for b in result.bundles}
+    assert (owners, annotations, versions) == (
+        {"Owner(fleet='acme', stack='app', bundle='main')"}, {"stackfleet.dev/owner"}, {"1.0.0"})
 
 
 def test_values_are_substituted_with_their_types(repo_writer, options):

@@ -111,7 +111,6 @@ def marks(kind: str, name: str, *, group: str = "core", namespace: str = "web-ns
         },
         "annotations": {
             "stackfleet.dev/owner": f"acme/app/web/{group}/{kind}/{namespace}/{name}",
-            "stackfleet.dev/stack-version": "1.0.0",
         },
     }
 
