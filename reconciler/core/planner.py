@@ -7,8 +7,9 @@ Call it as::
                  previous_revision_forced=False, now=datetime_from_the_caller)
 
 Per desired object: ``create`` when absent, ``unchanged``/``update`` when it carries this bundle's
-marks, ``adopt`` when it exists without marks (needs approval unless the bundle allows adoption),
-``conflict`` when another bundle or fleet owns it. An update that moves a Cluster API object's
+marks (or a bundle of the same stack hands it over in this commit), ``adopt`` when it exists without
+marks (needs approval unless the bundle allows adoption), ``conflict`` naming the owner when its marks
+name any other bundle or fleet; the owner's own steps (its prune of the object) go on. An update that moves a Cluster API object's
 Kubernetes version carries a ``core.upgrades.VersionChange``; a downgrade or a skip of more than one
 minor version needs approval. Per inventory entry the desired state dropped:
 ``delete`` only when the live object still carries this bundle's marks, else ``skipped: not owned``.
@@ -132,7 +133,7 @@ def _hook_change(hook: HelmHook, bundle: DesiredBundle, cluster: LiveCluster) ->
     key = ObjectKey.of(hook.object)
     current = cluster.get(key)
     owner = read_owner(current) if current is not None else None
-    if current is not None and (owner is None or _foreign(owner, bundle, frozenset({bundle.id}))):
+    if current is not None and (owner is None or not _is_this(owner, bundle)):
         reason = f"{hook.phase} hook object exists and is " + (
             f"owned by {owner.fleet}/{owner.stack}/{owner.bundle}" if owner else "not ours"
         )
@@ -202,7 +203,7 @@ def _object_change(obj: Obj, bundle: DesiredBundle, cluster: LiveCluster, ctx: _
             else "exists without stackfleet marks; adoption needs allowAdoption or approval"
         )
         return _apply(Action.ADOPT, obj, bundle, current, approval=approval)
-    if _foreign(owner, bundle, ctx.claims.get((bundle.dest, key), frozenset())):
+    if not _is_this(owner, bundle) and not _handed_over(owner, bundle, key, ctx):
         reason = f"owned by {owner.fleet}/{owner.stack}/{owner.bundle}"
         return _base(Action.CONFLICT, bundle.id, bundle.dest, key, current, why=Reason.OWNED_ELSEWHERE, reason=reason)
     return _apply(Action.UPDATE, obj, bundle, current, inventory=ctx.inventory.get(bundle.dest, bundle.id))
@@ -217,16 +218,22 @@ def _with_version_change(change: Change, obj: Obj, bundle: DesiredBundle, curren
     return dataclasses.replace(change, kubernetes=moved, approval=approval)
 
 
-def _foreign(owner: Owner, bundle: DesiredBundle, claimants: frozenset[BundleId]) -> bool:
-    """True when ``owner`` is another fleet, or another bundle that still declares the object.
+def _is_this(owner: Owner, bundle: DesiredBundle) -> bool:
+    return (owner.fleet, owner.stack, owner.bundle) == (bundle.fleet, bundle.id.stack, bundle.id.bundle)
 
-    An object whose owning bundle dropped it while this bundle declares it is handed over (update).
+
+def _handed_over(owner: Owner, bundle: DesiredBundle, key: ObjectKey, ctx: _Context) -> bool:
+    """True for a move between two bundles of one stack in one commit: ``owner`` is a bundle of this
+    fleet and stack whose inventory at this destination holds the object, and no bundle of that name
+    declares it any more. Anything else carrying another owner's marks is a ``conflict`` naming it:
+    another fleet or stack, a bundle still declaring it, or marks naming a bundle that never applied it.
     """
-    if owner.fleet != bundle.fleet:
-        return True
-    if (owner.stack, owner.bundle) == (bundle.id.stack, bundle.id.bundle):
+    if (owner.fleet, owner.stack) != (bundle.fleet, bundle.id.stack):
         return False
-    return any((c.stack, c.bundle) == (owner.stack, owner.bundle) for c in claimants)
+    if any((c.stack, c.bundle) == (owner.stack, owner.bundle) for c in ctx.claims.get((bundle.dest, key), ())):
+        return False
+    return any(inv.dest == bundle.dest and (inv.bundle.stack, inv.bundle.bundle) == (owner.stack, owner.bundle)
+               and key in inv.keys for inv in ctx.inventory)
 
 
 def _apply(
@@ -280,9 +287,9 @@ def _prune(bundle: BundleId, dest: str, key: ObjectKey, cluster: LiveCluster, ct
     if current is None:
         return _base(Action.UNCHANGED, bundle, dest, key, None, why=Reason.ALREADY_GONE,
                      reason="already gone from the cluster")
-    claimants = sorted(ctx.claims.get((dest, key), ()))
-    if claimants:
-        return _skipped(bundle, dest, key, Reason.MOVED, f"moved to bundle {claimants[0]}", current)
+    movers = sorted(c for c in ctx.claims.get((dest, key), ()) if c.stack == bundle.stack)
+    if movers:  # a bundle of another stack declaring it gets a conflict; this prune goes on
+        return _skipped(bundle, dest, key, Reason.MOVED, f"moved to bundle {movers[0]}", current)
     owner = read_owner(current)
     if owner is None or (owner.stack, owner.bundle) != (bundle.stack, bundle.bundle):
         reason = "not owned: the live object lost this bundle's marks"
