@@ -90,6 +90,8 @@ def test_a_pull_request_touching_one_bundle_mentions_only_that_bundle(applied: F
     assert {c["bundle"]["bundle"] for c in plan["changes"]} == {"app-config"}
     assert {c["key"]["name"] for c in plan["changes"] if c["action"] == "update"} == {"app-settings"}
     assert plan["clusters"] == ["prod-eu-1", "prod-eu-2", "prod-us-1", "stage-eu-1"]
+    stages = {(a["cluster"], a["reason"]) for a in plan["approvals"] if a["hold"] == "stage"}
+    assert stages == {("prod-us-1", "rollout stage platform-stable/prod-rest needs approval")}
 
 
 def test_a_pull_request_deleting_a_bundle_shows_the_deletions_and_their_approval(applied: Fleet) -> None:

@@ -21,14 +21,16 @@ from reconciler.daemon.pipelines import EnginePipeline
 from reconciler.daemon.reviews import Planner, Reviews
 from reconciler.daemon.tracks import Track
 from reconciler.forges.github import GitHub
+from reconciler.forges.gitlab import GitLab
 from reconciler.forges.posts import MARKER
 from reconciler.forges.retries import Retry
+from reconciler.sim.clusters import Write
 from reconciler.source.git import Mirror
 from reconciler.source.sources import GitSource
 from reconciler.web import testing as web_testing
 from reconciler.web.access import Tokens
 from reconciler.web.services import Services
-from tests.forges.servers import GitHubFake, serving
+from tests.forges.servers import GitHubFake, GitLabFake, serving
 from tests.pipeline.conftest import Bench, StartBench, one_cluster_fleet, write_files
 
 TOKEN = "gh-token-77"
@@ -71,6 +73,14 @@ class World:
         git(self.repo, "update-ref", f"refs/pull/{number}/head", sha)
         self.fake.open_pull(number, head=sha)
         return sha
+
+    def edit_live(self, name: str, change: dict[str, str]) -> None:
+        """Someone else edits the live ConfigMap (``kubectl edit``)."""
+        cluster = self.bench.running.server.clusters["c1"]
+        rt = cluster.registry.lookup("", "v1", "configmaps")
+        assert rt is not None
+        cluster.patch(rt, "default", name, lambda obj: {**obj, "data": {**obj["data"], **change}},
+                      Write(manager="kubectl-edit"))
 
     def live_level(self) -> str:
         cluster = self.bench.running.server.clusters["c1"]
@@ -165,6 +175,18 @@ def test_a_merge_that_renders_something_else_is_re_planned_and_re_posted(world: 
     assert comment["body"].startswith(MARKER) and "re-planned" in comment["body"]
 
 
+def test_a_live_object_moved_since_the_review_is_re_planned_at_the_merge(world: World) -> None:
+    started(world)
+    sha = world.pull_request(1, "debug")
+    world.daemon.poll(world.track)
+    world.edit_live("settings", {"owner": "someone"})
+    git(world.repo, "merge", "-q", "--ff-only", "pr-1")
+    world.daemon.poll(world.track)
+    record = world.bench.store.pr_plans.find("fleet", 1, sha)
+    assert record is not None and record.state is PrPlanState.SUPERSEDED
+    assert "live objects or the inventory moved" in record.note and world.live_level() == "debug"
+
+
 def test_a_failing_forge_is_recorded_counted_and_retried_later(world: World) -> None:
     started(world)
     world.fake.fail("POST", r"/repos/acme/fleet/issues/1/comments", 502, times=2)
@@ -201,3 +223,38 @@ def test_the_dashboard_and_the_api_list_pull_request_plans(world: World) -> None
     assert [(p["number"], p["state"]) for p in listed] == [(1, "posted")]
     assert markdown.headers["content-type"].startswith("text/markdown") and "settings" in markdown.text
     assert missing.status_code == 404
+
+
+def test_gitlab_merge_requests_listed_through_the_api_are_planned_and_noted(tmp_path: Path,
+                                                                          bench_factory: StartBench) -> None:
+    files = one_cluster_fleet("c1", config("info"))
+    bench = bench_factory(files, ["c1"])
+    repo = write_files(tmp_path / "repo", files)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "fleet")
+    git(repo, "checkout", "-q", "-b", "mr-3")
+    (repo / "stacks/apps/1.0.0/config/objects.yaml").write_text(config("warn"))
+    git(repo, "commit", "-q", "-am", "warn")
+    git(repo, "checkout", "-q", "main")
+    sha = git(repo, "rev-parse", "mr-3")
+    git(repo, "update-ref", "refs/merge-requests/3/head", sha)
+    git(repo, "update-ref", "refs/merge-requests/2/head", sha)  # closed: the API does not list it
+    fake = GitLabFake(tokens={TOKEN: "write"})
+    fake.open_merge_request(3, head=sha)
+    with serving(fake):
+        track = Track("fleet", GitSource(Mirror(repo.as_uri(), cache_dir=tmp_path / "mirrors"), ref="main"))
+        pipeline = EnginePipeline(store=bench.store, kubeconfig=str(bench.running.kubeconfig),
+                                  client_settings=bench.settings)
+        forge = GitLab("acme/fleet", token=TOKEN, api_url=f"{fake.url}/api/v4", retry=Retry(sleep=lambda _: None))
+        forge_settings = {"kind": "gitlab", "repository": "acme/fleet", "token": {"env": "UNUSED"}}
+        configs = {"fleet": settings.PullRequests(discover="api", forge=forge_settings)}
+        reviews = Reviews(bench.store, Planner(pipeline.session_for, lambda: pipeline.approved), configs,
+                          forges={"fleet": forge})
+        daemon = Daemon([track], pipeline=pipeline, journal=StoreJournal(bench.store), reviews=reviews)
+        daemon.poll(track)
+        pipeline.close()
+    assert [(r.number, r.state) for r in bench.store.pr_plans.recent()] == [(3, PrPlanState.POSTED)]
+    notes = [n for n in fake.notes[3] if not n["system"]]
+    assert len(notes) == 1 and notes[0]["body"].startswith(MARKER) and "warn" in notes[0]["body"]
+    assert [s["state"] for s in fake.statuses[sha]] == ["success"]
