@@ -280,6 +280,12 @@ def changed_by(live: Obj, *, view: Obj, pointer: str) -> Manager:
     return latest if latest is not None else (owners[0] if owners else NOBODY)
 
 
+def owners_of(live: Obj, pointer: str) -> tuple[Manager, ...]:
+    """Every managed-fields entry of ``live`` that owns the field at ``pointer`` (a path in ``live``)."""
+    steps, complete = _steps(live, view=live, pointer=pointer)
+    return tuple(m for m, trie in _entries(live) if complete and _covers(trie, steps))
+
+
 def _entries(live: Obj) -> list[tuple[Manager, fieldsets.FieldSet]]:
     found = (live.get("metadata") or {}).get("managedFields") or []
     return [

@@ -5,7 +5,8 @@ cluster), ``apply_unit`` goes wave by wave (``engine.waves``):
 
 1. a wave whose steps wait for a step that failed or has not run is not started;
 2. every object of the wave is sent as an SSA dry-run; one refusal and nothing of the wave is written;
-3. each object is applied (field manager ``stackfleet``; forcing conflicts only per ADR 0007), its step
+3. each object is applied (field manager ``stackfleet``; forcing conflicts only per ADR 0007; fields of
+   the bundle's ignore rules left out of updates), its step
    recorded in the store and its inventory entry added as soon as the server confirmed it;
 4. the health gate waits until the wave's objects are healthy (the bundle's health timeout); Helm hook
    objects are deleted by their policies once their phase is over (``engine.hooks``);
@@ -23,10 +24,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from reconciler.core import plans, rollout
+import jsonpointer
+
+from reconciler.core import diff, drift, plans, rollout
 from reconciler.core.desired import BundleId, BundlePolicy
 from reconciler.core.inventory import Entry, fingerprint
-from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.jsonvalues import clone
+from reconciler.core.objects import FIELD_MANAGER, Obj, ObjectKey
 from reconciler.core.plans import Action, Change
 from reconciler.core.reasons import Reason
 from reconciler.core.statuses import Outcome
@@ -221,7 +225,7 @@ def _apply(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
     for change in changes:
         if change.hook and change.live_uid and "before-hook-creation" in change.hook.delete_policies:
             hooks.replace_previous(client, change)
-    sends = [(c, _object(c, unit.ctx)) for c in changes]
+    sends = [(c, _object(c, unit.ctx, client)) for c in changes]
     for change, obj in sends:
         try:
             client.apply(obj, dry_run=True, force=_may_force(change, unit.ctx))
@@ -245,7 +249,7 @@ def _write(unit: _Unit, client: ClusterApi, change: Change, obj: Obj) -> Obj:
         raise _Halt(exc, rollout.Result.FAILED) from None
     uid = str((kept.get("metadata") or {}).get("uid", ""))
     if change.hook is None:  # hook objects stay out of the inventory: never pruned
-        unit.ctx.ledger.add(change.cluster, change.bundle, Entry(change.key, uid, fingerprint(obj)))
+        unit.ctx.ledger.add(change.cluster, change.bundle, Entry(change.key, uid, change.object_hash or fingerprint(obj)))
     unit.record(change, Outcome.APPLIED)
     return kept
 
@@ -268,15 +272,43 @@ def _may_force(change: Change, ctx: Context) -> bool:
     return change.drift and ctx.policy(change).self_heal
 
 
-def _object(change: Change, ctx: Context) -> Obj:
+def _object(change: Change, ctx: Context, client: ClusterApi) -> Obj:
     rendered = ctx.objects.get((change.cluster, change.key))
     if rendered is None:
         raise _Halt(StalePlanError("object is no longer rendered", cluster=change.cluster,
                                          bundle=str(change.bundle), object=str(change.key)), rollout.Result.FAILED)
     try:
-        return plans.check_object(change, rendered)
+        checked = plans.check_object(change, rendered)
     except StalePlanError as exc:
         raise _Halt(exc, rollout.Result.FAILED) from None
+    pointers = [p for rule in ctx.policy(change).ignore if rule.applies_to(change.key) for p in rule.pointers]
+    if not pointers or change.action is Action.CREATE:
+        return checked
+    return ignoring(checked, client.get(change.key), pointers)
+
+
+def ignoring(obj: Obj, live: Obj | None, pointers: Sequence[str]) -> Obj:
+    """``obj`` as applied over ``live`` when its bundle ignores ``pointers``: the live value stays.
+
+    An ignored field another manager owns (an autoscaler's ``spec.replicas``) is left out, so we stop
+    owning it and never conflict with them; one only we own gets its live value (left out, server-side
+    apply would delete it). A create applies the declared value, so the object starts with it (as Argo
+    CD's RespectIgnoreDifferences does).
+    """
+    out: Obj = clone(obj)
+    for pointer in pointers:
+        if jsonpointer.resolve_pointer(out, pointer, _ABSENT) is _ABSENT:
+            continue
+        value = jsonpointer.resolve_pointer(live, pointer, _ABSENT) if live is not None else _ABSENT
+        others = live is not None and any(m.name != FIELD_MANAGER for m in drift.owners_of(live, pointer))
+        if value is _ABSENT or others:
+            diff.remove_pointer(out, pointer)
+        else:
+            jsonpointer.set_pointer(out, pointer, clone(value))
+    return out
+
+
+_ABSENT = object()
 
 
 def _prune(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
