@@ -4,9 +4,12 @@ The daemon's web server hands every request to ``WebhookReceiver.handle(headers,
 back the ``WebhookResult``. Three senders are understood, told apart by their headers:
 
 - GitHub: ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>``, event in ``X-GitHub-Event``
-  (``push``; ``ping`` is answered), repo in ``repository.clone_url``/``ssh_url``/``html_url``.
+  (``push``, and ``pull_request``; ``ping`` is answered), repo in ``repository.clone_url``/``ssh_url``/``html_url``.
 - GitLab: ``X-Gitlab-Token: <the secret>``, event in ``X-Gitlab-Event`` (``Push Hook``,
-  ``Tag Push Hook``), repo in ``project.git_http_url``/``git_ssh_url``/``web_url``.
+  ``Tag Push Hook``, ``Merge Request Hook``), repo in ``project.git_http_url``/``git_ssh_url``/``web_url``.
+
+A pull-request event asks for the same fetch as a push: the poll it triggers plans a new PR head at once
+(``daemon.reviews``) instead of at the next poll interval.
 - Generic (any CI or script): ``X-Signature-256: sha256=<hex HMAC-SHA256 of the body>``, optional
   ``X-Event: push`` (the default), body ``{"repository": "<clone URL>", "ref": "<ref>"}``.
 
@@ -34,7 +37,8 @@ from reconciler.source.credentials import Secret
 MAX_BODY_BYTES = 1024 * 1024
 """Bodies above this are refused unread (GitHub push payloads are far smaller for fleet repos)."""
 
-_PUSH_EVENTS = {"github": {"push"}, "gitlab": {"Push Hook", "Tag Push Hook"}, "generic": {"push"}}
+_PUSH_EVENTS = {"github": {"push", "pull_request"}, "gitlab": {"Push Hook", "Tag Push Hook", "Merge Request Hook"},
+                "generic": {"push"}}
 _URL_FIELDS = {
     "github": ("repository.clone_url", "repository.ssh_url", "repository.html_url", "repository.git_url"),
     "gitlab": ("project.git_http_url", "project.git_ssh_url", "project.web_url", "repository.url"),

@@ -73,6 +73,20 @@ def test_github_non_push_event_is_a_no_op_with_reason() -> None:
     )
 
 
+def test_a_github_pull_request_event_triggers_a_fetch() -> None:
+    calls, body = Calls(), _github_push()
+    result = _receiver(calls).handle({"X-Hub-Signature-256": _sign(body), "X-GitHub-Event": "pull_request"}, body)
+    assert (result.triggered, calls.urls) == (True, [TRACKED])
+
+
+def test_a_gitlab_merge_request_event_triggers_a_fetch() -> None:
+    calls = Calls()
+    body = json.dumps({"object_kind": "merge_request",
+                       "project": {"git_http_url": "https://git.example.test/platform/fleet.git"}}).encode()
+    result = _receiver(calls).handle({"X-Gitlab-Token": SECRET, "X-Gitlab-Event": "Merge Request Hook"}, body)
+    assert (result.triggered, calls.urls) == (True, [TRACKED])
+
+
 def test_github_ping_is_answered() -> None:
     body = b"{}"
     result = _receiver(Calls()).handle({"X-Hub-Signature-256": _sign(body), "X-GitHub-Event": "ping"}, body)
