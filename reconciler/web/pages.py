@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reconciler.core import plans as core_plans
+from reconciler.core.statuses import PrPlanState
 from reconciler.errors import PlanError, StoreError
 from reconciler.store.records import BundleRow, DriftRecord, PlanRecord
 from reconciler.web import links, matrices, states
@@ -113,11 +114,17 @@ def find_drift(request: Request) -> DriftRecord:
     raise HTTPException(404, "no open drift for this object (it may have been resolved)")
 
 
+REVIEW_STATES = {PrPlanState.PLANNED: "planned", PrPlanState.POSTED: "posted",
+                 PrPlanState.APPLIED: "merged and applied", PrPlanState.SUPERSEDED: "superseded"}
+"""How the Plans page names the state of a pull request's plan."""
+
+
 def plan_list(request: Request) -> Response:
     records = services(request).store.plans.recent(limit=PLAN_LIST_LIMIT)
     summaries = {r.id: _summary(r) for r in records}
     reviews = services(request).store.pr_plans.recent(limit=PLAN_LIST_LIMIT)
-    return render(request, "plans.html", records=records, summaries=summaries, reviews=reviews)
+    return render(request, "plans.html", records=records, summaries=summaries, reviews=reviews,
+                  review_states=REVIEW_STATES)
 
 
 def _summary(record: PlanRecord) -> dict[str, int]:

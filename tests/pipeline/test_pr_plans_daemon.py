@@ -156,6 +156,7 @@ def test_at_the_merge_the_reviewed_plan_is_applied(world: World) -> None:
     world.daemon.poll(world.track)
     record = world.bench.store.pr_plans.find("fleet", 1, sha)
     assert record is not None and (record.state, world.live_level()) == (PrPlanState.APPLIED, "debug")
+    assert "merged and applied" in plans_page(world)
 
 
 def test_a_merge_that_renders_something_else_is_re_planned_and_re_posted(world: World) -> None:
@@ -198,12 +199,20 @@ def test_a_failing_forge_is_recorded_counted_and_retried_later(world: World) -> 
     assert "HTTP 502" in record.post_error and TOKEN not in record.post_error
     after = metrics.PR_POSTS.labels(source="fleet", forge="github", result="failed")._value.get()
     assert after - before == 1
+    assert "failed (1 attempt(s))" in plans_page(world)
     world.daemon.poll(world.track)  # too soon: the retry waits
     assert world.fake.comments[1] == []
     world.reviews.clock = lambda: datetime.now(record.updated_at.tzinfo) + timedelta(minutes=5)
     world.daemon.poll(world.track)
     record = world.bench.store.pr_plans.find("fleet", 1, sha)
     assert record is not None and record.state is PrPlanState.POSTED and len(world.fake.comments[1]) == 1
+
+
+def plans_page(world: World) -> str:
+    services = Services(store=world.bench.store, tokens=Tokens.of(read=["r"], admin=[]),
+                        clock=lambda: datetime.now().astimezone())
+    with web_testing.running(services) as (_, client):
+        return client.get("/plans", headers={"Authorization": "Bearer r"}).text
 
 
 def test_the_dashboard_and_the_api_list_pull_request_plans(world: World) -> None:
