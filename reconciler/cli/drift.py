@@ -25,7 +25,7 @@ from reconciler.cli.options import (
 from reconciler.cli.plan import cluster_option, state_option
 from reconciler.core import drift_views
 from reconciler.core.drift import Report
-from reconciler.engine import drift, sessions
+from reconciler.engine import drift, reconcile, sessions
 
 
 @click.command("drift")
@@ -45,7 +45,8 @@ def command(fleet: str, path: str, kubeconfig: str | None, clusters: tuple[str, 
     session = targets.open_session(repo, kubeconfig=kubeconfig, state=state)
     try:
         report = drift.scan(session.store, connections=session.connections, fleet_name=repo.name,  # type: ignore[arg-type]
-                            policies=drift.policies_of(repo), now=datetime.now(UTC), clusters=clusters)
+                            policies=drift.policies_of(repo), now=datetime.now(UTC), clusters=clusters,
+                            health_rules=reconcile.health_rules(repo))
         healed = drift.heal(report, repo=repo, session=session) if heal else None
     finally:
         sessions.close(session)

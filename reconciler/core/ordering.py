@@ -2,7 +2,8 @@
 
 Applies go layer -> bundle ``dependsOn`` -> wave (``stackfleet.dev/wave``) -> kind rank (CRDs,
 Namespaces, RBAC and config, workloads, custom resources) -> namespace -> name. Deletes come last in
-each destination cluster, in the reverse order. Bundles of one assignment cluster form a DAG: a bundle
+each destination cluster, in the reverse order; a cluster's deletes on another destination (a child's
+Cluster API objects on the management cluster) wait for its deletes inside the cluster itself. Bundles of one assignment cluster form a DAG: a bundle
 waits for the bundles of lower layers, for its ``dependsOn``, and (when it targets the cluster itself)
 for the bundles of its ``cluster`` layer that target the management cluster. A bundle with a custom
 resource also waits for the bundle that creates its CRD on the same destination.
@@ -202,6 +203,7 @@ def delete_key(
     k = item.key
     return (
         1,
+        item.dest != item.bundle.cluster,  # a child's objects elsewhere (its Cluster API objects) go last
         item.dest,
         *delete_phase(item, depth, layer),
         item.bundle,
@@ -320,4 +322,6 @@ class _Waits:
         earlier = [p for p in phases if p < self.phase_of_delete(item)]
         if earlier:
             return set(phases[max(earlier)])
-        return set().union(*(self.exits(b) for b, dest in self.dests.items() if dest == item.dest))
+        waits = set().union(*(self.exits(b) for b, dest in self.dests.items() if dest == item.dest))
+        own = self.deletes.get(item.bundle.cluster) if item.dest != item.bundle.cluster else None
+        return waits | set(own[max(own)]) if own else waits

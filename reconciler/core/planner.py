@@ -17,7 +17,9 @@ minor version needs approval. Per inventory entry the desired state dropped:
 Safety rails: an empty render never prunes (unless ``allowEmpty``); deletions over the prune budget,
 of protected kinds, after a force-pushed revision, or of a whole bundle that left the desired state
 need approval; a paused, unreachable or unobserved cluster and a bundle that failed to render get
-``skipped`` and nothing there is deleted.
+``skipped`` and nothing there is deleted. A child cluster that left the fleet (``policy.retiring``)
+has its own objects deleted while it is reachable and abandoned with a note when it is not; deleting
+its Cluster API ``Cluster`` needs approval and says so.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from reconciler.core import diff, masks, ordering, upgrades
+from reconciler.core import diff, masks, ordering, retirements, upgrades
 from reconciler.core import live as lives
 from reconciler.core.desired import BundleId, DesiredBundle, HelmHook, RenderFailure
 from reconciler.core.inventory import BundleInventory, Inventory, fingerprint
@@ -37,6 +39,7 @@ from reconciler.core.plans import ACTIONABLE, Action, BundleRecord, Change, Clus
 from reconciler.core.reasons import Reason
 
 PROTECTED_KINDS = frozenset({"Namespace", "CustomResourceDefinition", "PersistentVolumeClaim"})
+ABANDONED = "abandoned with its cluster, which is deleted through Cluster API"
 ORPHAN = "carries this bundle's marks but is in no inventory: left alone (never pruned)"
 
 
@@ -47,6 +50,8 @@ class PlanPolicy:
     prune_budget_percent: int = 30
     protected_kinds: frozenset[str] = PROTECTED_KINDS
     paused_clusters: frozenset[str] = frozenset()
+    retiring: frozenset[str] = frozenset()
+    """Fleet clusters that left the fleet and whose Cluster API Cluster is deleted (``core.retirements``)."""
 
 
 @dataclass(frozen=True)
@@ -356,13 +361,23 @@ def _dropped(
 def _dropped_changes(inv: BundleInventory, ctx: _Context) -> list[Change]:
     cluster = ctx.cluster(inv.dest)
     held = _hold_reason(inv.bundle, inv.dest, cluster, ctx, paused=False)
+    retiring = inv.bundle.cluster in ctx.policy.retiring
+    if held and retiring and inv.dest == inv.bundle.cluster:
+        held = Reason.ABANDONED, f"{ABANDONED}: {held[1]}"
     if held:
         return [_skipped(inv.bundle, inv.dest, k, *held, cluster.get(k)) for k in sorted(inv.keys)]
     whole = f"bundle left the desired state: deletes all {len(inv.entries)} objects"
     return [
-        _with_approvals(_prune(inv.bundle, inv.dest, k, cluster, ctx), "", ctx, whole)
+        _with_approvals(_prune(inv.bundle, inv.dest, k, cluster, ctx), "", ctx, whole,
+                        _child_deletion(inv, k) if retiring else "")
         for k in sorted(inv.keys)
     ]
+
+
+def _child_deletion(inv: BundleInventory, key: ObjectKey) -> str:
+    if key.group_kind != retirements.CLUSTER_KIND:
+        return ""
+    return f"deletes child cluster {inv.bundle.cluster} (Cluster API deprovisions it)"
 
 
 def _number(changes: Sequence[Change], desired: Sequence[DesiredBundle]) -> tuple[Change, ...]:

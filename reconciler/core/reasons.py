@@ -36,6 +36,9 @@ class Reason(StrEnum):
     ORPHAN = "orphan"
     """Carries a bundle's marks but is in no inventory: never pruned."""
     RENDER_FAILED = "render-failed"
+    ABANDONED = "abandoned"
+    """In a cluster that left the fleet and cannot be reached: it goes with the cluster, which Cluster API
+    deletes (``core.retirements``)."""
     # the engine: why a step was not run
     NEEDS_APPROVAL = "needs-approval"
     SELF_HEAL_OFF = "self-heal-off"

@@ -85,7 +85,8 @@ class EnginePipeline:
         if repo is None:
             return 0
         report = drift.scan(self.store, connections=self.connections_for(repo), fleet_name=repo.name,
-                            policies=drift.policies_of(repo), now=datetime.now(UTC), workers=self.workers)
+                            policies=drift.policies_of(repo), now=datetime.now(UTC), workers=self.workers,
+                            health_rules=engine.health_rules(repo))
         if not stop.is_set():
             drift.heal(report, repo=repo, session=self.session_for(repo))
         return len(report.entries)

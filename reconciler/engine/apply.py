@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import jsonpointer
 
-from reconciler.core import diff, drift, plans, rollout
+from reconciler.core import diff, drift, health, plans, rollout
 from reconciler.core.desired import BundleId, BundlePolicy
 from reconciler.core.inventory import Entry, fingerprint
 from reconciler.core.jsonvalues import clone
@@ -106,6 +106,8 @@ class Context:
     policies: Mapping[tuple[str, BundleId], BundlePolicy]
     progress: Progress = field(default_factory=Progress)
     timing: gates.Timing = field(default_factory=gates.Timing)
+    health_rules: tuple[health.Rule, ...] = ()
+    """The fleet's own health rules (``core.healthrules``)."""
     approve: bool = False
     on_step: Callable[[StepResult], None] = lambda _: None
 
@@ -256,7 +258,7 @@ def _write(unit: _Unit, client: ClusterApi, change: Change, obj: Obj) -> Obj:
 
 def _gate(unit: _Unit, client: ClusterApi, changes: Sequence[Change], applied: Mapping[ObjectKey, Obj]) -> bool:
     timeout = unit.ctx.policy(changes[0]).health_timeout_seconds
-    gate = gates.wait_healthy(client, applied, timeout=timeout, timing=unit.ctx.timing)
+    gate = gates.wait_healthy(client, applied, timeout=timeout, timing=unit.ctx.timing, rules=unit.ctx.health_rules)
     if not gate.ok:
         raise _Halt(ApplyError(gate.reason, cluster=changes[0].cluster, bundle=str(changes[0].bundle)),
                     rollout.Result.FAILED)
@@ -320,6 +322,13 @@ def _prune(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
             unit.record(change, Outcome.FAILED, exc.message)
             ok = False
             continue
+        if change.key.group_kind in gates.WAIT_GONE:
+            gone = gates.wait_gone(client, change.key, timeout=unit.ctx.policy(change).health_timeout_seconds,
+                                   timing=unit.ctx.timing)
+            if not gone.ok:
+                unit.record(change, Outcome.FAILED, gone.reason)  # kept in the inventory: deleted again next run
+                ok = False
+                continue
         unit.ctx.ledger.remove(change.cluster, change.bundle, change.key)
         unit.record(change, Outcome.DELETED)
     return ok

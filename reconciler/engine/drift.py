@@ -63,13 +63,14 @@ def scan(
     now: datetime,
     clusters: Collection[str] = (),
     workers: int = 8,
+    health_rules: Sequence[health.Rule] = (),
 ) -> drift.Report:
     """Scan every applied object (of fleet ``clusters`` when given) and record what drifted."""
     records = [r for r in store.applied.all() if not clusters or r.bundle.cluster in clusters]
     applied = [_applied(r, policies.get((r.cluster, r.bundle))) for r in records]
     live = observe_all(applied, connections=connections, fleet_name=fleet_name, workers=workers)
     reconcile.record_step(store, live)
-    store.health.record(bundle_health(applied, live))
+    store.health.record(bundle_health(applied, live, rules=health_rules))
     seen = {(d.cluster, d.bundle, _key(d.object_key)): d.first_seen.isoformat() for d in store.drifts.open()}
     report = drift.scan(applied=applied, live=live, first_seen=seen, now=now.isoformat())
     resolved = persist(
@@ -95,14 +96,14 @@ def _key(text: str) -> ObjectKey:
 
 
 def bundle_health(
-    applied: Sequence[drift.Applied], live: Mapping[str, LiveCluster]
+    applied: Sequence[drift.Applied], live: Mapping[str, LiveCluster], *, rules: Sequence[health.Rule] = ()
 ) -> list[tuple[str, BundleId, str, str]]:
     """``(dest, bundle, health, reason)`` per bundle on a reachable cluster: its worst object's health."""
     found: dict[Slot, list[health.Status]] = {}
     for item in applied:
         cluster = live[item.dest]
         if cluster.is_reachable:
-            found.setdefault((item.dest, item.bundle), []).append(health.check(cluster.get(item.key)))
+            found.setdefault((item.dest, item.bundle), []).append(health.check(cluster.get(item.key), rules=rules))
     out = []
     for (dest, bundle), statuses in sorted(found.items()):
         worst = health.aggregate(statuses)

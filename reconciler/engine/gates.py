@@ -3,6 +3,7 @@
 Objects are checked first as the apply answered them, then re-read (GET) only while Progressing,
 polling at ``poll`` seconds at first and twice as long each round after (at most ``max_poll``). A kind
 with several objects pending is re-read with one LIST by the bundle's labels instead of a GET each.
+A fleet's own health rules (``core.healthrules``) come first for the kinds they name.
 Degraded fails at once; Unknown (a check that cannot decide) lets the gate pass and is reported.
 
 A Cluster API ``Cluster`` with a managed topology is healthy only once its rollout is done as well
@@ -38,13 +39,13 @@ class Timing:
 
 
 def wait_healthy(client: ClusterApi, applied: Mapping[ObjectKey, Obj], *, timeout: float,
-                 timing: Timing) -> GateResult:
+                 timing: Timing, rules: Sequence[health.Rule] = ()) -> GateResult:
     """Block until every object in ``applied`` is healthy (or the gate fails)."""
     deadline = timing.clock() + timeout
     current = dict(applied)
     poll = timing.poll
     while True:
-        pending, failed = _sort(current, client)
+        pending, failed = _sort(current, client, rules)
         if failed:
             return GateResult(False, failed)
         if not pending:
@@ -55,6 +56,26 @@ def wait_healthy(client: ClusterApi, applied: Mapping[ObjectKey, Obj], *, timeou
         timing.sleep(min(poll, max(0.0, deadline - timing.clock())))
         poll = min(poll * 2, timing.max_poll)
         current = reread(client, [(key, current[key]) for key in pending])
+
+
+WAIT_GONE = frozenset({f"Cluster.{clusterapi.GROUP}"})
+"""Kinds whose deletion is waited for until the object is gone: a Cluster API Cluster's finalizer holds
+it while its machines, control plane and kubeconfig Secret are deleted."""
+
+
+def wait_gone(client: ClusterApi, key: ObjectKey, *, timeout: float, timing: Timing) -> GateResult:
+    """Block until ``key`` no longer exists (its finalizers are done), or ``timeout`` seconds pass."""
+    deadline = timing.clock() + timeout
+    poll = timing.poll
+    while True:
+        found = client.get(key)
+        if found is None:
+            return GateResult(True)
+        if timing.clock() >= deadline:
+            waiting = ", ".join((found.get("metadata") or {}).get("finalizers") or []) or "none"
+            return GateResult(False, f"{key} still exists after {timeout:g}s (finalizers: {waiting})")
+        timing.sleep(min(poll, max(0.0, deadline - timing.clock())))
+        poll = min(poll * 2, timing.max_poll)
 
 
 def reread(client: ClusterApi, objects: Sequence[tuple[ObjectKey, Obj]]) -> dict[ObjectKey, Obj]:
@@ -79,10 +100,11 @@ def _selector(obj: Obj) -> str:
     return ",".join(f"{name}={value}" for name, value in marks) if all(v for _, v in marks) else ""
 
 
-def _sort(objects: Mapping[ObjectKey, Obj], client: ClusterApi) -> tuple[dict[ObjectKey, str], str]:
+def _sort(objects: Mapping[ObjectKey, Obj], client: ClusterApi,
+          rules: Sequence[health.Rule]) -> tuple[dict[ObjectKey, str], str]:
     pending: dict[ObjectKey, str] = {}
     for key, obj in objects.items():
-        status = health.check(obj or None)
+        status = health.check(obj or None, rules=rules)
         if status.health is health.Health.HEALTHY and obj and clusterapi.topology_version(obj):
             status = _rollout(client, key, obj)
         if status.health is health.Health.DEGRADED:

@@ -44,6 +44,8 @@ class AppliedPort(Protocol):
 class ClustersPort(Protocol):
     def set_status(self, name: str, status: Reachability, *, error: str = "") -> object: ...
 
+    def retire(self, name: str) -> None: ...
+
 
 class KeysPort(Protocol):
     """The store's own keys (``store.keys``): the HMAC key of saved plans."""

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from reconciler.core import planner, rechecks, rollout
+from reconciler.core import healthrules, planner, rechecks, retirements, rollout
 from reconciler.core.desired import BundleId, BundlePolicy, DesiredBundle
 from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
@@ -36,6 +36,7 @@ from reconciler.kube import observe
 from reconciler.kube.connections import Connections, KubeconfigPending
 from reconciler.render import fleet
 from reconciler.spec.loader import FleetRepo
+from reconciler.spec.models import Connection, SecretRef
 
 
 @dataclass
@@ -57,6 +58,8 @@ class Planned:
     render: fleet.FleetRender
     live: Mapping[str, LiveCluster]
     plan: Plan
+    retiring: tuple[retirements.Retiring, ...] = ()
+    """Child clusters that left the fleet (``core.retirements``)."""
 
 
 @dataclass(frozen=True)
@@ -93,16 +96,19 @@ def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] =
     """
     rendered = render_step(repo, session=session, clusters=clusters)
     inventory = inventory_step(session.store, clusters=clusters)
+    retiring = retiring_step(repo, inventory, session=session)
     live = observe_step(rendered, inventory, session=session, fleet_name=repo.name)
     record_step(session.store, live)
-    plan = plan_step(repo, rendered, live, inventory, now=session.now(), forced=forced)
-    return Planned(repo, rendered, live, plan)
+    plan = plan_step(repo, rendered, live, inventory, now=session.now(), forced=forced,
+                     retiring=frozenset(r.cluster for r in retiring))
+    return Planned(repo, rendered, live, plan, tuple(retiring))
 
 
 def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = ApplyOptions()) -> ApplyReport:
     """Roll ``planned.plan`` out and record it; returns what happened per cluster."""
     run_id = f"run-{uuid.uuid4().hex[:12]}"
     session.store.runs.start(run_id, revision=planned.plan.revision)
+    derive_connections(planned.retiring, session=session)
     ctx = _context(planned, run_id=run_id, session=session, options=options)
     split, staged = rollout_of(planned)
     outcomes: list[fleetrun.Outcome] = []
@@ -114,6 +120,7 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
     report = ApplyReport(run_id, planned.plan.revision, tuple(outcomes))
     session.store.runs.finish(run_id, RunStatus.FAILED if report.failed else RunStatus.SUCCEEDED)
     applied.record_applied(session.store, planned.render.bundles, revision=planned.plan.revision)  # for drift scans
+    retire_step(planned.retiring, session=session)
     return report
 
 
@@ -128,7 +135,7 @@ def apply_saved(plan: Plan, repo: FleetRepo, *, session: Session, options: Apply
     staleness.check(plan, revision=repo.revision, live=fresh.live, objects=objects)
     rechecks.check(plan, fresh=fresh.plan, live=fresh.live, inventory=inventory_step(session.store, clusters=clusters),
                    fleet=repo.name, declared=objects.keys())
-    return apply_plan(Planned(repo, fresh.render, fresh.live, plan), session=session, options=options)
+    return apply_plan(Planned(repo, fresh.render, fresh.live, plan, fresh.retiring), session=session, options=options)
 
 
 # ---- steps ----------------------------------------------------------------------------------------
@@ -145,6 +152,32 @@ def render_step(repo: FleetRepo, *, session: Session, clusters: Collection[str])
 def inventory_step(store: StateStore, *, clusters: Collection[str]) -> Inventory:
     found = store.inventories.load_all()
     return Inventory.of(b for b in found if not clusters or b.bundle.cluster in clusters)
+
+
+def retiring_step(repo: FleetRepo, inventory: Inventory, *, session: Session) -> list[retirements.Retiring]:
+    """Child clusters that left the fleet, reachable through their Cluster API kubeconfig Secret meanwhile."""
+    found = retirements.find(inventory, fleet_clusters=repo.clusters)
+    derive_connections(found, session=session)
+    return found
+
+
+def derive_connections(retiring: Iterable[retirements.Retiring], *, session: Session) -> None:
+    for leaving in retiring:
+        holder, namespace, name = leaving.kubeconfig_secret
+        session.connections.derive(leaving.cluster, Connection(
+            kubeconfig_secret=SecretRef(cluster=holder, namespace=namespace, name=name)))
+
+
+def retire_step(retiring: Sequence[retirements.Retiring], *, session: Session) -> None:
+    """Forget every retiring cluster whose Cluster API Cluster its management cluster confirms gone."""
+    for leaving in retiring:
+        try:
+            still = session.connections.client(leaving.management).get(leaving.capi_cluster)
+        except (ClusterError, ConfigError):
+            continue  # cannot confirm: keep everything for the next run
+        if still is None:
+            session.store.clusters.retire(leaving.cluster)
+            session.connections.forget(leaving.cluster)
 
 
 def observe_step(rendered: fleet.FleetRender, inventory: Inventory, *, session: Session,
@@ -167,12 +200,13 @@ def observe_step(rendered: fleet.FleetRender, inventory: Inventory, *, session: 
 
 
 def plan_step(repo: FleetRepo, rendered: fleet.FleetRender, live: Mapping[str, LiveCluster], inventory: Inventory,
-              *, now: datetime, forced: bool = False) -> Plan:
+              *, now: datetime, forced: bool = False, retiring: frozenset[str] = frozenset()) -> Plan:
     spec = repo.fleet.model.spec
     policy = planner.PlanPolicy(
         prune_budget_percent=spec.policy.prune_budget_percent,
         protected_kinds=frozenset(spec.policy.protected_kinds),
         paused_clusters=frozenset(n for n, c in repo.clusters.items() if c.model.spec.paused),
+        retiring=retiring,
     )
     return planner.plan(desired=rendered.bundles, failures=rendered.failures, live=live, inventory=inventory,
                         policy=policy, revision=repo.revision, previous_revision_forced=forced, now=now)
@@ -214,11 +248,18 @@ def _context(planned: Planned, *, run_id: str, session: Session, options: ApplyO
         client=_client_getter(session), objects=objects, policies=policies,
         progress=apply.Progress(known=frozenset(c.step for c in planned.plan.steps if c.step is not None)),
         timing=session.timing, approve=options.approve, on_step=options.on_step,
+        health_rules=health_rules(planned.repo),
     )
 
 
 def _versions(planned: Planned) -> dict[tuple[str, BundleId], str]:
     return {(b.dest, b.id): b.version for b in planned.render.bundles}
+
+
+def health_rules(repo: FleetRepo) -> tuple[healthrules.HealthRule, ...]:
+    """The fleet's own health rules, as ``fleet.yaml`` declares them."""
+    return healthrules.compile_rules((r.kind, r.group, r.healthy, r.degraded, r.message)
+                                     for r in repo.fleet.model.spec.health)
 
 
 def _client_getter(session: Session) -> Callable[[str, float], ClusterApi]:

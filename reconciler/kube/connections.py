@@ -79,6 +79,7 @@ class Connections:
     settings: ClientSettings = field(default_factory=ClientSettings)
     in_cluster: InCluster | None = None
     _clients: dict[str, Client] = field(default_factory=dict)
+    _derived: dict[str, Connection] = field(default_factory=dict)
     _kubeconfig: dict[str, Any] | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -88,6 +89,13 @@ class Connections:
             if name not in self._clients:
                 self._clients[name] = self._build(name)
             return self._clients[name]
+
+    def derive(self, name: str, connection: Connection) -> None:
+        """Reach ``name``, which is not (or no longer) in the fleet, through ``connection`` (a child
+        leaving the fleet, reached through its Cluster API kubeconfig Secret until it is deleted)."""
+        with self._lock:
+            if name not in self.connections:
+                self._derived[name] = connection
 
     def forget(self, name: str) -> None:
         """Drop a cached client (say, after its kubeconfig Secret was rotated)."""
@@ -106,7 +114,7 @@ class Connections:
             self._operator_kubeconfig()
 
     def _build(self, name: str) -> Client:
-        connection = self.connections.get(name)
+        connection = self.connections.get(name) or self._derived.get(name)
         if connection is None:
             raise ConfigError(f"cluster {name!r} is not in the fleet", cluster=name)
         if connection.context is not None:

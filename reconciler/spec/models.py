@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from reconciler.core import expressions
+
 API_VERSION: Literal["stackfleet.dev/v1alpha1"] = "stackfleet.dev/v1alpha1"
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -354,6 +356,28 @@ class Policy(Model):
     """Kinds whose deletion always needs approval."""
 
 
+class HealthRule(Model):
+    """How to tell the health of objects of one kind, as expressions over the object (docs/format.md)."""
+
+    kind: str = Field(min_length=1)
+    """The kind the rule is for."""
+    group: str | None = None
+    """Its API group (``""`` for the core group); any group when left out."""
+    healthy: str = Field(min_length=1)
+    """True when the object is healthy, e.g. ``status.phase == 'Ready'``."""
+    degraded: str | None = None
+    """True when the object failed (checked first)."""
+    message: str | None = None
+    """The reason shown, e.g. ``status.message``."""
+
+    @field_validator("healthy", "degraded", "message")
+    @classmethod
+    def _expression(cls, source: str | None) -> str | None:
+        if source is not None:
+            expressions.parse(source)  # an ExpressionError is a ValueError: reported with file:line
+        return source
+
+
 class FleetSpec(Model):
     layers: list[Name] = Field(default_factory=lambda: ["infra", "cluster", "addons"], min_length=1)
     """Layer order: every bundle of an earlier layer is applied before any of a later one."""
@@ -362,6 +386,8 @@ class FleetSpec(Model):
     defaults: Defaults = Field(default_factory=Defaults)
     policy: Policy = Field(default_factory=Policy)
     assignments: list[Assignment] = Field(default_factory=list)
+    health: list[HealthRule] = Field(default_factory=list)
+    """The fleet's own health rules, asked before the built-in ones for the kinds they name."""
 
 
 class Fleet(Model):

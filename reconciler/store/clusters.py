@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from reconciler.core.statuses import Reachability
 from reconciler.errors import StoreError
@@ -13,6 +13,8 @@ from reconciler.store.contexts import Context
 from reconciler.store.records import ClusterStatus
 
 T = tables.clusters
+RETIRED = (tables.inventory_entries, tables.inventories, tables.drifts, tables.bundle_states, tables.applied_objects,
+           tables.bundle_health)
 
 
 class Clusters:
@@ -44,6 +46,14 @@ class Clusters:
                 values=values,
             )
         return self.get(name)
+
+    def retire(self, name: str) -> None:
+        """Forget a cluster that left the fleet and was deleted: its status, and every inventory, drift,
+        applied-object, bundle-state and health row of its bundles or inside it (events stay: they are history)."""
+        with self._ctx.write() as conn:
+            for table in RETIRED:
+                conn.execute(table.delete().where(or_(table.c.cluster == name, table.c.bundle_cluster == name)))
+            conn.execute(T.delete().where(T.c.name == name))
 
     def get(self, name: str) -> ClusterStatus:
         with self._ctx.read() as conn:

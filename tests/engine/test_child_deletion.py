@@ -1,0 +1,89 @@
+"""Deleting a child cluster from the reference fleet (its clusters/<name>.yaml removed): approval first,
+the child's own objects before its Cluster API Cluster, the Cluster gone, then its inventory and records
+retired; an unreachable child is abandoned with a note; an unreachable child still in the fleet keeps
+its inventory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.core import rollout
+from reconciler.core.objects import ObjectKey
+from reconciler.core.plans import Action, Plan
+
+CHILD = "prod-eu-2"
+CAPI_CLUSTER = ObjectKey("cluster.x-k8s.io", "Cluster", "fleet-clusters", CHILD)
+
+
+def mentions(plan: Plan, name: str) -> list[Any]:
+    return ([c for c in plan.changes if name in (c.cluster, c.bundle.cluster)]
+            + [r for r in plan.clusters if r.name == name]
+            + [b for b in plan.bundles if name in (b.dest, b.bundle.cluster)])
+
+
+def held_by(world: Any, name: str) -> list[Any]:
+    return [b for b in world.store.inventories.load_all() if name in (b.dest, b.bundle.cluster)]
+
+
+def converged_without_child(world: Any) -> None:
+    world.apply(stages=frozenset({"prod-rest"}))
+    (world.fleet / "clusters" / f"{CHILD}.yaml").unlink()
+
+
+def test_the_plan_deletes_the_childs_objects_first_and_its_cluster_with_approval(world):
+    converged_without_child(world)
+    planned = world.plan()
+    inside = [c for c in planned.plan.steps if c.cluster == CHILD]
+    capi = next(c for c in planned.plan.steps if c.key == CAPI_CLUSTER)
+    assert {c.action for c in inside} == {Action.DELETE} and len(inside) == sum(
+        len(b.keys) for b in held_by(world, CHILD) if b.dest == CHILD)
+    assert (capi.cluster, capi.action, max(c.step for c in inside) < capi.step) == ("mgmt", Action.DELETE, True)
+    assert set(capi.after) & {c.step for c in inside}
+    assert f"deletes child cluster {CHILD} (Cluster API deprovisions it)" in capi.approval
+
+
+def test_without_approval_nothing_is_deleted_and_the_inventory_stays(world):
+    converged_without_child(world)
+    before = sorted((b.dest, str(b.bundle), len(b.keys)) for b in held_by(world, CHILD))
+    report = world.apply(approve=False, stages=frozenset({"prod-rest"}))
+    assert {o.cluster: o.result for o in report.outcomes}[CHILD] is rollout.Result.AWAITING_APPROVAL
+    assert CHILD in world.sim.server.clusters
+    assert sorted((b.dest, str(b.bundle), len(b.keys)) for b in held_by(world, CHILD)) == before
+
+
+def test_deleting_a_child_after_approval_removes_it_everywhere_and_the_next_plan_is_clean(world):
+    converged_without_child(world)
+    report = world.apply(stages=frozenset({"prod-rest"}))
+    assert {o.cluster: o.result for o in report.outcomes}[CHILD] is rollout.Result.SUCCEEDED
+    mgmt = world.sim.cluster("mgmt")
+    secrets = mgmt.registry.lookup("", "v1", "secrets")
+    assert (CHILD in world.sim.server.clusters, world.session().connections.client("mgmt").get(CAPI_CLUSTER),
+            mgmt.find(secrets, "fleet-clusters", f"{CHILD}-kubeconfig")) == (False, None, None)
+    assert held_by(world, CHILD) == []
+    assert CHILD not in [c.name for c in world.store.clusters.all()]
+    planned = world.plan()
+    assert (mentions(planned.plan, CHILD), planned.plan.has_changes) == ([], False)
+
+
+def test_an_unreachable_child_that_left_the_fleet_is_abandoned_with_a_note_then_retired(world):
+    converged_without_child(world)
+    world.sim.faults(CHILD).down = True
+    planned = world.plan()
+    inside = [c for c in planned.plan.changes if c.cluster == CHILD]
+    assert {c.action for c in inside} == {Action.SKIPPED}
+    assert all(c.reason.startswith("abandoned with its cluster, which is deleted through Cluster API: cluster "
+                                   f"{CHILD} is Unreachable") for c in inside)
+    world.apply(planned, stages=frozenset({"prod-rest"}))
+    assert CHILD not in world.sim.server.clusters and held_by(world, CHILD) == []
+    assert mentions(world.plan().plan, CHILD) == []
+
+
+def test_an_unreachable_cluster_that_still_exists_keeps_its_inventory(world):
+    world.apply(stages=frozenset({"prod-rest"}))
+    before = sorted((b.dest, str(b.bundle), len(b.keys)) for b in held_by(world, CHILD))
+    world.sim.faults(CHILD).down = True
+    planned = world.plan()
+    assert {c.action for c in planned.plan.changes if c.cluster == CHILD} == {Action.SKIPPED}
+    world.apply(planned, stages=frozenset({"prod-rest"}))
+    assert sorted((b.dest, str(b.bundle), len(b.keys)) for b in held_by(world, CHILD)) == before
+    assert CHILD in world.sim.server.clusters
