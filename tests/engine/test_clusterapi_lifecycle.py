@@ -7,9 +7,10 @@ from typing import Any
 
 from reconciler.core import report as plan_views
 from reconciler.core import rollout
+from reconciler.core.objects import ObjectKey
 from reconciler.core.plans import Action
 from reconciler.core.upgrades import VersionChange
-from reconciler.engine import apply, fleetrun, reconcile
+from reconciler.engine import apply, fleetrun, gates, reconcile
 from reconciler.store.records import Outcome
 
 CHILDREN = ["dev-eu-1", "dev-us-1", "prod-eu-1", "prod-eu-2", "prod-us-1", "stage-eu-1"]
@@ -102,3 +103,18 @@ def test_a_skip_of_two_minor_versions_needs_approval(world):
                              "upgrades one minor version at a time)") for child in CHILDREN if child != "prod-us-1"]
     assert all(c.action is Action.UPDATE for c in planned.plan.steps if c.kubernetes is not None)
 
+
+
+def test_a_cluster_whose_control_plane_reports_not_ready_is_not_healthy(world):
+    world.apply(stages=frozenset({"prod-rest"}))
+    world.sim.controllers.stop()  # nothing rewrites the status below
+    mgmt = world.sim.cluster("mgmt")
+    kcps = mgmt.registry.lookup("controlplane.cluster.x-k8s.io", "v1beta1", "kubeadmcontrolplanes")
+    kcp = mgmt.find(kcps, "fleet-clusters", "prod-eu-1-control-plane")
+    mgmt.write_status(kcps, kcp, {**kcp["status"], "ready": False}, manager="capi-kubeadm-control-plane")
+    client = world.session().connections.client("mgmt")
+    key = ObjectKey("cluster.x-k8s.io", "Cluster", "fleet-clusters", "prod-eu-1")
+    clock = iter(range(1000))
+    gate = gates.wait_healthy(client, {key: client.get(key)}, timeout=3,
+                              timing=gates.Timing(clock=lambda: float(next(clock)), sleep=lambda _: None))
+    assert (gate.ok, gate.reason) == (False, f"health timeout after 3s: {key} is Progressing (control plane not ready)")
