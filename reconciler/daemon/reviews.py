@@ -11,8 +11,8 @@ the head. A post that fails is recorded on the plan (error, attempts), counted i
 ``stackfleet_pr_posts_total{result="failed"}`` and retried at later scans with a growing delay; it never
 stops the daemon.
 
-``merged(source, revision)`` gives the open plans whose head the new branch revision contains (the PR
-merged); the pipeline applies a reviewed plan only when ``core.prplans.matches`` says the merge's plan is
+``merged(source, revision)`` gives the open plans whose head the new branch revision contains, or whose
+head rendered exactly what the revision renders (a squash or rebase merge); the pipeline applies a reviewed plan only when ``core.prplans.matches`` says the merge's plan is
 still it (``settle``), and otherwise re-posts what it applies instead.
 """
 
@@ -112,15 +112,17 @@ class Reviews:
                 heads.append(Head(int(found.group(1)), sha, name))
         return sorted(heads, key=lambda h: h.number)
 
-    def merged(self, source: str, revision: str) -> list[PrPlanRecord]:
-        """The open plans of ``source`` whose head the branch's ``revision`` contains."""
+    def merged(self, source: str, revision: str, *, content_hash: str = "") -> list[PrPlanRecord]:
+        """The open plans of ``source`` merged by the branch's ``revision``: their head is in its history, or
+        (a squash or rebase merge, whose commits are new) the revision renders exactly what their head did."""
         track = self.tracks.get(source)
         if track is None:
             return []
         sha = Revision.parse(revision).sha
         mirror = track.source.mirror
         return [r for r in self.store.pr_plans.open(source)
-                if mirror.has_commit(r.head_sha) and mirror.descends(sha, from_sha=r.head_sha)]
+                if (mirror.has_commit(r.head_sha) and mirror.descends(sha, from_sha=r.head_sha))
+                or (content_hash and r.content_hash == content_hash)]
 
     def settle(self, source: str, revision: str, fresh: Plan) -> Plan:
         """The plan to apply for ``revision``: a merged PR's reviewed plan when it still is ``fresh``, else ``fresh``.
@@ -128,7 +130,7 @@ class Reviews:
         Reviewed plans that no longer match are superseded, and the plan applied instead is posted on their PR.
         """
         chosen = fresh
-        for record in self.merged(source, revision):
+        for record in self.merged(source, revision, content_hash=prplans.content_hash(fresh)):
             reviewed = self.store.plans.load(record.plan_id)
             why = prplans.matches(reviewed, fresh)
             if why:

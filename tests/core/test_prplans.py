@@ -96,6 +96,15 @@ def test_the_deletion_and_the_stage_are_the_approvals() -> None:
         (Hold.STEP, "c1", "leftover"), (Hold.STAGE, "c1", "")]
 
 
+def test_a_first_install_held_by_a_stage_says_so() -> None:
+    base: list[DesiredBundle] = []
+    head = [desired("c3", "app", [cm("settings", {"level": "info"})])]
+    gate = StageGate("c3", BundleId("c3", "platform", "app"), "platform-stable/prod-rest", first_install=True)
+    plan = compose(base, head, {"c3": LiveCluster.reachable("c3", objects=[])}, gates=(gate,))
+    assert [(a.hold, a.reason) for a in plan.approvals] == [
+        (Hold.STAGE, "rollout stage platform-stable/prod-rest needs approval (a first install: approvals hold those too)")]
+
+
 def test_drift_on_base_is_apart() -> None:
     assert [(c.cluster, c.key.name, c.drift) for c in scene().on_base] == [("c2", "other", True)]
 

@@ -159,6 +159,17 @@ def test_at_the_merge_the_reviewed_plan_is_applied(world: World) -> None:
     assert "merged and applied" in plans_page(world)
 
 
+def test_a_squash_merge_applies_the_reviewed_plan(world: World) -> None:
+    started(world)
+    sha = world.pull_request(1, "debug")
+    world.daemon.poll(world.track)
+    git(world.repo, "merge", "-q", "--squash", "pr-1")
+    git(world.repo, "commit", "-q", "-m", "level debug (#1)")
+    world.daemon.poll(world.track)
+    record = world.bench.store.pr_plans.find("fleet", 1, sha)
+    assert record is not None and (record.state, world.live_level()) == (PrPlanState.APPLIED, "debug")
+
+
 def test_a_merge_that_renders_something_else_is_re_planned_and_re_posted(world: World) -> None:
     started(world)
     sha = world.pull_request(1, "debug")
