@@ -3,20 +3,27 @@
 The repo is loaded (schema, references, rollouts: every problem with ``file:line (field)``) and then
 rendered dry, every bundle for every cluster, without reaching a cluster (``--no-render`` skips it):
 what ``render`` and ``plan`` would reject, such as an undefined ``${values.*}`` or a chart template
-error, fails ``validate`` too. A directory that is not a fleet repo fails.
+error, fails ``validate`` too, and so does an object a guard rail of ``policy.guards`` refuses (reported
+at the ``stack.yaml`` line of the bundle rendering it, rule ``guard:<name>``). A directory that is not
+a fleet repo fails.
 """
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli.options import EXIT_ERROR, output_option, path_option
-from reconciler.core.desired import RenderFailure
-from reconciler.errors import ValidationFailed
+from reconciler.core import guards
+from reconciler.core.desired import DesiredBundle, RenderFailure
+from reconciler.errors import Problem, ValidationFailed
 from reconciler.source import opening
 from reconciler.spec import loader
+
+if TYPE_CHECKING:
+    from reconciler.render import fleet
 
 
 @click.command("validate")
@@ -37,9 +44,15 @@ def command(target: str | None, fleet: str | None, path: str, dry_render: bool, 
     except ValidationFailed as exc:
         _print_problems(exc, where=where, output=output)
         raise click.exceptions.Exit(EXIT_ERROR) from None
-    failures = _dry_render(repo) if dry_render else ()
+    rendered = _dry_render(repo) if dry_render else None
+    failures = rendered.failures if rendered is not None else ()
     if failures:
         _print_failures(failures, where=where, output=output)
+        raise click.exceptions.Exit(EXIT_ERROR)
+    refused = guards.violations(rendered.bundles, guards.of_spec(repo.fleet.model.spec.policy.guards)) \
+        if rendered is not None else []
+    if refused:
+        _print_problems(ValidationFailed([_guard_problem(repo, b, v) for b, v in refused]), where=where, output=output)
         raise click.exceptions.Exit(EXIT_ERROR)
     if output == "json":
         click.echo(
@@ -49,12 +62,20 @@ def command(target: str | None, fleet: str | None, path: str, dry_render: bool, 
         click.echo(f"{where}: valid: {repo.summary()}")
 
 
-def _dry_render(repo: loader.FleetRepo) -> tuple[RenderFailure, ...]:
+def _dry_render(repo: loader.FleetRepo) -> fleet.FleetRender:
     from reconciler.cli import render  # the Helm engine loads only when a fleet is rendered
     from reconciler.render.capabilities import DEFAULT_KUBE_VERSION
 
     options = render.fleet_options(kube_version=DEFAULT_KUBE_VERSION, api_versions=(), cache_dir=None, plain_http=())
-    return render.fleet_render(repo, options=options, clusters=(), bundles=()).failures
+    return render.fleet_render(repo, options=options, clusters=(), bundles=())
+
+
+def _guard_problem(repo: loader.FleetRepo, bundle: DesiredBundle, found: guards.Violation) -> Problem:
+    """A guard violation located at the stack.yaml entry of the bundle that renders the object."""
+    located = repo.stacks[bundle.id.stack][bundle.version]
+    index = next(i for i, b in enumerate(located.model.spec.bundles) if b.name == bundle.id.bundle)
+    return Problem(located.at("spec", "bundles", index), f"cluster {bundle.dest}: {found.message}",
+                   rule=f"guard:{found.rule.value}")
 
 
 def _print_problems(exc: ValidationFailed, *, where: str, output: str) -> None:

@@ -14,6 +14,9 @@ Kubernetes version carries a ``core.upgrades.VersionChange``; a downgrade or a s
 minor version needs approval. Per inventory entry the desired state dropped:
 ``delete`` only when the live object still carries this bundle's marks, else ``skipped: not owned``.
 
+Guard rails (``policy.guards``, ``core.guards``): an object a guard forbids is ``refused``, naming the
+guard; nothing of it is written, and it is not pruned either (it is still declared).
+
 Safety rails: an empty render never prunes (unless ``allowEmpty``); deletions over the prune budget,
 of protected kinds, after a force-pushed revision, or of a whole bundle that left the desired state
 need approval; a paused, unreachable or unobserved cluster and a bundle that failed to render get
@@ -29,9 +32,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from reconciler.core import diff, masks, ordering, retirements, upgrades
+from reconciler.core import diff, guards, masks, ordering, retirements, upgrades
 from reconciler.core import live as lives
 from reconciler.core.desired import BundleId, DesiredBundle, HelmHook, RenderFailure
+from reconciler.core.guards import GuardPolicy
 from reconciler.core.inventory import BundleInventory, Inventory, fingerprint
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey, Owner, read_owner
@@ -52,6 +56,8 @@ class PlanPolicy:
     paused_clusters: frozenset[str] = frozenset()
     retiring: frozenset[str] = frozenset()
     """Fleet clusters that left the fleet and whose Cluster API Cluster is deleted (``core.retirements``)."""
+    guards: GuardPolicy = dataclasses.field(default_factory=lambda: GuardPolicy())
+    """What each stack may deploy; an object a guard forbids is ``refused`` (``core.guards``)."""
 
 
 @dataclass(frozen=True)
@@ -126,11 +132,22 @@ def _bundle_changes(bundle: DesiredBundle, ctx: _Context) -> list[Change]:
     if held:
         keys = sorted({*bundle.keys, *(inv.keys if inv else ())})
         return [_skipped(bundle.id, bundle.dest, k, *held, cluster.get(k)) for k in keys]
-    changes = [_object_change(obj, bundle, cluster, ctx) for obj in bundle.objects]
+    changes = [_refused(obj, bundle, cluster, ctx) or _object_change(obj, bundle, cluster, ctx)
+               for obj in bundle.objects]
     changes += _prunes(bundle, inv, cluster, ctx)
     if any(c.action in ACTIONABLE for c in changes):
-        changes += [_hook_change(hook, bundle, cluster) for hook in bundle.hooks]
+        changes += [_refused(h.object, bundle, cluster, ctx) or _hook_change(h, bundle, cluster) for h in bundle.hooks]
     return changes
+
+
+def _refused(obj: Obj, bundle: DesiredBundle, cluster: LiveCluster, ctx: _Context) -> Change | None:
+    """A ``refused`` change when a guard rail forbids ``obj`` (nothing of it is written), else ``None``."""
+    found = guards.judge(obj, stack=bundle.id.stack, dest=bundle.dest, policy=ctx.policy.guards)
+    if found is None:
+        return None
+    key = ObjectKey.of(obj)
+    return _base(Action.REFUSED, bundle.id, bundle.dest, key, cluster.get(key), why=Reason.GUARDED,
+                 reason=f"refused: {found.message}")
 
 
 def _hook_change(hook: HelmHook, bundle: DesiredBundle, cluster: LiveCluster) -> Change:

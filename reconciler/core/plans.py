@@ -43,6 +43,8 @@ class Action(StrEnum):
     ADOPT = "adopt"
     DELETE = "delete"
     CONFLICT = "conflict"
+    REFUSED = "refused"
+    """A guard rail of the fleet's policy forbids the object (``core.guards``); nothing is written."""
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
 

@@ -36,7 +36,7 @@ from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import ACTIONABLE, Action, BundleRecord, Change, Plan
 
 SCHEMA_VERSION = "stackfleet.dev/pr-plan/v1"
-ON_BASE = ACTIONABLE | {Action.CONFLICT, Action.SKIPPED}
+ON_BASE = ACTIONABLE | {Action.CONFLICT, Action.SKIPPED, Action.REFUSED}
 
 
 class Edit(StrEnum):

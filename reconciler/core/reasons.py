@@ -21,6 +21,8 @@ class Reason(StrEnum):
     """The kind is not served by the cluster and no CRD for it is in the plan."""
     OWNED_ELSEWHERE = "owned-elsewhere"
     """Another bundle or fleet owns the object (a conflict)."""
+    GUARDED = "guarded"
+    """A guard rail of the fleet's policy refuses the object (``core.guards``)."""
     HOOK_NOT_OURS = "hook-not-ours"
     """A Helm hook's object exists and is not ours to replace (a conflict)."""
     HELM_HOOK = "helm-hook"

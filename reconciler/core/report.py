@@ -18,7 +18,9 @@ from collections.abc import Iterable, Sequence
 from reconciler.core import escapes, plans
 from reconciler.core.plans import Action, Change, Plan
 
-COLUMNS = tuple(Action)
+COLUMNS = tuple(a for a in Action if a is not Action.REFUSED)
+"""The table's action columns; ``refused`` joins them only in a plan that refuses something."""
+HELD = (Action.REFUSED, Action.CONFLICT, Action.SKIPPED)
 _RESET, _GREEN, _RED, _CYAN, _BOLD = "\x1b[0m", "\x1b[32m", "\x1b[31m", "\x1b[36m", "\x1b[1m"
 MARKDOWN_LIMIT = 60_000
 
@@ -49,8 +51,9 @@ def _table(plan: Plan, *, separator: str) -> list[str]:
     tail = [f"{len(quiet)} bundle(s) unchanged on {len({cluster for cluster, _, _ in quiet})} cluster(s)."]
     if not changed:
         return tail
-    header = ["cluster", "bundle", *(a.value for a in COLUMNS)]
-    body = [[c, b, *(str(n.get(a.value, 0)) for a in COLUMNS)] for c, b, n in changed]
+    columns = (*COLUMNS, Action.REFUSED) if any(c.action is Action.REFUSED for c in plan.changes) else COLUMNS
+    header = ["cluster", "bundle", *(a.value for a in columns)]
+    body = [[c, b, *(str(n.get(a.value, 0)) for a in columns)] for c, b, n in changed]
     if separator == "|":
         lines = [_md_row(header), _md_row(["---"] * len(header))]
         return [*lines, *(_md_row(row) for row in body), *(["", *tail] if quiet else [])]
@@ -82,7 +85,7 @@ def headline(plan: Plan) -> str:
         for a in (Action.CREATE, Action.UPDATE, Action.ADOPT, Action.DELETE)
     )
     held = ", ".join(
-        f"{actions[a.value]} {a.value}" for a in (Action.CONFLICT, Action.SKIPPED) if actions.get(a.value)
+        f"{actions[a.value]} {a.value}" for a in HELD if actions.get(a.value)
     )
     approvals = plan.summary().needs_approval
     extra = f"; {held}" if held else ""
@@ -119,7 +122,7 @@ def text(plan: Plan, *, color: bool = False, detail: bool = False) -> str:
         lines += ["", "Kubernetes versions:", *(f"  {line}" for line in version_lines(plan))]
     if plan.steps:
         lines += ["", "Steps:", *(step_line(c) for c in plan.steps)]
-    held = [c for c in plan.changes if c.action in (Action.CONFLICT, Action.SKIPPED)]
+    held = [c for c in plan.changes if c.action in HELD]
     if held:
         lines += ["", "Held back:", *(held_line(c) for c in held)]
     if detail:

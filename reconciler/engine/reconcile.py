@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from reconciler.core import healthrules, planner, rechecks, retirements, rollout
+from reconciler.core import guards, healthrules, planner, rechecks, retirements, rollout
 from reconciler.core.desired import BundleId, BundlePolicy, DesiredBundle
 from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
@@ -207,6 +207,7 @@ def plan_step(repo: FleetRepo, rendered: fleet.FleetRender, live: Mapping[str, L
         protected_kinds=frozenset(spec.policy.protected_kinds),
         paused_clusters=frozenset(n for n, c in repo.clusters.items() if c.model.spec.paused),
         retiring=retiring,
+        guards=guards.of_spec(spec.policy.guards),
     )
     return planner.plan(desired=rendered.bundles, failures=rendered.failures, live=live, inventory=inventory,
                         policy=policy, revision=repo.revision, previous_revision_forced=forced, now=now)

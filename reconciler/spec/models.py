@@ -347,7 +347,43 @@ class Defaults(Model):
     health_timeout: Duration = "5m"
 
 
+GuardName = Literal["system-namespaces", "public-subjects", "stackfleet-self"]
+
+
+class StackGuard(Model):
+    """What the stacks matching ``stack`` may deploy (docs/format.md, "Guard rails"); empty lists allow all."""
+
+    stack: str = Field(default="*", min_length=1)
+    """A stack name or shell-style pattern (``*`` for every stack); the first entry that matches applies."""
+    allow_kinds: list[str] = Field(default_factory=list)
+    """Kinds (``Kind`` or ``Kind.group``, patterns) the stack may deploy; empty: any."""
+    deny_kinds: list[str] = Field(default_factory=list)
+    allow_namespaces: list[str] = Field(default_factory=list)
+    """Namespaces (patterns) the stack may write to; empty: any."""
+    deny_namespaces: list[str] = Field(default_factory=list)
+    cluster_scoped: list[str] | None = None
+    """Cluster-scoped kinds the stack may write (patterns); unset: any, ``[]``: none."""
+    waive: list[GuardName] = Field(default_factory=list)
+    """Safe defaults that do not apply to these stacks (an explicit exception)."""
+
+
+class StackfleetPlacement(Model):
+    """Where stackfleet itself runs, so no bundle can touch its namespace, ServiceAccount or RBAC."""
+
+    cluster: Name | None = None
+    """The cluster it runs in; unset: guarded on every cluster."""
+    namespace: str = "stackfleet-system"
+    service_account: str = "stackfleet"
+
+
+class Guards(Model):
+    stacks: list[StackGuard] = Field(default_factory=list)
+    stackfleet: StackfleetPlacement = Field(default_factory=StackfleetPlacement)
+
+
 class Policy(Model):
+    guards: Guards = Field(default_factory=Guards)
+    """Guard rails: what each stack may deploy, and the safe defaults (docs/format.md)."""
     prune_budget_percent: int = Field(default=30, ge=0, le=100)
     """Deleting more than this share of a bundle's objects needs approval."""
     protected_kinds: list[str] = Field(
