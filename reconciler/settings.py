@@ -132,6 +132,8 @@ class PullRequests(Model):
     discover: Literal["refs", "api"] = "refs"
     """``refs``: the heads the remote advertises under ``refs``; ``api``: the forge's list of open PRs."""
     forge: Forge | None = None
+    forks: bool = False
+    """With ``discover: api``: plan pull requests from forks too (their heads are untrusted input)."""
     dashboard_url: str = Field(default="", pattern=r"^(https?://.*)?$")
     """The dashboard's public URL, for links from comments and statuses to the full plan."""
 

@@ -103,7 +103,7 @@ class Reviews:
         if config.discover == "api" and forge is not None:
             wanted = track.source.ref.removeprefix("refs/heads/")
             return [Head(p.number, p.head_sha, pattern.replace("*", str(p.number)))
-                    for p in forge.open_pull_requests() if p.base_ref == wanted]
+                    for p in forge.open_pull_requests() if p.base_ref == wanted and (config.forks or not p.fork)]
         matcher = re.compile(re.escape(pattern).replace(r"\*", r"([0-9]+)") + "$")
         heads = []
         for name, sha in sorted(track.source.mirror.list_refs().items()):

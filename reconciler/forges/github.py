@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from reconciler.forges.apis import Api
 from reconciler.forges.posts import STATUS_CONTEXT, CheckState, PullRequest
@@ -60,5 +61,13 @@ class GitHub:
 
     def open_pull_requests(self) -> Sequence[PullRequest]:
         path = f"/repos/{self.repository}/pulls"
-        return [PullRequest(int(p["number"]), str(p["head"]["sha"]), str(p["base"]["ref"]))
+        return [PullRequest(int(p["number"]), str(p["head"]["sha"]), str(p["base"]["ref"]), fork=_fork(p))
                 for p in self.api.pages(path, params={"state": "open", "per_page": 100}, what="open pull requests")]
+
+
+def _fork(pull: dict[str, Any]) -> bool:
+    """Whether the head's repository is another than the base's (``head.repo`` is null once a fork is deleted)."""
+    head, base = (pull.get("head") or {}).get("repo"), (pull.get("base") or {}).get("repo")
+    if not isinstance(head, dict) or not isinstance(base, dict):
+        return head is None and base is not None
+    return head.get("full_name") != base.get("full_name")

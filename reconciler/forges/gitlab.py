@@ -58,6 +58,7 @@ class GitLab:
 
     def open_pull_requests(self) -> Sequence[PullRequest]:
         path = f"/projects/{self.project}/merge_requests"
-        return [PullRequest(int(m["iid"]), str(m["sha"]), str(m["target_branch"]))
+        return [PullRequest(int(m["iid"]), str(m["sha"]), str(m["target_branch"]),
+                            fork=m.get("source_project_id") != m.get("target_project_id"))
                 for m in self.api.pages(path, params={"state": "opened", "per_page": 100},
                                         what="open merge requests")]

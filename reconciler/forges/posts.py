@@ -34,6 +34,8 @@ class PullRequest:
     number: int
     head_sha: str
     base_ref: str
+    fork: bool = False
+    """The head lives in another repository (a fork): its author may not be trusted with the plan."""
 
 
 @dataclass(frozen=True)

@@ -118,9 +118,10 @@ class GitHubFake(Forge):
         scheme, _, token = auth.partition(" ")
         return token if scheme.lower() in ("bearer", "token") else None
 
-    def open_pull(self, number: int, *, head: str, base: str = "main") -> None:
-        self.pulls[number] = {"number": number, "state": "open", "head": {"sha": head, "ref": f"pr-{number}"},
-                              "base": {"ref": base}}
+    def open_pull(self, number: int, *, head: str, base: str = "main", fork: str = "") -> None:
+        repo = {"full_name": self.repository}
+        self.pulls[number] = {"number": number, "state": "open", "base": {"ref": base, "repo": repo},
+                              "head": {"sha": head, "ref": f"pr-{number}", "repo": {"full_name": fork or self.repository}}}
         self.comments.setdefault(number, [])
 
     def routes(self) -> list[tuple[str, str, Callable[..., Answer]]]:
@@ -197,9 +198,10 @@ class GitLabFake(Forge):
     def unauthorized(self) -> Answer:
         return 401, {"message": "401 Unauthorized"}, {}
 
-    def open_merge_request(self, iid: int, *, head: str, target: str = "main") -> None:
+    def open_merge_request(self, iid: int, *, head: str, target: str = "main", fork: int = 0) -> None:
         self.merge_requests[iid] = {"iid": iid, "state": "opened", "sha": head, "target_branch": target,
-                                    "source_branch": f"mr-{iid}"}
+                                    "source_branch": f"mr-{iid}", "target_project_id": self.project_id,
+                                    "source_project_id": fork or self.project_id}
         self.notes.setdefault(iid, [{"id": self.new_id(), "body": "added 1 commit", "system": True}])
 
     def routes(self) -> list[tuple[str, str, Callable[..., Answer]]]:

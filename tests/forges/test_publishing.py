@@ -185,6 +185,15 @@ def test_a_plan_over_the_limit_is_cut_with_a_note_and_accepted(scene: Scene) -> 
         assert not done.cut and body.endswith("```\n")
 
 
+def test_a_pull_request_from_a_fork_is_marked(scene: Scene) -> None:
+    fake = scene.fake
+    if isinstance(fake, GitHubFake):
+        fake.open_pull(8, head=HEAD, fork="stranger/fleet")
+    elif isinstance(fake, GitLabFake):
+        fake.open_merge_request(8, head=HEAD, fork=99)
+    assert [(p.number, p.fork) for p in scene.client().open_pull_requests()] == [(7, False), (8, True)]
+
+
 def test_open_pull_requests_are_listed_across_pages(scene: Scene) -> None:
     fake = scene.fake
     for number in range(8, 160):

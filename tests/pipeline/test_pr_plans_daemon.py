@@ -262,6 +262,7 @@ def test_gitlab_merge_requests_listed_through_the_api_are_planned_and_noted(tmp_
     git(repo, "update-ref", "refs/merge-requests/2/head", sha)  # closed: the API does not list it
     fake = GitLabFake(tokens={TOKEN: "write"})
     fake.open_merge_request(3, head=sha)
+    fake.open_merge_request(4, head=sha, fork=99)  # from a fork: not planned unless forks: true
     with serving(fake):
         track = Track("fleet", GitSource(Mirror(repo.as_uri(), cache_dir=tmp_path / "mirrors"), ref="main"))
         pipeline = EnginePipeline(store=bench.store, kubeconfig=str(bench.running.kubeconfig),
