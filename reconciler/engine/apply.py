@@ -13,7 +13,9 @@ cluster), ``apply_unit`` goes wave by wave (``engine.waves``):
 5. delete waves come last (prune): DELETE with the uid precondition the plan saw; a refused delete
    is recorded as failed and keeps its inventory entry, the other deletes go on.
 
-A failure stops the unit (later waves are reported skipped, no prune). Inventories are flushed after
+A failure stops its bundle only: the bundle's later waves (its prune included) and every wave that waits
+for its steps (its dependents) are reported skipped, the unit's other bundles go on; an unreachable
+cluster or refused credentials stop the whole unit. Inventories are flushed after
 every wave and on the way out, so a cut leaves ``inventory = old + applied``; a rerun re-plans from
 live state and writes only what is still different.
 """
@@ -126,6 +128,9 @@ class _Unit:
     ctx: Context
     results: list[StepResult] = field(default_factory=list)
     pending: hooks.Pending = field(default_factory=hooks.Pending)
+    stopped: set[tuple[str, BundleId]] = field(default_factory=set)
+    """Bundles (destination, bundle) that failed or wait for a failed step: their later waves are skipped."""
+    failures: list[ApplyError] = field(default_factory=list)
 
     def record(self, change: Change, outcome: Outcome, error: str = "", why: Reason | None = None) -> None:
         result = StepResult(change, outcome, error, why)
@@ -142,7 +147,7 @@ def apply_unit(cluster: str, changes: Sequence[Change], ctx: Context) -> UnitRes
     cut = waves.split(steps)
     try:
         for index, wave in enumerate(cut):
-            _run_wave(unit, wave)
+            _isolated(unit, wave)
             unit.pending.settle(_spot(cut[index + 1]) if index + 1 < len(cut) else None)
         _keep_unchanged(ctx, changes)
     except _Halt as halt:
@@ -152,7 +157,36 @@ def apply_unit(cluster: str, changes: Sequence[Change], ctx: Context) -> UnitRes
     finally:
         ctx.ledger.flush()
     failed = [r for r in unit.results if r.outcome is Outcome.FAILED]
+    if unit.failures:
+        return UnitResult(cluster, rollout.Result.FAILED, tuple(unit.results), str(unit.failures[0]))
     return UnitResult(cluster, _status(unit.results), tuple(unit.results), failed[0].error if failed else "")
+
+
+def _isolated(unit: _Unit, wave: waves.Wave) -> None:
+    """Run ``wave``; a failure of its bundle (or a wait on a failed step) stops that bundle only.
+
+    The failed bundle's later waves and the waves that wait for its steps (its dependents, the
+    bundles of later layers) are skipped; the cluster's other bundles go on. What stops the whole
+    unit: an unreachable cluster, refused credentials, and a wait on a step that needs approval.
+    """
+    slot = (wave.dest, wave.bundle)
+    if slot in unit.stopped:
+        _skip_wave(unit, wave, reason=f"not started: bundle {wave.bundle} failed")
+        return
+    try:
+        _run_wave(unit, wave)
+    except _Halt as halt:
+        if halt.result is not rollout.Result.FAILED or not isinstance(halt.error, ApplyError):
+            raise
+        unit.stopped.add(slot)
+        unit.failures.append(halt.error)
+        unit.pending.fail(slot)
+        _skip_wave(unit, wave, reason=f"not started: {halt.error.message}")
+
+
+def _skip_wave(unit: _Unit, wave: waves.Wave, *, reason: str) -> None:
+    unit.ctx.progress.mark(wave.steps, ok=False)
+    _skip_rest(unit, wave.changes, reason=reason)
 
 
 def _spot(wave: waves.Wave) -> hooks.Spot:

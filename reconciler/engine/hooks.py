@@ -58,9 +58,11 @@ class Pending:
         self.items = [item for item in self.items if item not in due]
         _finish(due, succeeded=True)
 
-    def fail(self) -> None:
-        """The unit halted: every waiting hook is finished as failed."""
-        due, self.items = self.items, []
+    def fail(self, slot: tuple[str, BundleId] | None = None) -> None:
+        """The unit (or the bundle at ``slot``, a destination and a bundle) halted: its waiting hooks
+        are finished as failed."""
+        due = [i for i in self.items if slot is None or (i[1].cluster, i[1].bundle) == slot]
+        self.items = [i for i in self.items if i not in due]
         _finish(due, succeeded=False)
 
 
