@@ -4,6 +4,8 @@ reviewed plan is applied when it still matches (else re-planned and re-posted)."
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -157,6 +159,32 @@ def test_at_the_merge_the_reviewed_plan_is_applied(world: World) -> None:
     record = world.bench.store.pr_plans.find("fleet", 1, sha)
     assert record is not None and (record.state, world.live_level()) == (PrPlanState.APPLIED, "debug")
     assert "merged and applied" in plans_page(world)
+
+
+def test_secret_values_reach_neither_the_comment_nor_the_store(world: World) -> None:
+    started(world)
+    canary, canary_b64 = "canary-pr-5Qx9", base64.b64encode(b"canary-pr-5Qx9").decode()
+    secret = f"""
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: creds, namespace: default}}
+stringData: {{password: {canary}}}
+"""
+    git(world.repo, "checkout", "-q", "-b", "pr-2", "main")
+    (world.repo / "stacks/apps/1.0.0/config/objects.yaml").write_text(config("info") + secret)
+    git(world.repo, "commit", "-q", "-am", "a secret")
+    git(world.repo, "checkout", "-q", "main")
+    sha = git(world.repo, "rev-parse", "pr-2")
+    git(world.repo, "update-ref", "refs/pull/2/head", sha)
+    world.fake.open_pull(2, head=sha)
+    world.daemon.poll(world.track)
+    [comment] = world.fake.comments[2]
+    record = world.bench.store.pr_plans.find("fleet", 2, sha)
+    assert record is not None and "Secret/default/creds" in comment["body"] and "masked sha256:" in comment["body"]
+    stored = record.body + world.bench.store.plans.get(record.plan_id).body
+    shown = comment["body"] + stored + json.dumps(world.fake.statuses[sha])
+    assert (canary in shown, canary_b64 in shown, TOKEN in shown) == (False, False, False)
 
 
 def test_a_squash_merge_applies_the_reviewed_plan(world: World) -> None:
