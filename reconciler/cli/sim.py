@@ -56,6 +56,8 @@ def _stop_on_signals() -> threading.Event:
               help="Seconds before workloads report ready.")
 @click.option("--provision-after", type=float, default=5.0, show_default=True,
               help="Seconds before a Cluster API Cluster is provisioned.")
+@click.option("--upgrade-after", type=float, default=5.0, show_default=True,
+              help="Seconds each phase of a Cluster API version rollout takes (control plane, then workers).")
 @click.option("--provision", is_flag=True,
               help="With --fleet: start clusters reached by kubeconfig Secrets (and write the Secrets) at once, "
                    "instead of when the fleet applies their Cluster API Cluster.")
@@ -63,7 +65,7 @@ def _stop_on_signals() -> threading.Event:
 @click.option("--lifetime", type=float, default=None, metavar="SECONDS",
               help="Stop by itself after this long (default: serve until interrupted).")
 def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, tls: bool, prefix: str,
-            ready_after: float, provision_after: float, provision: bool, no_defaulting: bool,
+            ready_after: float, provision_after: float, upgrade_after: float, provision: bool, no_defaulting: bool,
             lifetime: float | None) -> None:
     """Serve simulated Kubernetes clusters until interrupted."""
     if (count is None) == (fleet is None):
@@ -76,7 +78,8 @@ def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, t
         width = len(str(count))
         for index in range(1, (count or 0) + 1):
             server.add_cluster(f"{prefix}{index:0{width}d}")
-    controllers = Controllers(server, ready_after=ready_after, provision_after=provision_after)
+    controllers = Controllers(server, ready_after=ready_after, provision_after=provision_after,
+                              upgrade_after=upgrade_after)
     with server, controllers:
         server.kubeconfig(kubeconfig)
         click.echo(f"serving {len(server.clusters)} cluster(s) at {server.base_url}/clusters/<name>; "

@@ -88,3 +88,17 @@ def test_an_unreachable_cluster_that_still_exists_keeps_its_inventory(world):
     world.apply(planned, stages=frozenset({"prod-rest"}))
     assert sorted((b.dest, str(b.bundle), len(b.keys)) for b in held_by(world, CHILD)) == before
     assert CHILD in world.sim.server.clusters
+
+
+def test_a_child_whose_cluster_is_already_gone_is_retired_by_the_next_apply(world):
+    """A run that crashed after the Cluster went, or a Cluster deleted by hand: nothing is left to delete."""
+    converged_without_child(world)
+    mgmt = world.session().connections.client("mgmt")
+    mgmt.delete(CAPI_CLUSTER, uid=mgmt.get(CAPI_CLUSTER)["metadata"]["uid"])
+    for _ in range(10):
+        world.sim.tick()  # the simulated Cluster API deletes workers, control plane, child, then the finalizer
+    assert mgmt.get(CAPI_CLUSTER) is None
+    planned = world.plan()
+    assert [c for c in planned.plan.steps if CHILD in (c.cluster, c.bundle.cluster)] == []
+    world.apply(planned, approve=False, stages=frozenset({"prod-rest"}))
+    assert held_by(world, CHILD) == [] and mentions(world.plan().plan, CHILD) == []
