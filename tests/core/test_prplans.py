@@ -109,6 +109,14 @@ def test_drift_on_base_is_apart() -> None:
     assert [(c.cluster, c.key.name, c.drift) for c in scene().on_base] == [("c2", "other", True)]
 
 
+def test_the_text_view_has_the_four_parts_in_order() -> None:
+    shown = prplan_views.text(scene(), detail=True)
+    parts = ["Bundles the pull request changes:", "  platform/app 1.4.0 -> 1.5.0: 1 modified on c1",
+             "Approvals the merge will need:", "On the live clusters:", "+++ head",
+             "Already so on base (not this pull request's change):", "  update c2 c2/platform/app ConfigMap/apps/other (drift)"]
+    assert [shown.index(p) for p in parts] == sorted(shown.index(p) for p in parts)
+
+
 def test_a_pull_request_plan_round_trips_through_json() -> None:
     plan = scene()
     assert prplans.PullRequestPlan.from_dict(json.loads(prplan_views.json(plan))) == plan
