@@ -88,11 +88,11 @@ class Bench:
         return total
 
 
-def arguments(doc: str | None) -> argparse.Namespace:
-    """``--clusters N --objects M`` (200 x 50 by default)."""
+def arguments(doc: str | None, *, clusters: int = 200, objects: int = 50) -> argparse.Namespace:
+    """``--clusters N --objects M`` (200 x 50 unless the benchmark has other defaults)."""
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
-    parser.add_argument("--clusters", type=int, default=200)
-    parser.add_argument("--objects", type=int, default=50)
+    parser.add_argument("--clusters", type=int, default=clusters)
+    parser.add_argument("--objects", type=int, default=objects)
     return parser.parse_args()
 
 
