@@ -33,7 +33,7 @@ from reconciler.core.statuses import PrPlanState
 from reconciler.daemon.tracks import Track
 from reconciler.engine import pullrequests
 from reconciler.engine import reconcile as engine
-from reconciler.errors import ForgeError, SpecError
+from reconciler.errors import ForgeError, SpecError, StackfleetError
 from reconciler.forges import github, gitlab, publishing
 from reconciler.forges.github import GitHub
 from reconciler.forges.gitlab import GitLab
@@ -76,6 +76,8 @@ class Reviews:
     forges: Mapping[str, Forge] = field(default_factory=dict)
     tracks: dict[str, Track] = field(default_factory=dict)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    refused: set[tuple[str, str]] = field(default_factory=set)
+    """(source, head SHA) of heads whose fleet repo is invalid: reported once, not planned again."""
 
     def scan(self, track: Track, *, stop: threading.Event) -> int:
         """Plan the new heads of ``track``'s open pull requests (and retry failed posts); how many were planned."""
@@ -87,14 +89,25 @@ class Reviews:
         for head in self.discover(track):
             if stop.is_set():
                 break
-            record = self.store.pr_plans.find(track.name, head.number, head.sha)
-            if record is None:
-                if self._open(track, head, base):
-                    self._plan(track, head, base)
-                    planned += 1
-            elif record.state is PrPlanState.PLANNED and self._post_due(record):
-                self.post(record)
+            try:
+                planned += self._review(track, head, base)
+            except StackfleetError as exc:  # one pull request's failure never stops the others
+                metrics.count_error("plan")
+                log().warning("planning a pull request failed; retried at the next poll", source=track.name,
+                              pull_request=head.number, error=str(exc))
         return planned
+
+    def _review(self, track: Track, head: Head, base: Revision) -> int:
+        if (track.name, head.sha) in self.refused:
+            return 0
+        record = self.store.pr_plans.find(track.name, head.number, head.sha)
+        if record is None:
+            if self._open(track, head, base):
+                self._plan(track, head, base)
+                return 1
+        elif record.state is PrPlanState.PLANNED and self._post_due(record):
+            self.post(record)
+        return 0
 
     def discover(self, track: Track) -> list[Head]:
         config = self.configs[track.name]
@@ -174,6 +187,7 @@ class Reviews:
         try:
             head_repo = loader.load(mirror.tree(revision))
         except SpecError as exc:
+            self.refused.add((track.name, head.sha))
             self._refuse(track.name, head, base, str(exc))
             return
         reviewed = pullrequests.plan(base_repo, head_repo, session=self.planner.session_for(head_repo),

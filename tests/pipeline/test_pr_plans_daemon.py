@@ -187,6 +187,23 @@ stringData: {{password: {canary}}}
     assert (canary in shown, canary_b64 in shown, TOKEN in shown) == (False, False, False)
 
 
+def test_an_invalid_head_gets_one_failing_status_and_a_comment_naming_the_problem(world: World) -> None:
+    started(world)
+    git(world.repo, "checkout", "-q", "-b", "pr-4", "main")
+    (world.repo / "fleet.yaml").write_text("apiVersion: stackfleet.dev/v1alpha1\nkind: Fleet\nmetadata: {name: [\n")
+    git(world.repo, "commit", "-q", "-am", "broken")
+    git(world.repo, "checkout", "-q", "main")
+    sha = git(world.repo, "rev-parse", "pr-4")
+    git(world.repo, "update-ref", "refs/pull/4/head", sha)
+    world.fake.open_pull(4, head=sha)
+    world.daemon.poll(world.track)
+    world.daemon.poll(world.track)
+    [comment] = world.fake.comments[4]
+    assert "not a valid fleet repo" in comment["body"] and "fleet.yaml:4" in comment["body"]
+    assert [s["state"] for s in world.fake.statuses[sha]] == ["failure"]
+    assert world.bench.store.pr_plans.find("fleet", 4, sha) is None
+
+
 def test_a_squash_merge_applies_the_reviewed_plan(world: World) -> None:
     started(world)
     sha = world.pull_request(1, "debug")
