@@ -63,13 +63,14 @@ class World:
     track: Track
     reviews: Reviews
 
-    def pull_request(self, number: int, value: str, *, branch: str = "") -> str:
-        """Commit ``value`` on the PR's branch and point ``refs/pull/N/head`` at it (as GitHub does)."""
-        branch = branch or f"pr-{number}"
+    def pull_request(self, number: int, value: str = "", *, files: dict[str, str] | None = None) -> str:
+        """Commit ``value`` (or ``files``) on the PR's branch and point ``refs/pull/N/head`` at it, as GitHub does."""
+        branch = f"pr-{number}"
         exists = branch in git(self.repo, "branch", "--list", branch)
         git(self.repo, "checkout", "-q", *([branch] if exists else ["-b", branch, "main"]))
-        (self.repo / "stacks/apps/1.0.0/config/objects.yaml").write_text(config(value))
-        git(self.repo, "commit", "-q", "-am", f"level {value}")
+        for relative, text in (files or {"stacks/apps/1.0.0/config/objects.yaml": config(value)}).items():
+            (self.repo / relative).write_text(text)
+        git(self.repo, "commit", "-q", "-am", f"#{number}: {value or ', '.join(files or {})}")
         git(self.repo, "checkout", "-q", "main")
         sha = git(self.repo, "rev-parse", branch)
         git(self.repo, "update-ref", f"refs/pull/{number}/head", sha)
@@ -171,13 +172,7 @@ kind: Secret
 metadata: {{name: creds, namespace: default}}
 stringData: {{password: {canary}}}
 """
-    git(world.repo, "checkout", "-q", "-b", "pr-2", "main")
-    (world.repo / "stacks/apps/1.0.0/config/objects.yaml").write_text(config("info") + secret)
-    git(world.repo, "commit", "-q", "-am", "a secret")
-    git(world.repo, "checkout", "-q", "main")
-    sha = git(world.repo, "rev-parse", "pr-2")
-    git(world.repo, "update-ref", "refs/pull/2/head", sha)
-    world.fake.open_pull(2, head=sha)
+    sha = world.pull_request(2, files={"stacks/apps/1.0.0/config/objects.yaml": config("info") + secret})
     world.daemon.poll(world.track)
     [comment] = world.fake.comments[2]
     record = world.bench.store.pr_plans.find("fleet", 2, sha)
@@ -189,13 +184,7 @@ stringData: {{password: {canary}}}
 
 def test_an_invalid_head_gets_one_failing_status_and_a_comment_naming_the_problem(world: World) -> None:
     started(world)
-    git(world.repo, "checkout", "-q", "-b", "pr-4", "main")
-    (world.repo / "fleet.yaml").write_text("apiVersion: stackfleet.dev/v1alpha1\nkind: Fleet\nmetadata: {name: [\n")
-    git(world.repo, "commit", "-q", "-am", "broken")
-    git(world.repo, "checkout", "-q", "main")
-    sha = git(world.repo, "rev-parse", "pr-4")
-    git(world.repo, "update-ref", "refs/pull/4/head", sha)
-    world.fake.open_pull(4, head=sha)
+    sha = world.pull_request(4, files={"fleet.yaml": "apiVersion: stackfleet.dev/v1alpha1\nkind: Fleet\nmetadata: {name: [\n"})
     world.daemon.poll(world.track)
     world.daemon.poll(world.track)
     [comment] = world.fake.comments[4]
