@@ -40,13 +40,18 @@ class LiveCluster:
     reason: str = ""
     objects: Mapping[ObjectKey, Obj] = field(default_factory=lambda: MappingProxyType({}))
     served: frozenset[str] | None = None
+    unknown_groups: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """API groups whose kinds could not be read (discovery Stale, or their requests failed), with why:
+    nothing of them is created or pruned, the rest of the cluster proceeds."""
 
     @classmethod
     def reachable(
-        cls, name: str, *, objects: Iterable[Obj], served: frozenset[str] | None = None
+        cls, name: str, *, objects: Iterable[Obj], served: frozenset[str] | None = None,
+        unknown_groups: Mapping[str, str] | None = None,
     ) -> LiveCluster:
         by_key = {ObjectKey.of(obj): obj for obj in objects}
-        return cls(name=name, objects=MappingProxyType(by_key), served=served)
+        return cls(name=name, objects=MappingProxyType(by_key), served=served,
+                   unknown_groups=MappingProxyType(dict(unknown_groups or {})))
 
     @classmethod
     def unreachable(
@@ -60,6 +65,11 @@ class LiveCluster:
 
     def get(self, key: ObjectKey) -> Obj | None:
         return self.objects.get(key)
+
+    def unknown(self, key: ObjectKey) -> str:
+        """Why ``key``'s kind cannot be judged here (its group is unknown), or ``""``."""
+        why = self.unknown_groups.get(key.group) if key.group else None
+        return f"kinds of API group {key.group} are unknown on {self.name}: {why}" if why else ""
 
     def serves(self, group_kind: str) -> bool:
         return self.served is None or group_kind in self.served

@@ -20,7 +20,9 @@ guard; nothing of it is written, and it is not pruned either (it is still declar
 Safety rails: an empty render never prunes (unless ``allowEmpty``); deletions over the prune budget,
 of protected kinds, after a force-pushed revision, or of a whole bundle that left the desired state
 need approval; a paused, unreachable or unobserved cluster and a bundle that failed to render get
-``skipped`` and nothing there is deleted. A child cluster that left the fleet (``policy.retiring``)
+``skipped`` and nothing there is deleted; so do the objects of an API group the cluster could not
+vouch for (``LiveCluster.unknown_groups``: discovery Stale, or 503), named in the reason, while the
+rest of that cluster proceeds. A child cluster that left the fleet (``policy.retiring``)
 has its own objects deleted while it is reachable and abandoned with a note when it is not; deleting
 its Cluster API ``Cluster`` needs approval and says so.
 """
@@ -153,6 +155,8 @@ def _refused(obj: Obj, bundle: DesiredBundle, cluster: LiveCluster, ctx: _Contex
 def _hook_change(hook: HelmHook, bundle: DesiredBundle, cluster: LiveCluster) -> Change:
     """A hook runs when its bundle changes; an existing hook object must be ours (it gets replaced)."""
     key = ObjectKey.of(hook.object)
+    if cluster.unknown(key):
+        return _skipped(bundle.id, bundle.dest, key, Reason.UNKNOWN_GROUP, cluster.unknown(key), None)
     current = cluster.get(key)
     owner = read_owner(current) if current is not None else None
     if current is not None and (owner is None or not _is_this(owner, bundle)):
@@ -207,6 +211,8 @@ def _base(
 
 def _object_change(obj: Obj, bundle: DesiredBundle, cluster: LiveCluster, ctx: _Context) -> Change:
     key = ObjectKey.of(obj)
+    if cluster.unknown(key):
+        return _skipped(bundle.id, bundle.dest, key, Reason.UNKNOWN_GROUP, cluster.unknown(key), None)
     current = cluster.get(key)
     if (
         current is None
@@ -305,6 +311,8 @@ def _prunes(
 
 
 def _prune(bundle: BundleId, dest: str, key: ObjectKey, cluster: LiveCluster, ctx: _Context) -> Change:
+    if cluster.unknown(key):  # not "already gone": we could not look
+        return _skipped(bundle, dest, key, Reason.UNKNOWN_GROUP, cluster.unknown(key), None)
     current = cluster.get(key)
     if current is None:
         return _base(Action.UNCHANGED, bundle, dest, key, None, why=Reason.ALREADY_GONE,

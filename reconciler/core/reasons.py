@@ -17,6 +17,9 @@ class Reason(StrEnum):
     """The cluster or the bundle is paused."""
     UNREACHABLE = "unreachable"
     """The destination could not be read (unreachable, refused our credentials, or not observed)."""
+    UNKNOWN_GROUP = "unknown-group"
+    """The kind's API group could not be read (discovery Stale, or its requests failed): nothing of it
+    is created or pruned."""
     NOT_SERVED = "not-served"
     """The kind is not served by the cluster and no CRD for it is in the plan."""
     OWNED_ELSEWHERE = "owned-elsewhere"

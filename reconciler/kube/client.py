@@ -165,7 +165,8 @@ class Client:
             return ClusterUnreachable(f"no answer after {attempts} attempt(s): {self._last_failure}", **where)
         message = _message(answer)
         if answer.status in retries.RETRIED_STATUSES:
-            return ClusterUnreachable(f"HTTP {answer.status} after {attempts} attempt(s): {message}", **where)
+            return ClusterUnreachable(f"HTTP {answer.status} after {attempts} attempt(s): {message}",
+                                      status=answer.status, **where)
         if answer.status == 401 or (answer.status == 403 and "admission webhook" not in message):
             return ClusterAuthFailed(f"HTTP {answer.status}: {message}", **where)
         if answer.status == 409 and request.content_type == APPLY_PATCH:

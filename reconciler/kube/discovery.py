@@ -3,6 +3,10 @@
 One ``Discovery`` per cluster reads aggregated discovery (``/api`` and ``/apis``, two requests) the
 first time it is asked, and again on a miss (a kind it does not know, say right after its CRD was
 created), at most once per ``min_refresh`` seconds so a truly unknown kind cannot cause a storm.
+
+A group whose versions aggregated discovery marks ``freshness: Stale`` (its APIService could not be
+refreshed, KEP-3352) is not served: ``unknown()`` names it with the reason, and the planner creates
+and prunes nothing of its kinds until it is Current again.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class Discovery:
     min_refresh: float = 1.0
     _by_version: dict[tuple[str, str, str], Resource] = field(default_factory=dict)
     _preferred: dict[str, Resource] = field(default_factory=dict)
+    _stale: dict[str, str] = field(default_factory=dict)
     _loaded_at: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -73,6 +78,11 @@ class Discovery:
             if not set(wanted) <= self._preferred.keys():
                 self._load_if_needed(force=True)
             return frozenset(self._preferred)
+
+    def unknown(self) -> dict[str, str]:
+        """Groups discovery could not vouch for (``Stale``), with the reason, as last read."""
+        with self._lock:
+            return dict(self._stale)
 
     def invalidate(self) -> None:
         with self._lock:
@@ -100,11 +110,16 @@ class Discovery:
     def _index(self, groups: Iterable[Mapping[str, Any]]) -> None:
         by_version: dict[tuple[str, str, str], Resource] = {}
         preferred: dict[str, Resource] = {}
+        stale: dict[str, str] = {}
         for group in groups:
+            name = str((group.get("metadata") or {}).get("name", ""))
+            if any(v.get("freshness") == "Stale" for v in group.get("versions") or ()):
+                stale[name] = "marked Stale in aggregated discovery"
+                continue
             for resource in resources_of(group):
                 by_version.setdefault((resource.group, resource.version, resource.kind), resource)
                 preferred.setdefault(resource.group_kind, resource)  # versions come in preference order
-        self._by_version, self._preferred = by_version, preferred
+        self._by_version, self._preferred, self._stale = by_version, preferred, stale
 
 
 def resources_of(group: Mapping[str, Any]) -> list[Resource]:

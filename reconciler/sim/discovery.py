@@ -102,8 +102,9 @@ def _aggregated_resource(rt: ResourceType) -> Obj:
     return entry
 
 
-def aggregated(registry: Registry, *, core: bool) -> Obj:
-    """The APIGroupDiscoveryList for ``/api`` (``core``) or ``/apis``."""
+def aggregated(registry: Registry, *, core: bool, stale: frozenset[str] = frozenset()) -> Obj:
+    """The APIGroupDiscoveryList for ``/api`` (``core``) or ``/apis``; the versions of ``stale`` groups
+    say ``freshness: Stale``, as kube-apiserver marks a group whose APIService it could not refresh."""
     items = []
     for group, versions in registry.group_versions().items():
         if (group == "") != core:
@@ -113,6 +114,6 @@ def aggregated(registry: Registry, *, core: bool) -> Obj:
             types = sorted((rt for rt in registry.types() if (rt.group, rt.version) == (group, version)),
                            key=lambda t: t.plural)
             listed.append({"version": version, "resources": [_aggregated_resource(rt) for rt in types],
-                           "freshness": "Current"})
+                           "freshness": "Stale" if group in stale else "Current"})
         items.append({"metadata": {"name": group, "creationTimestamp": None}, "versions": listed})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items}

@@ -11,6 +11,8 @@ Everything is plain attributes on ``Faults``, set directly from a test::
     faults.deny_delete("ConfigMap", "default", "keep-me")   # as an admission webhook would
     faults.forbidden = True              # every request gets 403 (credentials' RBAC revoked)
     faults.down_after_writes(2)          # two more writes succeed, then the cluster goes down
+    faults.unavailable_groups.add("metrics.k8s.io")  # that group's aggregated API server is down
+    faults.stale_groups.add("example.dev")           # aggregated discovery marks the group Stale
 
 To revoke credentials outright, give the cluster a new token (``cluster.token = "..."``): requests
 with the old one get 401. ``requests`` counts (verb, resource) of every request that reached the
@@ -46,6 +48,14 @@ class Faults:
     down: bool = False
     forbidden: bool = False
     denied_deletes: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    unavailable_groups: set[str] = field(default_factory=set)
+    """API groups whose (aggregated) API server is down. As kube-aggregator does for an APIService
+    that is not Available, every request under ``/apis/<group>`` answers 503 ServiceUnavailable, and
+    aggregated discovery keeps listing the group's last known resources with ``freshness: Stale``
+    (KEP-3352, apidiscovery.k8s.io/v2)."""
+    stale_groups: set[str] = field(default_factory=set)
+    """API groups aggregated discovery lists with ``freshness: Stale`` (their last refresh failed)
+    while their resources still answer."""
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     history: deque[tuple[float, str, str]] = field(default_factory=lambda: deque(maxlen=100_000))
     seed: int = 0
@@ -83,6 +93,8 @@ class Faults:
             self.down, self.forbidden, self._throttle_next, self._reset_next = False, False, 0, 0
             self._writes_left = None
             self.denied_deletes.clear()
+            self.unavailable_groups.clear()
+            self.stale_groups.clear()
 
     def count(self, verb: str, resource: str) -> None:
         with self._lock:
@@ -120,6 +132,15 @@ class Faults:
             raise statuses.internal_error()
         if roll < self.error_rate + self.unavailable_rate:
             raise statuses.service_unavailable()
+
+    def check_group(self, group: str) -> None:
+        """Raise 503 for a request under ``/apis/<group>`` while that group's API server is down."""
+        if group and group in self.unavailable_groups:
+            raise statuses.service_unavailable(f"the server is currently unable to handle the request ({group})")
+
+    def stale(self) -> frozenset[str]:
+        """Groups aggregated discovery lists as Stale: the unavailable ones and the ones marked so."""
+        return frozenset(self.unavailable_groups | self.stale_groups)
 
     def check_delete(self, kind: str, namespace: str, name: str) -> None:
         message = self.denied_deletes.get((kind, namespace, name))

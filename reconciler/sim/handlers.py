@@ -87,7 +87,7 @@ def _discovery_request(cluster: Cluster, request: Request, route: routes.Route) 
         raise statuses.method_not_allowed(request.method, resource=request.path)
     registry, accept = cluster.registry, request.header("accept")
     if route.kind in ("api", "apis") and discovery.wants_aggregated(accept):
-        doc = discovery.aggregated(registry, core=route.kind == "api")
+        doc = discovery.aggregated(registry, core=route.kind == "api", stale=cluster.faults.stale())
         return ok(doc, content_type=discovery.AGGREGATED_V2)
     documents: dict[str, Callable[[], Obj | None]] = {
         "version": lambda: discovery.VERSION,

@@ -186,6 +186,8 @@ class SimServer:
             time.sleep(cluster.faults.latency)
         try:
             cluster.faults.check_request()
+            if route.kind in ("group", "resources", "object"):
+                cluster.faults.check_group(route.group)
         except statuses.ApiError as error:
             return handlers.failure(error)
         try:

@@ -126,8 +126,8 @@ def internal_error(message: str = "an error on the server (\"\") has prevented t
     return ApiError(500, "InternalError", message)
 
 
-def service_unavailable() -> ApiError:
-    return ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+def service_unavailable(message: str = "the server is currently unable to handle the request") -> ApiError:
+    return ApiError(503, "ServiceUnavailable", message)
 
 
 def gone(message: str) -> ApiError:

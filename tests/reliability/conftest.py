@@ -165,6 +165,20 @@ def stack_yaml() -> str:
 
 
 CONFIG_MAPS = "stacks/apps/1.0.0/config/cms.yaml"
+WIDGET_CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.dev}
+spec:
+  group: example.dev
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+"""
+"""A namespaced custom resource kind, Widget.example.dev (with the CRD's Widget objects after it)."""
 
 
 def cluster_yaml(name: str) -> str:

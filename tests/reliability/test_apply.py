@@ -9,6 +9,7 @@ from reconciler.core import plans, rollout
 from reconciler.core.plans import Action
 from reconciler.engine import reconcile
 from reconciler.errors import StalePlanError
+from tests.reliability.conftest import WIDGET_CRD
 
 AREA = "apply"
 GHOST = ("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ghost, namespace: '${values.ghost}'}\n"
@@ -23,19 +24,7 @@ spec:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: nginx:1.27}]}
 """
-CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.dev}
-spec:
-  group: example.dev
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
----
+CRD = WIDGET_CRD + """---
 apiVersion: example.dev/v1
 kind: Widget
 metadata: {name: w1, namespace: apps}
