@@ -23,6 +23,8 @@ ANNOTATION_OWNER = "stackfleet.dev/owner"
 """Names the object itself (``<fleet>/<stack>/<bundle>/<group>/<kind>/<namespace>/<name>``) so a
 copied annotation that names another object does not make the copy ours."""
 ANNOTATION_WAVE = "stackfleet.dev/wave"
+ANNOTATION_CREATED_NAMESPACE = "stackfleet.dev/created-namespace"
+"""On a Namespace a bundle's ``createNamespace`` made: it is never pruned (Helm leaves it too)."""
 LEGACY_ANNOTATIONS = frozenset({"stackfleet.dev/stack-version"})
 """Marks earlier releases wrote on every object and this one no longer does: never compared, so they
 cause no change of their own (an apply for another reason drops them)."""

@@ -218,11 +218,13 @@ def delete_phase(item: Item, depth: Mapping[BundleId, int], layer: Mapping[Bundl
     return (-depth.get(item.bundle, 0), -layer.get(item.bundle, 0), -item.wave, -kind_rank(item.key))
 
 
-HOOK_RANKS: Mapping[str, int] = {"pre": 0, "": 1, "post": 2}
+FIRST = "first"
+"""The rank of a bundle's ``createNamespace`` Namespace: before its pre hooks (Helm creates it first)."""
+HOOK_RANKS: Mapping[str, int] = {FIRST: -1, "pre": 0, "": 1, "post": 2}
 
 
 def phase(item: Item) -> tuple[int, int, int]:
-    """Within a bundle: pre hooks, then the objects by wave and kind rank, then post hooks."""
+    """Within a bundle: a created namespace, pre hooks, the objects by wave and kind rank, post hooks."""
     return (HOOK_RANKS[item.hook], item.wave, kind_rank(item.key))
 
 

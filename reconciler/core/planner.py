@@ -40,7 +40,7 @@ from reconciler.core.desired import BundleId, DesiredBundle, HelmHook, RenderFai
 from reconciler.core.guards import GuardPolicy
 from reconciler.core.inventory import BundleInventory, Inventory, fingerprint
 from reconciler.core.live import LiveCluster
-from reconciler.core.objects import Obj, ObjectKey, Owner, read_owner
+from reconciler.core.objects import ANNOTATION_CREATED_NAMESPACE, Obj, ObjectKey, Owner, read_owner
 from reconciler.core.plans import ACTIONABLE, Action, BundleRecord, Change, ClusterRecord, Hook, Plan
 from reconciler.core.reasons import Reason
 
@@ -324,6 +324,8 @@ def _prune(bundle: BundleId, dest: str, key: ObjectKey, cluster: LiveCluster, ct
     if owner is None or (owner.stack, owner.bundle) != (bundle.stack, bundle.bundle):
         reason = "not owned: the live object lost this bundle's marks"
         return _skipped(bundle, dest, key, Reason.NOT_OWNED, reason, current)
+    if _created_namespace(current):
+        return _skipped(bundle, dest, key, Reason.KEPT, "created by createNamespace: never pruned", current)
     difference = diff.compare(desired=None, live=current)
     deletion = _base(Action.DELETE, bundle, dest, key, current)
     return dataclasses.replace(deletion, patch=difference.patch, diff=difference.text)
@@ -428,8 +430,14 @@ def _item(change: Change) -> ordering.Item:
         wave=change.hook.weight if change.hook else ordering.wave_of(obj),
         delete=change.action is Action.DELETE,
         provides=ordering.provided_kind(obj) if obj is not None else None,
-        hook=change.hook.phase if change.hook else "",
+        hook=change.hook.phase if change.hook else ordering.FIRST if _created_namespace(obj) else "",
     )
+
+
+def _created_namespace(obj: Obj | None) -> bool:
+    """A Namespace of ``createNamespace``: created before the bundle's pre hooks, as Helm does."""
+    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+    return bool(annotations.get(ANNOTATION_CREATED_NAMESPACE) == "true")
 
 
 def _bundle_records(

@@ -36,6 +36,8 @@ class Reason(StrEnum):
     ALREADY_GONE = "already-gone"
     MOVED = "moved"
     """Dropped by this bundle, declared by another one: not pruned."""
+    KEPT = "kept"
+    """A Namespace that ``createNamespace`` made: never pruned, as Helm leaves it."""
     NOT_OWNED = "not-owned"
     """In the inventory, but the live object lost this bundle's marks: not pruned."""
     ORPHAN = "orphan"

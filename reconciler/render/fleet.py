@@ -191,11 +191,27 @@ def finish(
     # Substitution builds new mappings and lists, so only Helm output (cached as is) needs a copy.
     fresh = clone if target.bundle.helm is not None else _same
     objs = [default_namespace(fresh(d.obj), namespace=namespace, custom=custom) for d in plain]
-    objs = patches.apply_all(objs, target.bundle.patches, where=lambda i: _patch_where(target, i, lines))
-    files = _files_of(target, objs, [d.file for d in plain])
+    made = _created_namespace(target, namespace, objs)
+    objs = patches.apply_all(objs + made, target.bundle.patches, where=lambda i: _patch_where(target, i, lines))
+    files = _files_of(target, objs, [d.file for d in plain] + [CREATED] * len(made))
     marked = sorted((mark(o, target) for o in objs), key=object_order)
     helm_hooks = [_helm_hook(h, target, namespace=namespace, custom=custom) for h in found_hooks]
     return _Finished(desired=desired_bundle(target, marked, sorted(helm_hooks, key=hook_order)), files=files)
+
+
+CREATED = "(createNamespace)"
+"""The file of a Namespace that ``createNamespace`` adds: it yields to any bundle rendering it."""
+
+
+def _created_namespace(target: Target, namespace: str, objs: list[Obj]) -> list[Obj]:
+    if not target.bundle.create_namespace or any(ObjectKey.of(o) == _namespace_key(namespace) for o in objs):
+        return []
+    meta = {"name": namespace, "annotations": {objects_.ANNOTATION_CREATED_NAMESPACE: "true"}}
+    return [{"apiVersion": "v1", "kind": "Namespace", "metadata": meta}]
+
+
+def _namespace_key(name: str) -> ObjectKey:
+    return ObjectKey.of({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
 
 
 def bundle_namespace(target: Target) -> str:
@@ -322,7 +338,9 @@ def _deduplicate(finished: list[_Finished]) -> tuple[list[_Finished], list[Rende
     owners: dict[tuple[str, ObjectKey], tuple[BundleId, str]] = {}
     kept: list[_Finished] = []
     failures: list[RenderFailure] = []
+    declared = {(f.desired.dest, k) for f in finished for k, file in f.files.items() if file != CREATED}
     for item in sorted(finished, key=lambda f: _order(f.desired)):
+        item = _yield_created(item, taken=declared | owners.keys())
         clash = _first_clash(item, owners)
         if clash is None:
             kept.append(item)
@@ -330,6 +348,19 @@ def _deduplicate(finished: list[_Finished]) -> tuple[list[_Finished], list[Rende
             continue
         failures.append(_duplicate_failure(item, *clash))
     return kept, failures
+
+
+def _yield_created(item: _Finished, *, taken: Collection[tuple[str, ObjectKey]]) -> _Finished:
+    """``item`` without the namespaces its ``createNamespace`` added that another bundle renders (or an
+    earlier bundle's ``createNamespace`` already added)."""
+    dest = item.desired.dest
+    gone = {k for k, file in item.files.items() if file == CREATED and (dest, k) in taken}
+    if not gone:
+        return item
+    objs = [o for o in item.desired.objects if ObjectKey.of(o) not in gone]
+    desired = dataclasses.replace(item.desired, objects=tuple(objs),
+                                  content_hash=content_hash(objs, list(item.desired.hooks)))
+    return _Finished(desired=desired, files={k: f for k, f in item.files.items() if k not in gone})
 
 
 def _order(desired: DesiredBundle) -> tuple[str, int, str, str, str]:

@@ -222,6 +222,9 @@ class Bundle(Model):
     """Take over existing objects that carry no owner marks."""
     allow_empty: bool = False
     """Allow a render with no objects to prune everything the bundle owned."""
+    create_namespace: bool = False
+    """Create the bundle's namespace (for Helm, the release namespace) when no bundle renders it, as
+    ``helm --create-namespace`` does. Such a namespace is never pruned."""
     ignore: list[IgnoreRule] = Field(default_factory=list)
     """Fields left out of diffs."""
     patches: list[Patch] = Field(default_factory=list)
