@@ -14,6 +14,7 @@ Lines about a cluster, bundle or object carry them as fields::
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -59,7 +60,8 @@ def configure(
     out = stream or sys.stderr
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_shared(),
-        processors=_final(console=_wants_console(output, out), redactor=redactor or redactions.DEFAULT),
+        processors=_final(console=_wants_console(output, out), colors=wants_color(out),
+                          redactor=redactor or redactions.DEFAULT),
     )
     handler = logging.StreamHandler(out)
     handler.set_name(HANDLER_NAME)
@@ -84,9 +86,9 @@ def _shared() -> list[Processor]:
     ]
 
 
-def _final(*, console: bool, redactor: redactions.Redactor) -> list[Processor]:
+def _final(*, console: bool, colors: bool, redactor: redactions.Redactor) -> list[Processor]:
     renderer: Processor = (
-        structlog.dev.ConsoleRenderer(colors=True) if console else structlog.processors.JSONRenderer()
+        structlog.dev.ConsoleRenderer(colors=colors) if console else structlog.processors.JSONRenderer()
     )
     return [
         structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -99,6 +101,15 @@ def _final(*, console: bool, redactor: redactions.Redactor) -> list[Processor]:
 def _wants_console(output: Format, stream: TextIO) -> bool:
     if output != "auto":
         return output == "console"
+    return _is_terminal(stream)
+
+
+def wants_color(stream: TextIO) -> bool:
+    """Colour only on a terminal and never with ``NO_COLOR`` set to anything non-empty (no-color.org)."""
+    return _is_terminal(stream) and not os.environ.get("NO_COLOR")
+
+
+def _is_terminal(stream: TextIO) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import targets
+from reconciler.cli import consoles, targets
 from reconciler.cli.options import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -35,7 +35,7 @@ from reconciler.cli.plan import (
     settings_of,
     state_option,
 )
-from reconciler.core import report, rollout, signatures
+from reconciler.core import rollout, signatures
 from reconciler.engine import apply, fleetrun, reconcile, sessions
 from reconciler.spec import loader
 
@@ -71,8 +71,10 @@ def command(plan_file: str | None, fleet: str, path: str, kubeconfig: str | None
                           output=output, forced=forced_of(opened, session))
     finally:
         sessions.close(session)
-    if result.report is not None and (result.changed or output == "json"):
-        click.echo(_summary(result.report, output=output), nl=False)
+    if result.report is not None and output == "json":
+        click.echo(_summary_json(result.report), nl=False)
+    elif result.report is not None and result.changed:
+        _print_summary(result.report)
     elif output == "json":
         click.echo(json.dumps({"run": None, "revision": repo.revision, "writes": 0, "applied": False,
                                "reason": result.reason, "clusters": []}, indent=2))
@@ -97,7 +99,7 @@ def _run(repo: loader.FleetRepo, session: reconcile.Session, *, plan_file: str |
         return Ran(reconcile.apply_saved(saved, repo, session=session, options=options))
     planned = reconcile.plan_fleet(repo, session=session, clusters=clusters, forced=forced)
     if output == "text":
-        click.echo(report.text(planned.plan, color=sys.stdout.isatty()), nl=False)
+        consoles.print_plan(consoles.console(), planned.plan, detail=False)
     if not planned.plan.has_changes:
         # applied all the same: it takes unchanged objects into the inventory
         return Ran(reconcile.apply_plan(planned, session=session, options=options), changed=False)
@@ -109,12 +111,13 @@ def _run(repo: loader.FleetRepo, session: reconcile.Session, *, plan_file: str |
 @contextmanager
 def _progress(output: str) -> Iterator[Callable[[apply.StepResult], None]]:
     """Per-cluster progress: a rich bar per cluster on a terminal, plain lines otherwise."""
-    if output != "text" or not sys.stderr.isatty():
+    err = consoles.console(sys.stderr)
+    if output != "text" or not consoles.styled(err):
         yield _line if output == "text" else (lambda _: None)
         return
     from rich.progress import Progress
 
-    with Progress(transient=True) as bars:
+    with Progress(console=err, transient=True) as bars:
         tasks: dict[str, object] = {}
 
         def advance(result: apply.StepResult) -> None:
@@ -132,18 +135,19 @@ def _line(result: apply.StepResult) -> None:
                f"{change.key} -> {result.outcome.value}{tail}", err=True)
 
 
-def _summary(result: reconcile.ApplyReport, *, output: str) -> str:
-    if output == "json":
-        rows = [{"cluster": o.cluster, "stage": o.stage, "result": o.result.value, "detail": o.detail,
-                 "writes": o.unit.writes if o.unit else 0} for o in result.outcomes]
-        return json.dumps({"run": result.run_id, "revision": result.revision, "writes": result.writes,
-                           "clusters": rows}, indent=2) + "\n"
-    table = [("cluster", "stage", "result", "writes", "detail")]
-    table += [(o.cluster, o.stage, o.result.value, str(o.unit.writes if o.unit else 0), o.detail[:100])
-              for o in result.outcomes]
-    widths = [max(len(row[i]) for row in table) for i in range(5)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
-    return f"\nrun {result.run_id} at {result.revision}: {result.writes} write(s)\n" + "\n".join(lines) + "\n"
+def _summary_json(result: reconcile.ApplyReport) -> str:
+    rows = [{"cluster": o.cluster, "stage": o.stage, "result": o.result.value, "detail": o.detail,
+             "writes": o.unit.writes if o.unit else 0} for o in result.outcomes]
+    return json.dumps({"run": result.run_id, "revision": result.revision, "writes": result.writes,
+                       "clusters": rows}, indent=2) + "\n"
+
+
+def _print_summary(result: reconcile.ApplyReport) -> None:
+    out = consoles.console()
+    out.print(f"\nrun {result.run_id} at {result.revision}: {result.writes} write(s)", markup=False)
+    rows = [(o.cluster, o.stage, o.result.value, str(o.unit.writes if o.unit else 0), o.detail[:100])
+            for o in result.outcomes]
+    consoles.print_table(out, ("cluster", "stage", "result", "writes", "detail"), rows)
 
 
 def _exit_code(outcomes: Sequence[fleetrun.Outcome]) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import yaml
 
-from reconciler.cli import prplan, targets
+from reconciler.cli import consoles, prplan, targets
 from reconciler.cli.options import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -90,7 +90,9 @@ def command(fleet: str, path: str, kubeconfig: str | None, clusters: tuple[str, 
     clusters = targets.pick(repo, clusters=clusters, contexts=contexts)
     session = targets.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
     try:
-        planned = reconcile.plan_fleet(repo, session=session, clusters=clusters, forced=forced_of(opened, session))
+        with consoles.status(consoles.console(sys.stderr), f"planning {len(clusters or repo.clusters)} cluster(s) ..."):
+            planned = reconcile.plan_fleet(repo, session=session, clusters=clusters,
+                                           forced=forced_of(opened, session))
         confirmed = serverdryruns.Confirmed(planned)
         if server_dry_run:
             confirmed = serverdryruns.confirm(confirmed.planned, session=session)
@@ -99,7 +101,10 @@ def command(fleet: str, path: str, kubeconfig: str | None, clusters: tuple[str, 
             Path(out).write_text(signed, encoding="utf-8")
     finally:
         sessions.close(session)
-    click.echo(_view(confirmed.planned.plan, output=output, detail=detail), nl=False)
+    if output == "text":
+        consoles.print_plan(consoles.console(), confirmed.planned.plan, detail=detail)
+    else:
+        click.echo(_view(confirmed.planned.plan, output=output), nl=False)
     raise click.exceptions.Exit(_exit_code(confirmed.planned, errors=confirmed.errors))
 
 
@@ -110,14 +115,11 @@ def _pr_refused(*, clusters: tuple[str, ...], out: str | None, server_dry_run: b
     return ", ".join(given)
 
 
-def _view(plan: plans.Plan, *, output: str, detail: bool) -> str:
-    if output == "json":
-        return report.json(plan)
+def _view(plan: plans.Plan, *, output: str) -> str:
+    """The plan as a document: JSON (the artifact), YAML (the same document) or Markdown."""
     if output == "yaml":
         return yaml.safe_dump(json.loads(report.json(plan)), sort_keys=False, allow_unicode=True)
-    if output == "markdown":
-        return report.markdown(plan)
-    return report.text(plan, color=sys.stdout.isatty(), detail=detail)
+    return report.markdown(plan) if output == "markdown" else report.json(plan)
 
 
 def _exit_code(planned: reconcile.Planned, *, errors: tuple[str, ...]) -> int:

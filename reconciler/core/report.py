@@ -1,9 +1,11 @@
 """Views of a Plan: terminal text, Markdown for pull requests, JSON. Pure string building.
 
-- ``text(plan, color=..., detail=...)``: a summary table per cluster and bundle, the Kubernetes
+- ``text(plan, detail=...)``: a summary table per cluster and bundle, the Kubernetes
   version changes ("Kubernetes v1.30.6 → v1.31.2 on prod-eu-1", ``core.upgrades``), the numbered steps
   (with what they wait for and why they need approval), what was held back and why, and with
-  ``detail`` the unified diff of every step (coloured when ``color``).
+  ``detail`` the unified diff of every step. Plain text: colour and terminal tables are the CLI's
+  (``cli.consoles``), from the same pieces: ``summary_table``, ``headline``, ``step_line``,
+  ``held_line``, ``version_lines`` and ``diff_lines`` (each diff line with its ``DiffLine`` kind).
 - ``markdown(plan, limit=...)``: summary first, then one ``<details>`` section per cluster; once the
   text would pass ``limit`` characters, the remaining clusters are cut and a note says which.
 - ``json(plan)``: the plan artifact itself (``plans.to_json``).
@@ -14,6 +16,8 @@ Every view is built from the Plan value, whose diffs and objects are already mas
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 
 from reconciler.core import escapes, plans
 from reconciler.core.plans import Action, Change, Plan
@@ -21,7 +25,6 @@ from reconciler.core.plans import Action, Change, Plan
 COLUMNS = tuple(a for a in Action if a is not Action.REFUSED)
 """The table's action columns; ``refused`` joins them only in a plan that refuses something."""
 HELD = (Action.REFUSED, Action.CONFLICT, Action.SKIPPED)
-_RESET, _GREEN, _RED, _CYAN, _BOLD = "\x1b[0m", "\x1b[32m", "\x1b[31m", "\x1b[36m", "\x1b[1m"
 MARKDOWN_LIMIT = 60_000
 
 
@@ -38,31 +41,49 @@ def table_rows(plan: Plan) -> list[tuple[str, str, dict[str, int]]]:
     return [(cluster, bundle, counts) for (cluster, bundle), counts in sorted(rows.items())]
 
 
-def _table(plan: Plan, *, separator: str) -> list[str]:
-    """Rows for the bundles with something other than ``unchanged``, then one line counting the rest.
+@dataclass(frozen=True)
+class SummaryTable:
+    """The bundles with something other than ``unchanged`` as rows, and a line counting the rest.
 
     A fleet of thousands of clusters mostly has nothing to do: listing every unchanged bundle would
     bury the few changes (and a pull-request comment would hit its size cap on the table alone).
     """
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    unchanged: str | None
+    """``"N bundle(s) unchanged on M cluster(s)."``, or ``None`` when every bundle has changes."""
+
+
+def summary_table(plan: Plan) -> SummaryTable:
     changed: list[tuple[str, str, dict[str, int]]] = []
     quiet: list[tuple[str, str, dict[str, int]]] = []
     for row in table_rows(plan):
         (changed if any(k != Action.UNCHANGED.value for k in row[2]) else quiet).append(row)
-    tail = [f"{len(quiet)} bundle(s) unchanged on {len({cluster for cluster, _, _ in quiet})} cluster(s)."]
-    if not changed:
-        return tail
+    tail = f"{len(quiet)} bundle(s) unchanged on {len({cluster for cluster, _, _ in quiet})} cluster(s)."
     columns = (*COLUMNS, Action.REFUSED) if any(c.action is Action.REFUSED for c in plan.changes) else COLUMNS
-    header = ["cluster", "bundle", *(a.value for a in columns)]
-    body = [[c, b, *(str(n.get(a.value, 0)) for a in columns)] for c, b, n in changed]
+    header = ("cluster", "bundle", *(a.value for a in columns))
+    body = tuple((c, b, *(str(n.get(a.value, 0)) for a in columns)) for c, b, n in changed)
+    return SummaryTable(header, body, tail if quiet or not changed else None)
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows as plain text columns, two spaces apart, no trailing blanks."""
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+
+
+def _table(plan: Plan, *, separator: str) -> list[str]:
+    table = summary_table(plan)
+    tail = [table.unchanged] if table.unchanged else []
+    if not table.rows:
+        return tail
     if separator == "|":
-        lines = [_md_row(header), _md_row(["---"] * len(header))]
-        return [*lines, *(_md_row(row) for row in body), *(["", *tail] if quiet else [])]
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    table = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *body]
-    ]
-    return [*table, *tail] if quiet else table
+        lines = [_md_row(table.header), _md_row(["---"] * len(table.header))]
+        return [*lines, *(_md_row(row) for row in table.rows), *(["", *tail] if tail else [])]
+    return [*aligned([table.header, *table.rows]), *tail]
 
 
 def markdown_table(plan: Plan) -> list[str]:
@@ -115,40 +136,46 @@ def version_lines(plan: Plan) -> list[str]:
             for c in plan.steps if c.kubernetes is not None]
 
 
-def text(plan: Plan, *, color: bool = False, detail: bool = False) -> str:
-    """The terminal view (see the module docstring)."""
-    lines = [_paint(headline(plan), _BOLD, color), "", *_table(plan, separator=" ")]
+def text(plan: Plan, *, detail: bool = False) -> str:
+    """The plain terminal view (see the module docstring)."""
+    lines = [headline(plan), "", *_table(plan, separator=" ")]
     if version_lines(plan):
         lines += ["", "Kubernetes versions:", *(f"  {line}" for line in version_lines(plan))]
     if plan.steps:
         lines += ["", "Steps:", *(step_line(c) for c in plan.steps)]
-    held = [c for c in plan.changes if c.action in HELD]
+    held = held_changes(plan)
     if held:
         lines += ["", "Held back:", *(held_line(c) for c in held)]
     if detail:
         for change in plan.steps:
-            lines += [
-                "",
-                _paint(step_line(change).strip(), _BOLD, color),
-                *colour_diff(change.diff, color=color),
-            ]
+            lines += ["", step_line(change).strip(), *change.diff.splitlines()]
     return "\n".join(lines) + "\n"
 
 
-def colour_diff(diff_text: str, *, color: bool) -> list[str]:
-    return [_paint(line, _diff_colour(line), color) for line in diff_text.splitlines()]
+def held_changes(plan: Plan) -> list[Change]:
+    return [c for c in plan.changes if c.action in HELD]
 
 
-def _diff_colour(line: str) -> str:
+class DiffLine(StrEnum):
+    """What a line of a unified diff is, for views that style them."""
+
+    HEADER = "header"
+    HUNK = "hunk"
+    ADDED = "added"
+    REMOVED = "removed"
+    CONTEXT = "context"
+
+
+def diff_lines(diff_text: str) -> list[tuple[DiffLine, str]]:
+    return [(_diff_kind(line), line) for line in diff_text.splitlines()]
+
+
+def _diff_kind(line: str) -> DiffLine:
     if line.startswith(("+++", "---")):
-        return _BOLD
+        return DiffLine.HEADER
     if line.startswith("@@"):
-        return _CYAN
-    return {"+": _GREEN, "-": _RED}.get(line[:1], "")
-
-
-def _paint(line: str, code: str, color: bool) -> str:
-    return f"{code}{line}{_RESET}" if color and code else line
+        return DiffLine.HUNK
+    return {"+": DiffLine.ADDED, "-": DiffLine.REMOVED}.get(line[:1], DiffLine.CONTEXT)
 
 
 def markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:

@@ -12,18 +12,17 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from reconciler.cli.main import COMMANDS
-from reconciler.sim import testing
+from tests.cli.conftest import Served
 
 
-def stackfleet(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "reconciler.cli", *args], cwd=cwd, capture_output=True, text=True,
+def stackfleet(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "reconciler.cli", *args], capture_output=True, text=True,
                           timeout=120, env=env or {**os.environ, "NO_COLOR": "1"})
 
 
@@ -31,11 +30,6 @@ def git(repo: Path, *args: str) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull}
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
-
-
-@pytest.fixture
-def minimal(tmp_path: Path, repo_root: Path) -> Path:
-    return Path(shutil.copytree(repo_root / "examples" / "01-minimal", tmp_path / "fleet"))
 
 
 # ---------------------------------------------------------------------------------------------- validate
@@ -154,43 +148,31 @@ def test_without_any_kubeconfig_the_error_says_how_to_give_one(minimal: Path, tm
         "(give --kubeconfig or set KUBECONFIG)"])
 
 
-@pytest.fixture
-def served(minimal: Path, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
-    """The minimal fleet and a kubeconfig of a sim cluster for its one context, ``dev``."""
-    with testing.running(clusters=["dev"], workdir=tmp_path) as running:
-        yield minimal, running.kubeconfig
-
-
-def cluster_args(served: tuple[Path, Path], tmp_path: Path) -> list[str]:
-    fleet, kubeconfig = served
-    return ["--fleet", str(fleet), "--kubeconfig", str(kubeconfig), "--state", str(tmp_path / "state.db")]
-
-
-def test_apply_json_prints_one_document_when_there_is_nothing_to_do(served: tuple[Path, Path], tmp_path: Path):
-    first = stackfleet("apply", "--yes", "-o", "json", *cluster_args(served, tmp_path))
-    again = stackfleet("apply", "--yes", "-o", "json", *cluster_args(served, tmp_path))
+def test_apply_json_prints_one_document_when_there_is_nothing_to_do(served: Served):
+    first = stackfleet("apply", "--yes", "-o", "json", *served.args)
+    again = stackfleet("apply", "--yes", "-o", "json", *served.args)
     assert (first.returncode, again.returncode) == (0, 0), first.stderr + again.stderr
     applied, nothing = json.loads(first.stdout), json.loads(again.stdout)
     assert (applied["writes"] > 0, nothing["writes"], [c["cluster"] for c in nothing["clusters"]]) == (True, 0, ["dev"])
 
 
-def test_apply_json_declined_is_still_one_document(served: tuple[Path, Path], tmp_path: Path):
-    done = subprocess.run([sys.executable, "-m", "reconciler.cli", "apply", "-o", "json", *cluster_args(served, tmp_path)],
+def test_apply_json_declined_is_still_one_document(served: Served):
+    done = subprocess.run([sys.executable, "-m", "reconciler.cli", "apply", "-o", "json", *served.args],
                           input="n\n", capture_output=True, text=True, timeout=120)
     assert (done.returncode, json.loads(done.stdout)["applied"], json.loads(done.stdout)["reason"]) == (
         1, False, "declined at the confirmation")
 
 
-def test_plan_yaml_is_the_json_document_in_yaml(served: tuple[Path, Path], tmp_path: Path):
-    as_json = stackfleet("plan", "-o", "json", *cluster_args(served, tmp_path))
-    as_yaml = stackfleet("plan", "-o", "yaml", *cluster_args(served, tmp_path))
+def test_plan_yaml_is_the_json_document_in_yaml(served: Served):
+    as_json = stackfleet("plan", "-o", "json", *served.args)
+    as_yaml = stackfleet("plan", "-o", "yaml", *served.args)
     assert (as_json.returncode, as_yaml.returncode) == (2, 2), as_yaml.stderr
     plan_json, plan_yaml = json.loads(as_json.stdout), yaml.safe_load(as_yaml.stdout)
     assert plan_yaml.keys() == plan_json.keys() and plan_yaml["revision"] == plan_json["revision"]
 
 
-def test_context_picks_the_clusters_of_that_kubeconfig_context(served: tuple[Path, Path], tmp_path: Path):
-    done = stackfleet("plan", "-o", "json", "--context", "dev", *cluster_args(served, tmp_path))
+def test_context_picks_the_clusters_of_that_kubeconfig_context(served: Served):
+    done = stackfleet("plan", "-o", "json", "--context", "dev", *served.args)
     assert (done.returncode, [c["name"] for c in json.loads(done.stdout)["clusters"]]) == (2, ["dev"]), done.stderr
 
 

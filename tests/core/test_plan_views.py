@@ -102,7 +102,7 @@ def test_summary_counts_per_action_cluster_and_bundle() -> None:
 
 VIEWS = {
     "json": lambda p: report.json(p),
-    "text": lambda p: report.text(p, color=True, detail=True),
+    "text": lambda p: report.text(p, detail=True),
     "markdown": lambda p: report.markdown(p),
 }
 
@@ -113,13 +113,18 @@ def test_no_view_holds_a_secret_value(view: str) -> None:
     assert (CANARY in rendered, CANARY_B64 in rendered) == (False, False)
 
 
-def test_text_view_lists_steps_and_colours_diffs() -> None:
-    text = report.text(make_plan(), color=True, detail=True)
-    assert "   1. create  c0 c0/web/app ConfigMap/n/a" in text and "\x1b[32m+kind: ConfigMap\x1b[0m" in text
+def test_text_view_lists_steps_and_diffs() -> None:
+    text = report.text(make_plan(), detail=True)
+    assert "   1. create  c0 c0/web/app ConfigMap/n/a" in text and "\n+kind: ConfigMap\n" in text
 
 
-def test_plain_text_has_no_colour() -> None:
-    assert "\x1b[" not in report.text(make_plan(), color=False, detail=True)
+def test_diff_lines_carry_their_kind_for_the_views_that_style_them() -> None:
+    kinds = dict((line, kind) for kind, line in report.diff_lines(make_plan().steps[0].diff))
+    assert kinds["+kind: ConfigMap"] is report.DiffLine.ADDED
+
+
+def test_the_text_view_has_no_colour() -> None:
+    assert "\x1b[" not in report.text(make_plan(), detail=True)
 
 
 def test_markdown_is_capped_with_a_note() -> None:

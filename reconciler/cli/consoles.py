@@ -1,0 +1,96 @@
+"""Terminal output of the CLI through rich: consoles, tables, plan views, progress.
+
+The core returns rows and plain lines (``core.report``); this edge decides how they look. A console
+writes colour and rich tables only to a terminal, never with ``NO_COLOR`` set (rich reads it, as
+no-color.org asks) and never with ``TERM=dumb``; redirected to a file or a pipe the output is the plain
+text of ``core.report``, with no ANSI codes, so logs and scripts read the same text every time.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from reconciler.core import plans, report
+
+DIFF_STYLES = {
+    report.DiffLine.HEADER: "bold",
+    report.DiffLine.HUNK: "cyan",
+    report.DiffLine.ADDED: "green",
+    report.DiffLine.REMOVED: "red",
+    report.DiffLine.CONTEXT: "",
+}
+
+
+def console(stream: TextIO | None = None) -> Console:
+    """A console on ``stream`` (default stdout); off a terminal, lines are never wrapped or cut."""
+    target = stream or sys.stdout
+    made = Console(file=target, highlight=False, soft_wrap=True)
+    if not made.is_terminal:
+        made = Console(file=target, highlight=False, soft_wrap=True, width=100_000, color_system=None)
+    return made
+
+
+def styled(out: Console) -> bool:
+    """Whether ``out`` gets rich tables and styles (a terminal), or the plain text views."""
+    return out.is_terminal and not out.is_dumb_terminal
+
+
+def print_table(out: Console, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A table: rich's on a terminal, plain aligned columns (``report.aligned``) otherwise."""
+    if not styled(out):
+        for line in report.aligned([header, *rows]):
+            out.print(line, markup=False)
+        return
+    table = Table(*header, box=None, header_style="bold", pad_edge=False)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+def print_plan(out: Console, plan: plans.Plan, *, detail: bool) -> None:
+    """The plan's text view: ``report.text`` as it is off a terminal, styled with a rich table on one."""
+    if not styled(out):
+        out.print(report.text(plan, detail=detail), end="", markup=False)
+        return
+    out.print(Text(report.headline(plan), style="bold"))
+    out.print()
+    table = report.summary_table(plan)
+    if table.rows:
+        print_table(out, table.header, table.rows)
+    if table.unchanged:
+        out.print(table.unchanged, markup=False)
+    _section(out, "Kubernetes versions:", [f"  {line}" for line in report.version_lines(plan)])
+    _section(out, "Steps:", [report.step_line(c) for c in plan.steps])
+    _section(out, "Held back:", [report.held_line(c) for c in report.held_changes(plan)])
+    if detail:
+        for change in plan.steps:
+            out.print()
+            out.print(Text(report.step_line(change).strip(), style="bold"))
+            for kind, line in report.diff_lines(change.diff):
+                out.print(Text(line, style=DIFF_STYLES[kind]))
+
+
+def _section(out: Console, title: str, lines: list[str]) -> None:
+    if not lines:
+        return
+    out.print()
+    out.print(Text(title, style="bold"))
+    for line in lines:
+        out.print(line, markup=False)
+
+
+@contextmanager
+def status(out: Console, message: str) -> Iterator[None]:
+    """A spinner with ``message`` while the block runs, on a terminal only."""
+    if not styled(out):
+        yield
+        return
+    with out.status(message):
+        yield
