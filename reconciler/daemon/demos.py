@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler import settings
+from reconciler import binaries, settings
 from reconciler.core import rollout
 from reconciler.core.objects import ObjectKey
 from reconciler.daemon import runtimes, waits
@@ -225,7 +225,8 @@ def _owned_configmap(demo: Demo, *, cluster: str) -> ObjectKey | None:
 
 def _edit_by_hand(demo: Demo, key: ObjectKey) -> str:
     """Change the first data value of ``key`` with kubectl, as the field manager ``demo-editor``."""
-    kubectl = ["kubectl", "--kubeconfig", str(demo.world.kubeconfig), "--context", RING_CLUSTER, "-n", key.namespace]
+    kubectl = [binaries.kubectl(), "--kubeconfig", str(demo.world.kubeconfig), "--context", RING_CLUSTER, "-n",
+               key.namespace]
     live = json.loads(_run([*kubectl, "get", "configmap", key.name, "-o", "json"]))
     field_name = sorted(live.get("data") or {"edited": ""})[0]
     patch = json.dumps({"data": {field_name: "edited by hand behind the daemon's back"}})

