@@ -81,6 +81,7 @@ class Daemon:
         """The last reconcile outcome per source (for the demo and the logs)."""
         self.trigger = CoalescingTrigger(self.poll_url)
         self._work = threading.Lock()
+        self._drift_open = 0
         self._scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True})
 
     def start(self) -> Daemon:
@@ -93,9 +94,11 @@ class Daemon:
             self._every(self.schedule.drift, self.scan_drift, job="drift", delay=True)
         if self.housekeeping is not None:
             self._every(self.schedule.housekeeping, self.keep_house, job="housekeeping")
-        logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)  # skipped runs are single-flight at work
+        quiet_scheduler()
         self._scheduler.start()
-        log().info("started", sources=sorted(self.tracks), poll_seconds=self.schedule.poll)
+        polls = {name: track.poll_seconds or self.schedule.poll for name, track in sorted(self.tracks.items())}
+        log().info("started", sources=sorted(self.tracks), poll_seconds=polls, reconcile_seconds=self.schedule.reconcile,
+                   drift_seconds=self.schedule.drift if self.drift is not None else None)
         return self
 
     def stop(self) -> None:
@@ -159,8 +162,18 @@ class Daemon:
                 log().warning("drift scan failed", error=describe(exc), stage="drift",
                               exc_info=not isinstance(exc, StackfleetError))
                 return None
-        log().info("drift scanned", open=found)
+        self._log_drift(found)
         return found
+
+    def _log_drift(self, found: int) -> None:
+        """Drift is logged when the number of open entries changes, not on every scan that finds the same."""
+        last, self._drift_open = self._drift_open, found
+        if found == last:
+            log().debug("drift scanned", open=found)
+        elif found:
+            log().warning("drift found", open=found, before=last)
+        else:
+            log().info("drift cleared", before=last)
 
     def keep_house(self) -> None:
         if self.housekeeping is None or self.stopping.is_set():
@@ -239,6 +252,13 @@ class Daemon:
         first = datetime.now(UTC) + (timedelta(seconds=seconds) if delay else timedelta())
         self._scheduler.add_job(func, "interval", args=list(args), id=job, name=job, seconds=seconds,
                                 jitter=int(jitter) or None, next_run_time=first)
+
+
+def quiet_scheduler() -> None:
+    """APScheduler logs every job run and its success at INFO ("Running job ...", "executed successfully")
+    and skipped single-flight runs at WARNING; the daemon logs what its jobs found instead. Errors of a
+    job that escaped it still show (the executor logs them at ERROR)."""
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def describe(exc: Exception) -> str:
