@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from reconciler.engine import reconcile
+if TYPE_CHECKING:  # not at run time: `stackfleet --help` must not load the engine (cli.main)
+    from reconciler.engine import reconcile
 
 F = TypeVar("F", bound=Callable[..., Any])
 
