@@ -236,11 +236,32 @@ class NamedToken(Model):
     """Shell-style patterns of the stacks ``approve``/``operate`` apply to (empty: all)."""
 
 
+class OidcGroup(Model):
+    """What members of one OIDC group may do (the ID token's ``groups`` claim)."""
+
+    scopes: list[TokenScope] = Field(default_factory=lambda: list[TokenScope](["read"]))
+    clusters: list[str] = Field(default_factory=list)
+    stacks: list[str] = Field(default_factory=list)
+
+
+class Oidc(Model):
+    """OIDC login for the dashboard (authorization code + PKCE)."""
+
+    issuer: str = Field(pattern=r"^https?://")
+    client_id: str = Field(min_length=1)
+    client_secret: SecretRef | None = None
+    """Unset: a public client (PKCE alone)."""
+    redirect_url: str = Field(pattern=r"^https?://.+/login/oidc/callback$")
+    groups_claim: str = "groups"
+    groups: dict[str, OidcGroup] = Field(default_factory=dict)
+
+
 class Web(Model):
     listen: str = Field(default="127.0.0.1:8080", pattern=r"^\[?[0-9A-Za-z.:-]+\]?:\d{1,5}$")
     read_token: SecretRef | None = None
     admin_token: SecretRef | None = None
     tokens: list[NamedToken] = Field(default_factory=list)
+    oidc: Oidc | None = None
     webhooks: Webhooks = Webhooks()
 
 

@@ -23,7 +23,7 @@ from reconciler.daemon.tracks import Track
 from reconciler.kube.connections import ClientSettings, InCluster
 from reconciler.source.webhooks import WebhookReceiver
 from reconciler.store import retention, stores
-from reconciler.web import access, apps, servers
+from reconciler.web import access, apps, oidc, servers
 from reconciler.web.access import Tokens
 from reconciler.web.services import Services
 
@@ -105,7 +105,21 @@ def services_of(config: settings.Settings, *, store: stores.Store, daemon: Daemo
         readiness=readiness.sources_fresh(tracks, max_stale_seconds=daemon.schedule.poll),
         webhooks=receiver_of(config.web.webhooks, tracks=tracks, trigger=daemon.trigger),
         sources=tuple(daemon.tracks),
+        logins=logins_of(config.web.oidc),
     )
+
+
+def logins_of(given: settings.Oidc | None) -> oidc.Logins | None:
+    """The dashboard's OIDC logins, when ``web.oidc`` is configured."""
+    if given is None:
+        return None
+    secret = settings.reveal(given.client_secret) if given.client_secret else None
+    if secret:
+        logs.register_secret(secret)
+    grants = {name: oidc.Grant(frozenset(map(access.Scope, g.scopes)), tuple(g.clusters), tuple(g.stacks))
+              for name, g in given.groups.items()}
+    return oidc.Logins(oidc.Config(issuer=given.issuer, client_id=given.client_id, redirect_url=given.redirect_url,
+                                   client_secret=secret, groups_claim=given.groups_claim, grants=grants))
 
 
 def in_cluster_of(access: settings.KubeAccess) -> InCluster | None:

@@ -28,7 +28,8 @@ from enum import IntEnum, StrEnum
 from reconciler.errors import ConfigError
 
 COOKIE = "stackfleet_session"
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/login", "/logout"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/login", "/logout", "/login/oidc", "/login/oidc/callback"})
+OIDC_STATE_COOKIE = "stackfleet_oidc_state"
 PUBLIC_PREFIXES = ("/static/", "/hooks/")
 
 
@@ -61,13 +62,17 @@ class Principal:
     """Patterns of the clusters approve/operate apply to; empty: every cluster."""
     stacks: tuple[str, ...] = ()
     """Patterns of the stacks approve/operate apply to; empty: every stack."""
+    more: tuple[Principal, ...] = ()
+    """Further grants of the same person, each with its own limits (an OIDC user in several groups)."""
 
     def may(self, scope: Scope, *, cluster: str | None = None, stack: str | None = None) -> bool:
-        """True when this principal holds ``scope`` for ``cluster`` and ``stack``.
+        """True when this principal (or one of its further grants) holds ``scope`` for ``cluster`` and ``stack``.
 
         A limited principal acting on something it cannot name (``None``: the whole fleet, or a whole
         cluster for a stack-limited token) is refused."""
         if scope is Scope.READ:
+            return True
+        if any(g.may(scope, cluster=cluster, stack=stack) for g in self.more):
             return True
         if scope not in self.scopes:
             return False
@@ -75,7 +80,8 @@ class Principal:
 
     @property
     def role(self) -> Role:
-        return Role.ADMIN if self.scopes - {Scope.READ} else Role.READ
+        extra = any(g.role is Role.ADMIN for g in self.more)
+        return Role.ADMIN if extra or self.scopes - {Scope.READ} else Role.READ
 
 
 def _within(name: str | None, patterns: tuple[str, ...]) -> bool:

@@ -54,6 +54,8 @@ def routes() -> list[BaseRoute]:
         Route("/events", pages.events),
         Route("/login", sessions.login_form, methods=["GET"]),
         Route("/login", sessions.login_submit, methods=["POST"]),
+        Route("/login/oidc", sessions.oidc_start),
+        Route("/login/oidc/callback", sessions.oidc_callback),
         Route("/logout", sessions.logout, methods=["GET", "POST"]),
         Route("/healthz", probes.healthz),
         Route("/readyz", probes.readyz),
@@ -100,7 +102,8 @@ def create_app(services: Services) -> Starlette:
         routes=routes(),
         middleware=[
             Middleware(SecurityHeaders),
-            Middleware(TokenGuard, tokens=services.tokens, login_page=_login_refusal),
+            Middleware(TokenGuard, tokens=services.tokens, login_page=_login_refusal, logins=services.logins,
+                       clock=services.clock),
         ],
         exception_handlers={HTTPException: _http_error},
     )

@@ -3,12 +3,14 @@
 Unauthenticated requests get 401: JSON for ``/api/`` and ``/metrics`` (with ``WWW-Authenticate:
 Bearer``), the login page for the dashboard. Writes (anything but GET/HEAD) need a token with a scope
 beyond ``read`` (403). The caller is left in ``scope["state"]["principal"]`` (its role in ``"role"``); a
-route that operates on something calls ``require`` with the scope, cluster and stack it needs.
+route that operates on something calls ``require``. A session cookie from an OIDC login (``oidc``) is
+accepted beside the tokens; a with the scope, cluster and stack it needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 
 from starlette.exceptions import HTTPException
@@ -18,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reconciler.web import access
 from reconciler.web.access import Principal, Role, Tokens
+from reconciler.web.oidc import Logins
 
 READS = frozenset({"GET", "HEAD"})
 
@@ -26,17 +29,23 @@ class TokenGuard:
     """ASGI middleware; ``login_page(scope, status, next_path)`` renders the refusal for browsers."""
 
     def __init__(
-        self, app: ASGIApp, *, tokens: Tokens, login_page: Callable[[Scope, int, str], Response]
+        self, app: ASGIApp, *, tokens: Tokens, login_page: Callable[[Scope, int, str], Response],
+        logins: Logins | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.app = app
         self.tokens = tokens
+        self.logins = logins
+        self.clock = clock
         self.login_page = login_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or access.is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
-        principal = self.tokens.principal_of(access.presented(_headers(scope), _cookies(scope)))
+        given = access.presented(_headers(scope), _cookies(scope))
+        principal = self.tokens.principal_of(given)
+        if principal is None and self.logins is not None:
+            principal = self.logins.principal_of(given, now=self.clock())
         role = principal.role if principal is not None else Role.NONE
         refusal = self._refusal(scope, role)
         if refusal is not None:

@@ -14,6 +14,7 @@ from reconciler.source.webhooks import WebhookReceiver
 from reconciler.store.stores import Store
 from reconciler.web.access import Tokens
 from reconciler.web.catalogs import Catalog
+from reconciler.web.oidc import Logins
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,5 @@ class Services:
     refresh_seconds: int = 15
     secure_cookies: bool = False
     """Mark the session cookie ``Secure`` (when served over HTTPS, e.g. behind a TLS proxy)."""
+    logins: Logins | None = None
+    """OIDC login for the dashboard (``web.oidc``), when configured."""
