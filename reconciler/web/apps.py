@@ -34,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
-from reconciler.web import apis, filters, hooks, pages, probes, prplans, sessions
+from reconciler.web import apis, filters, hooks, openapis, pages, probes, prplans, sessions
 from reconciler.web.guards import TokenGuard
 from reconciler.web.headers import SecurityHeaders
 from reconciler.web.services import Services
@@ -80,6 +80,7 @@ def api_routes() -> list[BaseRoute]:
         Route("/pull-requests/{number}/plan", prplans.plan_of),
         Route("/revisions", apis.revisions),
         Route("/events", apis.events),
+        Route("/openapi.json", openapis.serve),
     ]
 
 
