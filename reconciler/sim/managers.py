@@ -7,7 +7,7 @@ an apply's merge and before an update is recorded, and can be switched off per s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,10 @@ class FieldManagers:
     def __init__(self, *, defaulting: bool, allocate_ip: Callable[[], str]) -> None:
         from reconciler.sim import ssa
 
-        defaults = _defaulter(allocate_ip) if defaulting else None
+        self._crds: dict[tuple[str, str], Mapping[str, Any]] = {}
+        """(apiVersion, kind) of each served custom resource version: its structural schema."""
+        builtin = _defaulter(allocate_ip)
+        defaults = (lambda obj: self._custom_defaults(builtin(obj))) if defaulting else None
         self._fm = ssa.FieldManager(ssa.builtin_schema().copy(), defaults=defaults)
 
     @property
@@ -55,7 +58,22 @@ class FieldManagers:
         return self._fm.schema
 
     def register_crd(self, crd: Obj) -> None:
+        from reconciler.sim import structurals
+
         self._fm.schema.register_crd(crd)
+        spec = crd.get("spec") or {}
+        kind = str((spec.get("names") or {}).get("kind", ""))
+        for version in spec.get("versions") or ():
+            schema = structurals.version_schema(crd, str(version.get("name", "")))
+            if schema is not None:
+                self._crds[(f"{spec.get('group', '')}/{version.get('name', '')}", kind)] = schema
+
+    def _custom_defaults(self, obj: Obj) -> Obj:
+        """CRD structural defaulting and pruning (``reconciler.sim.structurals``) for custom resources."""
+        from reconciler.sim import structurals
+
+        schema = self._crds.get((str(obj.get("apiVersion", "")), str(obj.get("kind", ""))))
+        return structurals.default_and_prune(obj, schema) if schema is not None else obj
 
     def type_name(self, api_version: str, kind: str) -> str | None:
         return self._fm.type_name(api_version, kind)

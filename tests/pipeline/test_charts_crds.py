@@ -19,8 +19,14 @@ def test_a_plain_equals_sign_in_an_enum_is_the_string(bench_factory, charted) ->
     assert (match_type["enum"], match_type["default"]) == (["!=", "=", "=~", "!~"], "=")
 
 
-def test_the_chart_applies_and_then_nothing_is_planned_or_drifted(bench_factory, charted) -> None:
+def test_the_chart_applies_with_the_servers_defaults_and_then_nothing_is_planned_or_drifted(bench_factory, charted) -> None:
     bench = bench_factory(charted(CLUSTER, "operator-crds"), [CLUSTER])
     [outcome] = bench.apply().outcomes
-    assert outcome.result.value == "succeeded"
+    cluster = bench.running.cluster(CLUSTER)
+    rules = cluster.registry.lookup("monitoring.example.dev", "v1", "alertrules")
+    spec = cluster.get(rules, "default", "web-disk")["spec"]
+    assert (outcome.result.value, spec) == ("succeeded", {  # the schema's defaults, filled in by the API server
+        "matchers": [{"name": "severity", "value": "critical", "matchType": "="},
+                     {"name": "team", "value": "platform", "matchType": "=~"}],
+        "severity": "warning", "repeatInterval": "4h"})
     assert (bench.plan().plan.has_changes, bench.drift().entries) == (False, ())
