@@ -14,12 +14,14 @@ module is imported only when its command runs or its own ``--help`` is asked for
 from __future__ import annotations
 
 import importlib
+import json
 import sys
+from typing import NoReturn
 
 import click
 
 from reconciler import __version__
-from reconciler.cli.options import EXIT_ERROR, EXIT_OK
+from reconciler.cli.options import EXIT_ERROR, EXIT_OK, OUTPUT
 from reconciler.errors import StackfleetError
 
 PROGRAM = "stackfleet"
@@ -81,16 +83,20 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(EXIT_ERROR)
+        fail("aborted")
     except click.UsageError as exc:
         name = exc.ctx.command_path if exc.ctx is not None else PROGRAM
-        click.echo(f"error: {exc.format_message()} (see '{name} --help')", err=True)
-        sys.exit(EXIT_ERROR)  # usage errors too: exit 2 means "there are changes"
+        fail(f"{exc.format_message()} (see '{name} --help')")  # exit 1: 2 means "there are changes"
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(EXIT_ERROR)
+        fail(exc.format_message())
     except StackfleetError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+        fail(str(exc))
     sys.exit(EXIT_OK)
+
+
+def fail(message: str) -> NoReturn:
+    """One ``error:`` line on stderr, exit 1; with ``-o json`` also the error as the JSON document on stdout."""
+    click.echo(f"error: {message}", err=True)
+    if OUTPUT.get() == "json":
+        click.echo(json.dumps({"error": message}, indent=2))
+    sys.exit(EXIT_ERROR)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -72,8 +73,16 @@ def kubeconfig_option(func: F) -> F:
     )(func)
 
 
+OUTPUT: ContextVar[str] = ContextVar("stackfleet_output", default="text")
+"""The ``-o`` format of the command running, for ``cli.main``: with ``json`` an error is a JSON document too."""
+
+
 def output_option(*choices: str, default: str = "text") -> Callable[[F], F]:
     """``-o/--output``: the format data is printed in."""
+
+    def remember(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+        OUTPUT.set(value)
+        return value
 
     def decorate(func: F) -> F:
         return click.option(
@@ -83,6 +92,7 @@ def output_option(*choices: str, default: str = "text") -> Callable[[F], F]:
             default=default,
             show_default=True,
             help="Output format.",
+            callback=remember,
         )(func)
 
     return decorate

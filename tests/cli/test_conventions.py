@@ -219,3 +219,24 @@ def test_the_completion_script_completes_commands_through_the_cli():
     env = {**os.environ, "_STACKFLEET_COMPLETE": "bash_complete", "COMP_WORDS": "stackfleet pl", "COMP_CWORD": "1"}
     done = subprocess.run([sys.executable, "-m", "reconciler.cli"], capture_output=True, text=True, env=env, timeout=60)
     assert done.stdout.splitlines() == ["plain,plan"]
+
+
+# ---------------------------------------------------------------------------------------------- -o json errors
+
+
+@pytest.mark.parametrize("args", [
+    ("apply", "--yes", "-o", "json", "--kubeconfig", "/nonexistent/kubeconfig"),
+    ("plan", "-o", "json", "--cluster", "devv"),
+    ("drift", "-o", "json", "--kubeconfig", "/nonexistent/kubeconfig"),
+    ("validate", "-o", "json", "--path", "no/such/dir"),
+])
+def test_with_json_output_an_error_is_one_json_document_too(minimal: Path, tmp_path: Path, args: tuple[str, ...]):
+    done = stackfleet(*args, "--fleet", str(minimal), *(["--state", str(tmp_path / "s.db")] if args[0] != "validate" else []))
+    body = json.loads(done.stdout)
+    assert (done.returncode, list(body), [f"error: {body['error']}"]) == (1, ["error"], done.stderr.splitlines())
+
+
+def test_with_text_output_an_error_prints_nothing_on_stdout(minimal: Path, tmp_path: Path):
+    done = stackfleet("apply", "--yes", "--fleet", str(minimal), "--kubeconfig", "/nonexistent/kubeconfig",
+                      "--state", str(tmp_path / "s.db"))
+    assert (done.returncode, done.stdout, len(done.stderr.splitlines())) == (1, "", 1)
