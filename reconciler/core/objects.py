@@ -23,6 +23,10 @@ ANNOTATION_OWNER = "stackfleet.dev/owner"
 """Names the object itself (``<fleet>/<stack>/<bundle>/<group>/<kind>/<namespace>/<name>``) so a
 copied annotation that names another object does not make the copy ours."""
 ANNOTATION_WAVE = "stackfleet.dev/wave"
+ANNOTATION_GENERATED = "stackfleet.dev/generated"
+"""JSON pointers of the values a chart generates at render time (``render.generated``)."""
+ANNOTATION_RENDER_INPUTS = "stackfleet.dev/render-inputs"
+"""A digest of what the render that generated them read: kept while it stays the same (``core.generated``)."""
 ANNOTATION_CREATED_NAMESPACE = "stackfleet.dev/created-namespace"
 """On a Namespace a bundle's ``createNamespace`` made: it is never pruned (Helm leaves it too)."""
 LEGACY_ANNOTATIONS = frozenset({"stackfleet.dev/stack-version"})

@@ -13,6 +13,7 @@ when anything it recorded moved (``engine.staleness``) or a step is not one a fr
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from reconciler.core import guards, healthrules, planner, rechecks, retirements, rollout
+from reconciler.core import generated, guards, healthrules, planner, rechecks, retirements, rollout
 from reconciler.core.desired import BundleId, BundlePolicy, DesiredBundle
 from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
@@ -98,6 +99,7 @@ def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] =
     inventory = inventory_step(session.store, clusters=clusters)
     retiring = retiring_step(repo, inventory, session=session)
     live = observe_step(rendered, inventory, session=session, fleet_name=repo.name)
+    rendered = dataclasses.replace(rendered, bundles=generated.keep(rendered.bundles, live))
     record_step(session.store, live)
     plan = plan_step(repo, rendered, live, inventory, now=session.now(), forced=forced,
                      retiring=frozenset(r.cluster for r in retiring))

@@ -21,7 +21,7 @@ from typing import Any
 
 from reconciler.render.manifests import Doc
 
-RENDERER_VERSION = "stackfleet-render/1"
+RENDERER_VERSION = "stackfleet-render/2"
 """Bumped whenever the pipeline changes what a cached render means."""
 
 

@@ -15,8 +15,8 @@ from typing import Any
 from reconciler.core import values as values_
 from reconciler.core.targeting import Target
 from reconciler.errors import ChartError, RenderError, UnsafePathError
-from reconciler.render import helm, kustomize, manifests, substitute
-from reconciler.render.cache import Cache
+from reconciler.render import generated, helm, kustomize, manifests, substitute
+from reconciler.render.cache import Cache, key_of
 from reconciler.render.capabilities import Capabilities
 from reconciler.spec import yamldocs
 from reconciler.spec.loader import FleetRepo
@@ -155,7 +155,11 @@ def _helm(
     }
 
     def run() -> list[manifests.Doc]:
-        return helm.render(archive(), release, file_prefix=prefix)
+        first = helm.render(archive(), release, file_prefix=prefix)
+        if not source.keep_generated:
+            return first
+        second = helm.render(archive(), release, file_prefix=prefix)  # what differs was generated
+        return generated.mark(first, second, inputs=key_of(parts)[:20])
 
     return ctx.cache.get_or_render(parts, run, label=f"helm:{prefix}", persist=True)
 

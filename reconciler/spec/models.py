@@ -140,6 +140,9 @@ class HelmSource(Model):
     """Values files in the repo, relative to the stack version directory, merged in order before ``values``."""
     include_crds: bool = True
     """Render the chart's ``crds/`` directory."""
+    keep_generated: bool = True
+    """Keep the live value of what the chart generates at render time (``randAlphaNum``, ``genCA``, ...)
+    while the chart, values and release stay the same; ``false`` applies every render's new values."""
 
     @model_validator(mode="after")
     def _remote_charts_need_a_version(self) -> HelmSource:
