@@ -336,6 +336,27 @@ def kube_access(kube: Kube, *, environ: Mapping[str, str] | None = None,
                       token_file=str(service_account / "token"), in_cluster_context=kube.in_cluster_context)
 
 
+SOPS_AGE_KEY, SOPS_AGE_KEY_FILE = "SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE"
+
+
+def sops_age_keys(*, environ: Mapping[str, str] | None = None) -> str:
+    """The age identities for SOPS-encrypted manifests, as sops itself finds them: the keys in
+    ``SOPS_AGE_KEY`` and the keys file named by ``SOPS_AGE_KEY_FILE`` (``""`` when neither is set).
+    Each key is registered with the redactor. An unreadable keys file is a ``ConfigError``."""
+    env = os.environ if environ is None else environ
+    text = env.get(SOPS_AGE_KEY, "")
+    path = env.get(SOPS_AGE_KEY_FILE, "")
+    if path:
+        try:
+            text += "\n" + Path(path).expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read the age keys file {path} ({SOPS_AGE_KEY_FILE}): {exc.strerror}") from None
+    for line in text.splitlines():
+        if line.strip().startswith("AGE-SECRET-KEY-"):
+            redactions.DEFAULT.register(line.strip())
+    return text
+
+
 def reveal(ref: SecretRef, *, environ: Mapping[str, str] | None = None) -> str:
     """The secret ``ref`` points at, registered with the redactor so no log or row shows it.
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import click
 
+from reconciler import settings
 from reconciler.cli.options import EXIT_ERROR, fleet_option, output_option, require_known
-from reconciler.render import fleet, helm, streams
+from reconciler.render import fleet, helm, sops, streams
 from reconciler.render.cache import Cache
 from reconciler.render.capabilities import DEFAULT_KUBE_VERSION, Capabilities
 from reconciler.source import opening
@@ -91,6 +92,7 @@ def fleet_options(
         fetcher=helm.Fetcher(
             plain_http_hosts=frozenset(plain_http), cache_dir=Path(cache_dir) if cache_dir else None
         ),
+        age_keys=sops.AgeKeys.parse(settings.sops_age_keys()),
     )
 
 

@@ -21,6 +21,7 @@ from reconciler.daemon.pipelines import EnginePipeline
 from reconciler.daemon.reviews import Planner, Reviews, forges_of
 from reconciler.daemon.tracks import Track
 from reconciler.kube.connections import ClientSettings, InCluster
+from reconciler.render import fleet, sops
 from reconciler.source.webhooks import WebhookReceiver
 from reconciler.store import retention, stores
 from reconciler.web import access, apps, oidc, servers
@@ -71,6 +72,7 @@ def _start(config: settings.Settings, *, base: Path, schedule: Schedule | None, 
         client_settings=ClientSettings(qps=config.concurrency.qps, burst=config.concurrency.burst,
                                        allowed_plugins=frozenset(config.kube.exec_allow)),
         workers=config.concurrency.max_clusters,
+        render_options=fleet.Options(age_keys=sops.AgeKeys.parse(settings.sops_age_keys())),
     )
     policy = retention.Policy(max_age=timedelta(seconds=config.state.retention), keep_runs=config.state.keep_runs)
     pipeline.reviews = reviews = reviews_of(config, store=store, pipeline=pipeline, tracks=tracks)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler import settings
 from reconciler.engine.reconcile import Session
 from reconciler.kube.connections import ClientSettings, Connections, InCluster
-from reconciler.render import fleet
+from reconciler.render import fleet, sops
 from reconciler.spec.loader import FleetRepo
 from reconciler.store import stores
 
@@ -26,7 +27,12 @@ def open_session(repo: FleetRepo, *, kubeconfig: str | None, state: str | Path,
     if "://" not in str(state):
         Path(state).parent.mkdir(parents=True, exist_ok=True)
     return Session(connections=connections_for(repo, kubeconfig=kubeconfig, settings=settings),
-                   store=stores.open_store(state), render_options=render_options or fleet.Options())
+                   store=stores.open_store(state), render_options=render_options or default_render_options())
+
+
+def default_render_options() -> fleet.Options:
+    """Render options with the age keys of SOPS-encrypted manifests (``settings.sops_age_keys``)."""
+    return fleet.Options(age_keys=sops.AgeKeys.parse(settings.sops_age_keys()))
 
 
 def close(session: Session) -> None:

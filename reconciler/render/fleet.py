@@ -35,7 +35,7 @@ from reconciler.core.jsonvalues import clone
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.targeting import Target
 from reconciler.errors import DuplicateObjectError, StackfleetError
-from reconciler.render import helm, hooks, patches, scopes, sources
+from reconciler.render import helm, hooks, patches, scopes, sops, sources
 from reconciler.render.cache import Cache
 from reconciler.render.capabilities import DEFAULT, Capabilities
 from reconciler.render.manifests import Doc
@@ -52,6 +52,8 @@ class Options:
     fetcher: helm.Fetcher = field(default_factory=helm.Fetcher)
     workers: int = 4
     kustomize_timeout: float = 60.0
+    age_keys: sops.AgeKeys | None = None
+    """Age identities for SOPS-encrypted manifests (``render.sops``)."""
 
     def capabilities_of(self, dest: str) -> Capabilities:
         return self.capabilities.get(dest, self.default_capabilities)
@@ -94,7 +96,8 @@ def render(
     options = options or Options()
     targets = [t for t in targeting.build(repo) if clusters is None or t.dest in clusters]
     ctx = sources.Context(
-        repo=repo, cache=options.cache, fetcher=options.fetcher, kustomize_timeout=options.kustomize_timeout
+        repo=repo, cache=options.cache, fetcher=options.fetcher, kustomize_timeout=options.kustomize_timeout,
+        age_keys=options.age_keys,
     )
     sourced = _map(lambda t: _source(ctx, t, options), targets, workers=options.workers)
     custom = _custom_scopes(sourced)

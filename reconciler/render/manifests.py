@@ -3,16 +3,19 @@
 Files are read in path order (``.yaml``, ``.yml``, ``.json``; other files are ignored), documents in
 file order, and a ``kind: List`` is flattened into its items. Every document must be a mapping with
 ``apiVersion``, ``kind`` and ``metadata.name``; anything else is a ``RenderError`` naming file and line.
+A SOPS-encrypted document (age keys) is decrypted in memory as it is read (``render.sops``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import RenderError
+from reconciler.render import sops
 from reconciler.spec import yamldocs
 from reconciler.spec.trees import FileTree, walk_files
 
@@ -34,19 +37,21 @@ class Doc:
         return self.lines.line_of(self.base) if self.lines is not None else None
 
 
-def read_dir(tree: FileTree, path: str, *, recursive: bool = True) -> list[Doc]:
-    """Every object of the manifest files below ``path``."""
-    return [doc for file in _files(tree, path, recursive=recursive) for doc in read_file(tree, file)]
+def read_dir(tree: FileTree, path: str, *, recursive: bool = True, keys: sops.AgeKeys | None = None) -> list[Doc]:
+    """Every object of the manifest files below ``path`` (SOPS files decrypted with ``keys``)."""
+    return [doc for file in _files(tree, path, recursive=recursive) for doc in read_file(tree, file, keys=keys)]
 
 
-def read_file(tree: FileTree, file: str) -> list[Doc]:
-    return parse(tree.read(file), file=file)
+def read_file(tree: FileTree, file: str, *, keys: sops.AgeKeys | None = None) -> list[Doc]:
+    return parse(tree.read(file), file=file, keys=keys)
 
 
-def parse(data: bytes, *, file: str) -> list[Doc]:
-    """The objects of one YAML or JSON stream."""
+def parse(data: bytes, *, file: str, keys: sops.AgeKeys | None = None) -> list[Doc]:
+    """The objects of one YAML or JSON stream; a SOPS-encrypted document is decrypted in memory."""
     out: list[Doc] = []
     for document in yamldocs.load_documents(data, file=file):
+        if isinstance(document.data, dict) and sops.is_encrypted(document.data):
+            document = dataclasses.replace(document, data=sops.decrypt(document.data, keys=keys, file=file))
         out.extend(_objects(document))
     return out
 

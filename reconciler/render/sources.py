@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.core import values as values_
 from reconciler.core.targeting import Target
 from reconciler.errors import ChartError, RenderError, UnsafePathError
-from reconciler.render import generated, helm, kustomize, manifests, substitute
+from reconciler.render import generated, helm, kustomize, manifests, sops, substitute
 from reconciler.render.cache import Cache, key_of
 from reconciler.render.capabilities import Capabilities
 from reconciler.spec import yamldocs
@@ -32,6 +32,8 @@ class Context:
     cache: Cache
     fetcher: helm.Fetcher
     kustomize_timeout: float = kustomize.TIMEOUT_SECONDS
+    age_keys: sops.AgeKeys | None = None
+    """Identities SOPS-encrypted manifests are decrypted with (in memory, never cached on disk)."""
     _tree_ids: dict[str, str] = field(default_factory=dict)
     _inputs: dict[str, list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -105,7 +107,7 @@ def _manifests(ctx: Context, target: Target) -> list[manifests.Doc]:
     parts = {"source": "manifests", "path": path, "tree": ctx.tree_id(path), "recursive": source.recursive}
     docs = ctx.cache.get_or_render(
         parts,
-        lambda: manifests.read_dir(ctx.repo.tree, path, recursive=source.recursive),
+        lambda: manifests.read_dir(ctx.repo.tree, path, recursive=source.recursive, keys=ctx.age_keys),
         label=f"manifests:{path}",
     )
     return _substituted(docs, target)
