@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from reconciler.core import clusterapi, upgrades
+from reconciler.core import clusterapi, planner, plans, report, upgrades
+from reconciler.core.desired import BundleId, DesiredBundle
 from reconciler.core.health import Health
+from reconciler.core.inventory import Inventory
+from reconciler.core.live import LiveCluster
+from reconciler.core.objects import (
+    ANNOTATION_OWNER,
+    LABEL_BUNDLE,
+    LABEL_FLEET,
+    LABEL_STACK,
+    ObjectKey,
+    owner_annotation,
+)
 from reconciler.core.upgrades import Direction
 
 
@@ -90,3 +102,41 @@ def test_rolled_out(case: str) -> None:
     planes, workers, expected = ROLLOUTS[case]
     found = clusterapi.rolled_out(capi_cluster("v1.31.2"), control_planes=planes, machine_deployments=workers)
     assert found.health is expected
+
+
+def marked_cluster(version: str) -> dict[str, Any]:
+    found = capi_cluster(version)
+    key = ObjectKey("cluster.x-k8s.io", "Cluster", "fleet-clusters", "prod-eu-1")
+    found["metadata"] = {"name": "prod-eu-1", "namespace": "fleet-clusters",
+                         "labels": {LABEL_FLEET: "acme", LABEL_STACK: "cluster-base", LABEL_BUNDLE: "capi-cluster"},
+                         "annotations": {ANNOTATION_OWNER: owner_annotation(
+                             fleet="acme", stack="cluster-base", bundle="capi-cluster", key=key)}}
+    return found
+
+
+def plan_of(live_version: str, desired_version: str) -> plans.Plan:
+    bundle = DesiredBundle(id=BundleId("prod-eu-1", "cluster-base", "capi-cluster"), dest="mgmt", fleet="acme",
+                           version="1.1.0", layer="cluster", layer_index=1, depends_on=(),
+                           objects=(marked_cluster(desired_version),))
+    return planner.plan(desired=[bundle], failures=[],
+                        live={"mgmt": LiveCluster.reachable("mgmt", objects=[marked_cluster(live_version)])},
+                        inventory=Inventory(), policy=planner.PlanPolicy(), revision="main@sha1:abc",
+                        previous_revision_forced=False, now=datetime(2026, 1, 2, tzinfo=UTC))
+
+
+def test_the_plan_views_name_the_version_change_and_the_artifact_keeps_it() -> None:
+    plan = plan_of("v1.30.6", "v1.31.2")
+    assert "Kubernetes versions:\n  Kubernetes v1.30.6 → v1.31.2 on prod-eu-1 (step 1)\n" in report.text(plan)
+    assert "- Kubernetes v1.30.6 → v1.31.2 on prod-eu-1 \\(step 1\\)" in report.markdown(plan)  # escaped Markdown
+    assert plans.from_json(plans.to_json(plan)).changes == plan.changes
+
+
+def test_a_planned_downgrade_needs_approval_and_says_so_in_the_views() -> None:
+    plan = plan_of("v1.31.2", "v1.30.6")
+    assert [c.needs_approval for c in plan.steps] == [True]
+    assert "Kubernetes v1.31.2 → v1.30.6 on prod-eu-1 (step 1) [needs approval]" in report.text(plan)
+
+
+def test_an_unchanged_version_is_not_mentioned() -> None:
+    plan = plan_of("v1.31.2", "v1.31.2")
+    assert "Kubernetes" not in report.text(plan)
