@@ -21,7 +21,7 @@ import re
 import tarfile
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -164,18 +164,19 @@ def _chart_error(exc: BaseException, prefix: str) -> StackfleetError:
 # ----------------------------------------------------------------------------- local charts
 
 
-def local_archive(tree: FileTree, path: str) -> bytes:
-    """The chart at repo path ``path`` (a directory or a ``.tgz``) as archive bytes."""
+def local_archive(tree: FileTree, path: str, *, extra: Mapping[str, bytes] | None = None) -> bytes:
+    """The chart at repo path ``path`` (a directory or a ``.tgz``) as archive bytes; ``extra``: more files
+    for a chart directory (path inside the chart: bytes), as its fetched dependencies."""
     if path.endswith(".tgz"):
         if not tree.is_file(path):
             raise ChartError(f"chart archive {path} not found in the fleet repo", file=path)
         return tree.read(path)
     if not tree.is_file(f"{path}/Chart.yaml"):
         raise ChartError(f"chart {path} not found in the fleet repo (no {path}/Chart.yaml)", file=path)
-    return _pack(tree, path)
+    return _pack(tree, path, extra or {})
 
 
-def _pack(tree: FileTree, path: str) -> bytes:
+def _pack(tree: FileTree, path: str, extra: Mapping[str, bytes]) -> bytes:
     files = walk_files(tree, path)
     if len(files) > MAX_CHART_FILES:
         raise ChartError(f"chart {path} has more than {MAX_CHART_FILES} files", file=path)
@@ -184,10 +185,16 @@ def _pack(tree: FileTree, path: str) -> bytes:
     with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
         for file in files:
             data = tree.read(file)
-            info = tarfile.TarInfo(f"{top}/{file[len(path) + 1 :]}")
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
-            tar.addfile(info, io.BytesIO(data))
+            _add(tar, f"{top}/{file[len(path) + 1 :]}", data)
+        for name, data in sorted(extra.items()):
+            _add(tar, f"{top}/{name}", data)
     return buffer.getvalue()
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = len(data), 0o644, 0
+    tar.addfile(info, io.BytesIO(data))
 
 
 # ----------------------------------------------------------------------------- rendering

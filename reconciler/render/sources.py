@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.core import values as values_
 from reconciler.core.targeting import Target
 from reconciler.errors import ChartError, RenderError, UnsafePathError
-from reconciler.render import generated, helm, kustomize, manifests, sops, substitute
+from reconciler.render import dependencies, generated, helm, kustomize, manifests, sops, substitute
 from reconciler.render.cache import Cache, key_of
 from reconciler.render.capabilities import Capabilities
 from reconciler.spec import yamldocs
@@ -180,7 +180,23 @@ def _chart(ctx: Context, target: Target, source: HelmSource) -> tuple[Any, str, 
     if not (ctx.repo.tree.is_file(path) or ctx.repo.tree.is_file(f"{path}/Chart.yaml")):
         line = ctx.stack_lines(target).line_of(("spec", "bundles", target.bundle_index, "helm", "chart"))
         raise ChartError(f"chart {path} not found in the fleet repo", file=target.stack_file, line=line)
-    return ["repo", path, ctx.tree_id(path)], path, lambda: helm.local_archive(ctx.repo.tree, path)
+    if path.endswith(".tgz"):
+        return ["repo", path, ctx.tree_id(path)], path, lambda: helm.local_archive(ctx.repo.tree, path)
+    needed = dependencies.missing(ctx.repo.tree, path)
+    chart_id = ["repo", path, ctx.tree_id(path), [[d.name, d.repository, d.version] for d in needed]]
+    return chart_id, path, lambda: helm.local_archive(ctx.repo.tree, path, extra=_fetched(ctx, path, needed))
+
+
+def _fetched(ctx: Context, path: str, needed: list[dependencies.Dependency]) -> dict[str, bytes]:
+    """The archives of the dependencies the chart at ``path`` does not vendor, as ``charts/<name>-<version>.tgz``."""
+    def remote(chart: str, repository: str, version: str) -> bytes:
+        return ctx.fetcher.archive(helm.ChartRef(chart=chart, repository=repository or None, version=version or None))
+
+    def local(target: str) -> bytes:
+        return helm.local_archive(ctx.repo.tree, target)
+
+    return {f"charts/{d.name}-{d.version or 'local'}.tgz": dependencies.fetch(
+        d, tree=ctx.repo.tree, path=path, remote=remote, local=local) for d in needed}
 
 
 def helm_values(ctx: Context, target: Target, source: HelmSource) -> dict[str, Any]:
