@@ -7,16 +7,22 @@ package data ``pyproject.toml`` forgets to ship, fails here rather than in a con
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import tomllib
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import reconciler
 from reconciler import settings
 
 RUN_TIME_DATA = (
@@ -94,8 +100,8 @@ def test_the_wheel_ships_every_web_template_of_the_source_tree(wheel: zipfile.Zi
 
 def env_of(containerfile: str) -> dict[str, str]:
     """The final stage's ``ENV`` assignments (continued lines joined)."""
-    final = re.split(r"^FROM\s", containerfile, flags=re.MULTILINE)[-1].replace("\\\n", " ")
-    pairs = [p for line in re.findall(r"^ENV\s+(.*)$", final, flags=re.MULTILINE) for p in line.split()]
+    pairs = [p for line in re.findall(r"^ENV\s+(.*)$", final_stage(containerfile), flags=re.MULTILINE)
+             for p in line.split()]
     return dict(pair.split("=", 1) for pair in pairs)
 
 
@@ -106,3 +112,65 @@ def test_the_image_settings_overrides_are_real_settings_fields(containerfile: st
     loaded = settings.load(config, environ=overrides)
     assert (loaded.state.database, loaded.web.listen, sorted(overrides)) == (
         "/state/stackfleet.db", "0.0.0.0:8080", ["STACKFLEET_STATE__DATABASE", "STACKFLEET_WEB__LISTEN"])
+
+
+def final_stage(containerfile: str) -> str:
+    """The last stage, continued lines joined."""
+    return re.split(r"^FROM\s", containerfile, flags=re.MULTILINE)[-1].replace("\\\n", " ")
+
+
+def labels_of(containerfile: str) -> dict[str, str]:
+    found = re.findall(r"^LABEL\s+(.*)$", final_stage(containerfile), flags=re.MULTILINE)
+    return {key: value for line in found for key, value in re.findall(r'(\S+?)="([^"]*)"', line)}
+
+
+def test_the_oci_labels_say_what_pyproject_says(repo_root: Path, containerfile: str):
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    assert labels_of(containerfile) == {
+        "org.opencontainers.image.title": project["name"],
+        "org.opencontainers.image.description": project["description"],
+        "org.opencontainers.image.version": reconciler.__version__,
+        "org.opencontainers.image.licenses": project["license"],
+        "org.opencontainers.image.authors": project["authors"][0]["name"],
+    }
+
+
+def healthcheck_of(containerfile: str) -> list[str]:
+    [found] = re.findall(r"^HEALTHCHECK\s.*?\bCMD\s+(\[.*\])\s*$", final_stage(containerfile), flags=re.MULTILINE)
+    command: list[str] = json.loads(found)
+    return command
+
+
+def test_the_healthcheck_passes_while_the_daemon_serves_and_fails_once_it_is_gone(containerfile: str,
+                                                                                tmp_path: Path):
+    """The image's HEALTHCHECK command, run as the container runtime runs it (exec form, the image's
+    STACKFLEET_WEB__LISTEN naming the port), against a real ``stackfleet serve``."""
+    command = [sys.executable if part == "python3" else part for part in healthcheck_of(containerfile)]
+    (tmp_path / "token").write_text("a-token-for-the-healthcheck\n")
+    (tmp_path / "stackfleet.yaml").write_text("web:\n  read_token: {file: token}\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "STACKFLEET_WEB__LISTEN": f"127.0.0.1:{port}"}
+    daemon = subprocess.Popen([sys.executable, "-m", "reconciler.cli", "serve", "--config", "stackfleet.yaml"],
+                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        passed = any(subprocess.run(command, env=env, capture_output=True, timeout=30).returncode == 0
+                     for _ in _until_serving(daemon, port))
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+    after = subprocess.run(command, env=env, capture_output=True, timeout=30)
+    assert (passed, after.returncode != 0) == (True, True)
+
+
+def _until_serving(daemon: subprocess.Popen[bytes], port: int, attempts: int = 300) -> Iterator[None]:
+    """Yields once the daemon accepts connections on ``port`` (bounded; ends early if it exits)."""
+    for _ in range(attempts):
+        if daemon.poll() is not None:
+            return
+        with socket.socket() as client:
+            if client.connect_ex(("127.0.0.1", port)) == 0:
+                yield
+                return
+        time.sleep(0.1)
