@@ -10,6 +10,7 @@ stopped short (awaiting approval, a pause, halted, paused clusters); 1: a cluste
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -64,11 +65,10 @@ def command(plan_file: str | None, fleet: str, path: str, kubeconfig: str | None
     clusters = targets.pick(repo, clusters=clusters, contexts=contexts)
     session = targets.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
     try:
-        with _progress(output) as on_step:
-            options = reconcile.ApplyOptions(approve=approve, on_step=on_step, rollout=fleetrun.Options(
-                approved=frozenset(stages), pause_limit=wait_pauses))
-            result = _run(repo, session, plan_file=plan_file, clusters=clusters, yes=yes, options=options,
-                          output=output, forced=forced_of(opened, session))
+        options = reconcile.ApplyOptions(approve=approve, rollout=fleetrun.Options(
+            approved=frozenset(stages), pause_limit=wait_pauses))
+        result = _run(repo, session, plan_file=plan_file, clusters=clusters, yes=yes, options=options,
+                      output=output, forced=forced_of(opened, session))
     finally:
         sessions.close(session)
     if result.report is not None and output == "json":
@@ -96,8 +96,10 @@ def _run(repo: loader.FleetRepo, session: reconcile.Session, *, plan_file: str |
          yes: bool, options: reconcile.ApplyOptions, output: str, forced: bool) -> Ran:
     if plan_file:
         saved = signatures.from_json(Path(plan_file).read_text(encoding="utf-8"), key=session.store.keys.plan_key())
-        return Ran(reconcile.apply_saved(saved, repo, session=session, options=options))
-    planned = reconcile.plan_fleet(repo, session=session, clusters=clusters, forced=forced)
+        with _stepping(options, output=output) as stepping:
+            return Ran(reconcile.apply_saved(saved, repo, session=session, options=stepping))
+    with consoles.planning(consoles.console(sys.stderr), clusters=len(clusters or repo.clusters)) as on_phase:
+        planned = reconcile.plan_fleet(repo, session=session, clusters=clusters, forced=forced, on_phase=on_phase)
     if output == "text":
         consoles.print_plan(consoles.console(), planned.plan, detail=False)
     if not planned.plan.has_changes:
@@ -105,7 +107,15 @@ def _run(repo: loader.FleetRepo, session: reconcile.Session, *, plan_file: str |
         return Ran(reconcile.apply_plan(planned, session=session, options=options), changed=False)
     if not yes and not click.confirm("Apply these changes?", default=False, err=True):
         return Ran(None, reason="declined at the confirmation")
-    return Ran(reconcile.apply_plan(planned, session=session, options=options))
+    with _stepping(options, output=output) as stepping:
+        return Ran(reconcile.apply_plan(planned, session=session, options=stepping))
+
+
+@contextmanager
+def _stepping(options: reconcile.ApplyOptions, *, output: str) -> Iterator[reconcile.ApplyOptions]:
+    """``options`` reporting each step to the progress view while the block runs."""
+    with _progress(output) as on_step:
+        yield dataclasses.replace(options, on_step=on_step)
 
 
 @contextmanager

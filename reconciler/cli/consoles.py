@@ -4,20 +4,23 @@ The core returns rows and plain lines (``core.report``); this edge decides how t
 writes colour and rich tables only to a terminal, never with ``NO_COLOR`` set (rich reads it, as
 no-color.org asks) and never with ``TERM=dumb``; redirected to a file or a pipe the output is the plain
 text of ``core.report``, with no ANSI codes, so logs and scripts read the same text every time.
+Long work shows progress on a terminal only: the phases of a fleet plan (``planning``), apply steps.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TextIO
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from reconciler.core import plans, report
+from reconciler.core.statuses import PlanPhase
 
 DIFF_STYLES = {
     report.DiffLine.HEADER: "bold",
@@ -86,11 +89,26 @@ def _section(out: Console, title: str, lines: list[str]) -> None:
         out.print(line, markup=False)
 
 
+PHASES = {
+    PlanPhase.RENDER: "rendering the fleet",
+    PlanPhase.OBSERVE: "reading the clusters",
+    PlanPhase.PLAN: "planning",
+}
+
+
 @contextmanager
-def status(out: Console, message: str) -> Iterator[None]:
-    """A spinner with ``message`` while the block runs, on a terminal only."""
+def planning(out: Console, *, clusters: int) -> Iterator[Callable[[PlanPhase], None]]:
+    """A progress bar over the phases of a fleet plan, on a terminal only; yields ``plan_fleet``'s ``on_phase``."""
     if not styled(out):
-        yield
+        yield lambda _: None
         return
-    with out.status(message):
-        yield
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=out,
+                  transient=True) as bar:
+        task = bar.add_task(f"{clusters} cluster(s)", total=len(PHASES))
+        started: list[PlanPhase] = []
+
+        def on_phase(phase: PlanPhase) -> None:
+            bar.update(task, completed=len(started), description=f"{clusters} cluster(s): {PHASES[phase]}")
+            started.append(phase)
+
+        yield on_phase

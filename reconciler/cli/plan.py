@@ -90,9 +90,9 @@ def command(fleet: str, path: str, kubeconfig: str | None, clusters: tuple[str, 
     clusters = targets.pick(repo, clusters=clusters, contexts=contexts)
     session = targets.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
     try:
-        with consoles.status(consoles.console(sys.stderr), f"planning {len(clusters or repo.clusters)} cluster(s) ..."):
+        with consoles.planning(consoles.console(sys.stderr), clusters=len(clusters or repo.clusters)) as on_phase:
             planned = reconcile.plan_fleet(repo, session=session, clusters=clusters,
-                                           forced=forced_of(opened, session))
+                                           forced=forced_of(opened, session), on_phase=on_phase)
         confirmed = serverdryruns.Confirmed(planned)
         if server_dry_run:
             confirmed = serverdryruns.confirm(confirmed.planned, session=session)

@@ -4,7 +4,8 @@
 - ``Outcome``: how one apply step ended (the engine records it, the store keeps it);
 - ``RunStatus``, ``RevisionStatus``, ``PlanStatus``: what became of an apply run, a source revision
   and a saved plan;
-- ``PrPlanState``: where a pull request's plan is (planned, posted, applied at the merge, superseded).
+- ``PrPlanState``: where a pull request's plan is (planned, posted, applied at the merge, superseded);
+- ``PlanPhase``: the step a fleet plan is in (``engine.reconcile.plan_fleet`` reports each as it begins).
 
 The values are what the store's rows and the plan file hold; the one place that reads such a row or
 file turns the text back into the enum (``Reachability(row.status)``), and nothing downstream compares
@@ -69,3 +70,11 @@ class PrPlanState(StrEnum):
     """Merged, and the reviewed plan was applied as it was."""
     SUPERSEDED = "superseded"
     """A newer head was planned, or at the merge the reviewed plan no longer matched (the record's note says why)."""
+
+
+class PlanPhase(StrEnum):
+    """The steps of planning a fleet, in order (for progress shown while it runs)."""
+
+    RENDER = "render"
+    OBSERVE = "observe"
+    PLAN = "plan"

@@ -28,7 +28,7 @@ from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import Change, Plan
 from reconciler.core.reasons import Reason
-from reconciler.core.statuses import Reachability, RunStatus
+from reconciler.core.statuses import PlanPhase, Reachability, RunStatus
 from reconciler.engine import applied, apply, fleetrun, gates, staleness, units
 from reconciler.engine.ledgers import Ledger
 from reconciler.engine.ports import ClusterApi, StateStore
@@ -89,18 +89,22 @@ class ApplyReport:
 # ---- the pipeline ---------------------------------------------------------------------------------
 
 
-def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] = (), forced: bool = False) -> Planned:
+def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] = (), forced: bool = False,
+               on_phase: Callable[[PlanPhase], None] = lambda _: None) -> Planned:
     """Render, observe and plan the fleet (or only the fleet clusters in ``clusters``).
 
     ``forced``: the revision does not descend from the last one applied (a force-push), so the
-    planner marks every deletion as needing approval.
+    planner marks every deletion as needing approval. ``on_phase`` is called as each phase begins.
     """
+    on_phase(PlanPhase.RENDER)
     rendered = render_step(repo, session=session, clusters=clusters)
     inventory = inventory_step(session.store, clusters=clusters)
     retiring = retiring_step(repo, inventory, session=session)
+    on_phase(PlanPhase.OBSERVE)
     live = observe_step(rendered, inventory, session=session, fleet_name=repo.name)
     rendered = dataclasses.replace(rendered, bundles=generated.keep(rendered.bundles, live))
     record_step(session.store, live)
+    on_phase(PlanPhase.PLAN)
     plan = plan_step(repo, rendered, live, inventory, now=session.now(), forced=forced,
                      retiring=frozenset(r.cluster for r in retiring))
     return Planned(repo, rendered, live, plan, tuple(retiring))

@@ -88,3 +88,10 @@ def test_log_lines_are_coloured_on_a_terminal_only_and_never_with_no_color(monke
         seen += (logs.wants_color(terminal),)
     os.close(leader)
     assert seen == (True, False, False)
+
+
+def test_planning_shows_a_progress_bar_on_a_terminal_only(served: Served):
+    said = on_a_terminal(["plan", *served.args], terminal_env(NO_COLOR="1"))
+    redirected = subprocess.run([sys.executable, "-m", "reconciler.cli", "plan", *served.args], capture_output=True,
+                                text=True, timeout=120, env=terminal_env())
+    assert ("1 cluster(s)" in said, "1 cluster(s)" in redirected.stdout + redirected.stderr) == (True, False)
