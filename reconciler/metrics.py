@@ -75,6 +75,17 @@ PR_POSTS = Counter(
     "stackfleet_pr_posts", "Plan comments and statuses posted to a forge, by result (ok, failed).",
     ["source", "forge", "result"], registry=REGISTRY,
 )
+REPLICA_CLUSTERS = Gauge(
+    "stackfleet_replica_owned_clusters", "Fleet clusters this replica owns now.", ["replica"], registry=REGISTRY
+)
+REPLICA_MEMBERS = Gauge(
+    "stackfleet_replica_members", "Live replicas this replica sees (its own included).", ["replica"],
+    registry=REGISTRY,
+)
+HANDOVERS = Counter(
+    "stackfleet_replica_handovers", "Cluster ownership acquired or released by this replica.",
+    ["replica", "direction"], registry=REGISTRY,
+)
 
 _revisions: dict[str, str] = {}
 _revisions_lock = threading.Lock()
@@ -89,6 +100,16 @@ def set_last_applied(source: str, revision: str, *, at: float) -> None:
         _revisions[source] = revision
         LAST_APPLIED.labels(source=source, revision=revision).set(1)
         LAST_APPLIED_AT.labels(source=source).set(at)
+
+
+def set_shard(replica: str, *, owned: int, members: int) -> None:
+    REPLICA_CLUSTERS.labels(replica=replica).set(owned)
+    REPLICA_MEMBERS.labels(replica=replica).set(members)
+
+
+def count_handover(replica: str, direction: str) -> None:
+    """One ownership change: ``direction`` is ``acquired`` or ``released``."""
+    HANDOVERS.labels(replica=replica, direction=direction).inc()
 
 
 def count_error(stage: str) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,6 +215,20 @@ class State(Model):
         return str(_relative_to_file(Path(database), info))
 
 
+class Replicas(Model):
+    """Several daemons sharing one fleet (and one PostgreSQL store): membership and ownership by Lease."""
+
+    enabled: bool = False
+    context: str | None = None
+    """The kubeconfig context of the cluster holding the Leases; unset: ``kube.in_cluster_context``."""
+    namespace: str = Field(default="stackfleet", pattern=NAME)
+    group: str = Field(default="stackfleet", pattern=NAME)
+    """Replicas of one group share a fleet; another group in the same namespace is another deployment."""
+    identity: str | None = None
+    """This replica's name; unset: ``$POD_NAME`` (a StatefulSet's pod), else ``<hostname>-<pid>``."""
+    lease_duration: Duration = 15.0
+
+
 class Webhooks(Model):
     github: SecretRef | None = None
     gitlab: SecretRef | None = None
@@ -273,6 +288,7 @@ class Settings(Model):
     policy: Policy = Policy()
     state: State = State()
     web: Web = Web()
+    replicas: Replicas = Replicas()
 
     @field_validator("sources")
     @classmethod
@@ -355,6 +371,11 @@ def sops_age_keys(*, environ: Mapping[str, str] | None = None) -> str:
         if line.strip().startswith("AGE-SECRET-KEY-"):
             redactions.DEFAULT.register(line.strip())
     return text
+
+
+def replica_identity(replicas: Replicas, *, environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return replicas.identity or env.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
 
 
 def reveal(ref: SecretRef, *, environ: Mapping[str, str] | None = None) -> str:

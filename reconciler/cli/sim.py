@@ -64,14 +64,17 @@ def _stop_on_signals() -> threading.Event:
 @click.option("--no-defaulting", is_flag=True, help="Store objects without API-server defaults.")
 @click.option("--lifetime", type=float, default=None, metavar="SECONDS",
               help="Stop by itself after this long (default: serve until interrupted).")
+@click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write one JSON line per request (verb, resource, user agent, times), as kube-apiserver's "
+                   "--audit-log-path does.")
 def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, tls: bool, prefix: str,
             ready_after: float, provision_after: float, upgrade_after: float, provision: bool, no_defaulting: bool,
-            lifetime: float | None) -> None:
+            lifetime: float | None, audit_log: Path | None) -> None:
     """Serve simulated Kubernetes clusters until interrupted."""
     if (count is None) == (fleet is None):
         raise click.UsageError("give exactly one of --clusters N or --fleet PATH")
     stop = _stop_on_signals()
-    server = SimServer(port=port, tls=tls, defaulting=not no_defaulting)
+    server = SimServer(port=port, tls=tls, defaulting=not no_defaulting, audit_log=audit_log)
     if fleet is not None:
         fleets.start(server, _load_layout(fleet), provision=provision)
     else:

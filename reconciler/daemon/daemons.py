@@ -51,7 +51,18 @@ class Schedule:
     jitter: float = 0.0
     reconcile: float = 300.0
     drift: float = 120.0
-    housekeeping: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Chore:
+    """Upkeep beside the reconcile loop, on its own interval and never under the work lock: store
+    retention, a replica's lease heartbeat. ``first`` runs it once before the first poll."""
+
+    name: str
+    seconds: float
+    run: Callable[[], object]
+    first: bool = False
+    stage: str = "store"
 
 
 class Daemon:
@@ -65,15 +76,14 @@ class Daemon:
         journal: Journal,
         drift: DriftScan | None = None,
         schedule: Schedule | None = None,
-        housekeeping: Callable[[], object] | None = None,
+        chores: Sequence[Chore] = (),
         reviews: PullRequestScan | None = None,
     ) -> None:
         self.tracks = {track.name: track for track in tracks}
         self.pipeline = pipeline
         self.journal = journal
         self.drift = drift
-        self.housekeeping = housekeeping
-        """Store upkeep (retention), run on its own interval, never under the work lock."""
+        self.chores = tuple(chores)
         self.schedule = schedule or Schedule()
         self.reviews = reviews
         self.stopping = threading.Event()
@@ -92,8 +102,10 @@ class Daemon:
             self._every(self.schedule.reconcile, self.reconcile, track, job=f"reconcile:{track.name}", delay=True)
         if self.drift is not None:
             self._every(self.schedule.drift, self.scan_drift, job="drift", delay=True)
-        if self.housekeeping is not None:
-            self._every(self.schedule.housekeeping, self.keep_house, job="housekeeping")
+        for chore in self.chores:
+            if chore.first:
+                self.do(chore)
+            self._every(chore.seconds, self.do, chore, job=chore.name, delay=chore.first)
         quiet_scheduler()
         self._scheduler.start()
         polls = {name: track.poll_seconds or self.schedule.poll for name, track in sorted(self.tracks.items())}
@@ -175,16 +187,16 @@ class Daemon:
         else:
             log().info("drift cleared", before=last)
 
-    def keep_house(self) -> None:
-        if self.housekeeping is None or self.stopping.is_set():
+    def do(self, chore: Chore) -> None:
+        if self.stopping.is_set():
             return
         try:
-            done = self.housekeeping()
+            done = chore.run()
         except StackfleetError as exc:  # retried on the next interval
-            metrics.count_error("store")
-            log().warning("housekeeping failed", error=describe(exc), stage="store")
+            metrics.count_error(chore.stage)
+            log().warning(f"{chore.name} failed", error=describe(exc), stage=chore.stage)
             return
-        log().info("housekeeping", result=str(done))
+        log().debug(chore.name, result=str(done))
 
     def _reconcile(self, track: Track, revision: Revision) -> None:
         with self._work:

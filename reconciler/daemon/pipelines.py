@@ -21,6 +21,7 @@ from reconciler import metrics
 from reconciler.core import rollout
 from reconciler.core.plans import Action, Plan
 from reconciler.core.statuses import Outcome as StepOutcome
+from reconciler.daemon import replicas
 from reconciler.daemon.ports import Outcome
 from reconciler.engine import drift, fleetrun, sessions
 from reconciler.engine import reconcile as engine
@@ -47,6 +48,8 @@ class EnginePipeline:
     store: Store
     kubeconfig: str | None = None
     in_cluster: InCluster | None = None
+    replica: replicas.Replica | None = None
+    """Set when several replicas share the fleet: only the clusters this one owns are reconciled."""
     client_settings: ClientSettings = field(default_factory=ClientSettings)
     workers: int = 16
     approved: frozenset[str] = frozenset()
@@ -59,12 +62,15 @@ class EnginePipeline:
     reviews: Settle | None = None
     """Pull-request plans reviewed before their merge (``daemon.reviews``)."""
     _connections: tuple[Mapping[str, Connection], Connections] | None = None
+    _terms: dict[str, int] = field(default_factory=dict)
 
     def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event,
                   forced_from: str | None = None) -> Outcome:
         repo = loader.load(tree)
         self.repo, self.catalog = repo, catalogs.from_repo(repo)
-        session = self.session_for(repo)
+        if self.replica is not None:
+            self.replica.clusters = frozenset(repo.clusters)
+        session = self.session_for(repo)  # the ownership terms this reconcile writes under (see _fence)
         planned = engine.plan_fleet(repo, session=session, forced=forced_from is not None)
         if stop.is_set():
             return Outcome(revision, "stopped before applying", ok=False)
@@ -86,14 +92,22 @@ class EnginePipeline:
             return 0
         report = drift.scan(self.store, connections=self.connections_for(repo), fleet_name=repo.name,
                             policies=drift.policies_of(repo), now=datetime.now(UTC), workers=self.workers,
-                            health_rules=engine.health_rules(repo))
+                            health_rules=engine.health_rules(repo),
+                            destinations=replicas.owned_filter(self.replica, repo.clusters))
         if not stop.is_set():
             drift.heal(report, repo=repo, session=self.session_for(repo))
         return len(report.entries)
 
+    def _fence(self, cluster: str) -> None:
+        if self.replica is not None:
+            self.replica.guard(cluster, term=self._terms.get(cluster, -1))
+
     def session_for(self, repo: FleetRepo) -> engine.Session:
+        replica = self.replica
+        self._terms = replica.terms() if replica is not None else {}
         return engine.Session(connections=self.connections_for(repo), store=self.store, workers=self.workers,
-                                 render_options=self.render_options)
+                              render_options=self.render_options,
+                              destinations=replicas.owned_filter(replica, repo.clusters))
 
     def connections_for(self, repo: FleetRepo) -> Connections:
         wanted = {name: located.model.spec.connection for name, located in repo.clusters.items()}
@@ -101,7 +115,8 @@ class EnginePipeline:
             if self._connections is not None:
                 self._connections[1].close()
             built = sessions.connections_for(repo, kubeconfig=self.kubeconfig, settings=self.client_settings,
-                                             in_cluster=self.in_cluster)
+                                             in_cluster=self.in_cluster,
+                                             fence=self._fence if self.replica is not None else None)
             self._connections = (wanted, built)
         return self._connections[1]
 

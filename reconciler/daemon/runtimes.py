@@ -14,15 +14,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reconciler import logs, settings
-from reconciler.daemon import readiness, sourcing
-from reconciler.daemon.daemons import Daemon, Schedule
+from reconciler.daemon import readiness, replicas, sourcing
+from reconciler.daemon.daemons import Chore, Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.pipelines import EnginePipeline
 from reconciler.daemon.reviews import Planner, Reviews, forges_of
 from reconciler.daemon.tracks import Track
-from reconciler.kube.connections import ClientSettings, InCluster
+from reconciler.kube.connections import ClientSettings, Connections, InCluster
+from reconciler.kube.leases import Leases
 from reconciler.render import fleet, sops
 from reconciler.source.webhooks import WebhookReceiver
+from reconciler.spec.models import Connection
 from reconciler.store import retention, stores
 from reconciler.web import access, apps, oidc, servers
 from reconciler.web.access import Tokens
@@ -42,6 +44,8 @@ class Runtime:
 
     def stop(self) -> None:
         self.daemon.stop()
+        if self.pipeline.replica is not None:
+            self.pipeline.replica.stop()
         self.web.stop()
         self.pipeline.close()
         self.store.close()
@@ -65,19 +69,27 @@ def _start(config: settings.Settings, *, base: Path, schedule: Schedule | None, 
     for track in tracks:  # force-pushes are judged against what was applied before the restart
         sourcing.resume(track, applied=last.revision if last else None)
     access = settings.kube_access(config.kube)
+    identity = settings.replica_identity(config.replicas) if config.replicas.enabled else None
+    client_settings = ClientSettings(qps=config.concurrency.qps, burst=config.concurrency.burst,
+                                     allowed_plugins=frozenset(config.kube.exec_allow),
+                                     user_agent=f"stackfleet/{identity}" if identity else None)
     pipeline = EnginePipeline(
         store=store,
         kubeconfig=access.kubeconfig,
         in_cluster=in_cluster_of(access),
-        client_settings=ClientSettings(qps=config.concurrency.qps, burst=config.concurrency.burst,
-                                       allowed_plugins=frozenset(config.kube.exec_allow)),
+        client_settings=client_settings,
         workers=config.concurrency.max_clusters,
         render_options=fleet.Options(age_keys=sops.AgeKeys.parse(settings.sops_age_keys())),
+        replica=replica_of(config, access, identity=identity, client_settings=client_settings),
     )
     policy = retention.Policy(max_age=timedelta(seconds=config.state.retention), keep_runs=config.state.keep_runs)
     pipeline.reviews = reviews = reviews_of(config, store=store, pipeline=pipeline, tracks=tracks)
+    chores = [Chore("housekeeping", 3600.0, lambda: store.retention.prune(policy))]
+    if pipeline.replica is not None:
+        replica = pipeline.replica
+        chores.append(Chore("membership", replica.duration / 3, replica.beat, first=True, stage="apply"))
     daemon = Daemon(tracks, pipeline=pipeline, journal=StoreJournal(store), drift=pipeline, reviews=reviews,
-                    housekeeping=lambda: store.retention.prune(policy),
+                    chores=chores,
                     schedule=schedule or Schedule(reconcile=config.intervals.reconcile, drift=config.intervals.drift))
     host, port = listen_of(config.web.listen)
     app = apps.create_app(services_of(config, store=store, daemon=daemon, pipeline=pipeline, tokens=tokens))
@@ -122,6 +134,20 @@ def logins_of(given: settings.Oidc | None) -> oidc.Logins | None:
               for name, g in given.groups.items()}
     return oidc.Logins(oidc.Config(issuer=given.issuer, client_id=given.client_id, redirect_url=given.redirect_url,
                                    client_secret=secret, groups_claim=given.groups_claim, grants=grants))
+
+
+def replica_of(config: settings.Settings, access: settings.KubeAccess, *, identity: str | None,
+               client_settings: ClientSettings) -> replicas.Replica | None:
+    """This daemon as one replica of several (``replicas.enabled``), its Leases on the cluster of
+    ``replicas.context`` (the pod's own cluster by default)."""
+    wanted = config.replicas
+    if identity is None:
+        return None
+    context = wanted.context or access.in_cluster_context
+    lease_cluster = Connections({context: Connection(context=context)}, kubeconfig_path=access.kubeconfig,
+                                settings=client_settings, in_cluster=in_cluster_of(access)).client(context)
+    leases = Leases(lease_cluster, namespace=wanted.namespace, group=wanted.group)
+    return replicas.Replica(identity, leases, duration=wanted.lease_duration)
 
 
 def in_cluster_of(access: settings.KubeAccess) -> InCluster | None:

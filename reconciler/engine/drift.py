@@ -64,9 +64,12 @@ def scan(
     clusters: Collection[str] = (),
     workers: int = 8,
     health_rules: Sequence[health.Rule] = (),
+    destinations: Collection[str] | None = None,
 ) -> drift.Report:
-    """Scan every applied object (of fleet ``clusters`` when given) and record what drifted."""
-    records = [r for r in store.applied.all() if not clusters or r.bundle.cluster in clusters]
+    """Scan every applied object (of fleet ``clusters`` when given, on ``destinations`` when given: a
+    replica's share) and record what drifted."""
+    records = [r for r in store.applied.all() if (not clusters or r.bundle.cluster in clusters)
+               and (destinations is None or r.cluster in destinations)]
     applied = [_applied(r, policies.get((r.cluster, r.bundle))) for r in records]
     live = observe_all(applied, connections=connections, fleet_name=fleet_name, workers=workers)
     reconcile.record_step(store, live)

@@ -51,6 +51,8 @@ class Session:
     """Clusters observed at the same time."""
     timing: gates.Timing = field(default_factory=gates.Timing)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    destinations: Collection[str] | None = None
+    """Only the bundles applied to these clusters (a replica's share of the fleet); None: all."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] =
     """
     on_phase(PlanPhase.RENDER)
     rendered = render_step(repo, session=session, clusters=clusters)
-    inventory = inventory_step(session.store, clusters=clusters)
+    inventory = inventory_step(session.store, clusters=clusters, destinations=session.destinations)
     retiring = retiring_step(repo, inventory, session=session)
     on_phase(PlanPhase.OBSERVE)
     live = observe_step(rendered, inventory, session=session, fleet_name=repo.name)
@@ -149,15 +151,22 @@ def apply_saved(plan: Plan, repo: FleetRepo, *, session: Session, options: Apply
 
 def render_step(repo: FleetRepo, *, session: Session, clusters: Collection[str]) -> fleet.FleetRender:
     rendered = fleet.render(repo, options=session.render_options)
-    if not clusters:
+    shard = session.destinations
+    if not clusters and shard is None:
         return rendered
-    return fleet.FleetRender(rendered.revision, tuple(b for b in rendered.bundles if b.id.cluster in clusters),
-                             tuple(f for f in rendered.failures if f.id.cluster in clusters))
+
+    def wanted(cluster: str, dest: str) -> bool:
+        return (not clusters or cluster in clusters) and (shard is None or dest in shard)
+
+    return fleet.FleetRender(rendered.revision, tuple(b for b in rendered.bundles if wanted(b.id.cluster, b.dest)),
+                             tuple(f for f in rendered.failures if wanted(f.id.cluster, f.dest)))
 
 
-def inventory_step(store: StateStore, *, clusters: Collection[str]) -> Inventory:
+def inventory_step(store: StateStore, *, clusters: Collection[str],
+                   destinations: Collection[str] | None = None) -> Inventory:
     found = store.inventories.load_all()
-    return Inventory.of(b for b in found if not clusters or b.bundle.cluster in clusters)
+    return Inventory.of(b for b in found if (not clusters or b.bundle.cluster in clusters)
+                        and (destinations is None or b.dest in destinations))
 
 
 def retiring_step(repo: FleetRepo, inventory: Inventory, *, session: Session) -> list[retirements.Retiring]:

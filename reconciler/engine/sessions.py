@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from reconciler import settings
@@ -15,10 +16,12 @@ DEFAULT_STATE = ".stackfleet/state.db"
 
 
 def connections_for(repo: FleetRepo, *, kubeconfig: str | None,
-                    settings: ClientSettings | None = None, in_cluster: InCluster | None = None) -> Connections:
+                    settings: ClientSettings | None = None, in_cluster: InCluster | None = None,
+                    fence: Callable[[str], None] | None = None) -> Connections:
     """A ``Connections`` for every cluster of ``repo`` (contexts from ``kubeconfig``, a path or a list)."""
     specs = {name: located.model.spec.connection for name, located in repo.clusters.items()}
-    return Connections(specs, kubeconfig_path=kubeconfig, settings=settings or ClientSettings(), in_cluster=in_cluster)
+    return Connections(specs, kubeconfig_path=kubeconfig, settings=settings or ClientSettings(), in_cluster=in_cluster,
+                       fence=fence)
 
 
 def open_session(repo: FleetRepo, *, kubeconfig: str | None, state: str | Path,

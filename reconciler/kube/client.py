@@ -35,8 +35,13 @@ from reconciler.kube.transports import APPLY_PATCH, ConnectionFailed, Request, R
 
 PAGE_SIZE = 500
 KUBE_VERBS = {"apply": "patch", "dry-run": "patch", "discovery": "get"}
-"""Our verbs that the API server names otherwise; the rest (get, list, delete) are the same."""
+"""Our verbs that the API server names otherwise; the rest (get, list, create, update, delete) are the same."""
 CRD = "CustomResourceDefinition.apiextensions.k8s.io"
+
+
+class WriteConflict(ApplyError):
+    """A create found the name taken, or a replace found the object changed since it was read (HTTP 409):
+    optimistic concurrency said no, as it does to every writer but one."""
 
 
 class ApplyConflict(ApplyError):
@@ -59,6 +64,9 @@ class Client:
     sleep: Callable[[float], None] = time.sleep
     timeout: float = 30.0
     stats: Counter[str] = field(default_factory=Counter)
+    fence: Callable[[], None] | None = None
+    """Asked right before every write attempt goes out (after any wait for a token or a retry): raises
+    ``ClusterError`` when the write must not happen (a replica that does not own the cluster now)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -74,22 +82,23 @@ class Client:
         answer = self._send(Request("GET", resource.path(key.namespace, key.name)), verb="get", about=key)
         return None if answer.status == 404 else answer.json()
 
-    def list(self, resource: Resource, *, selector: str, page_size: int = PAGE_SIZE) -> list[Obj]:
-        """Every object of ``resource`` in every namespace matching the label ``selector``, all pages."""
+    def list(self, resource: Resource, *, selector: str, page_size: int = PAGE_SIZE,
+             namespace: str = "") -> list[Obj]:
+        """Every object of ``resource`` matching the label ``selector``, all pages, in ``namespace`` or in all."""
         items: list[Obj] = []
         token = ""
         while True:
             query = (("labelSelector", selector), ("limit", str(page_size)), *((("continue", token),) if token else ()))
-            page = self._send(Request("GET", resource.path(), query), verb="list").json()
+            page = self._send(Request("GET", resource.path(namespace), query), verb="list").json()
             items += [_with_kind(o, resource) for o in page.get("items") or ()]
             token = (page.get("metadata") or {}).get("continue") or ""
             if not token:
                 return items
 
-    def list_kind(self, group_kind: str, *, selector: str) -> builtins.list[Obj]:
+    def list_kind(self, group_kind: str, *, selector: str, namespace: str = "") -> builtins.list[Obj]:
         """``list`` for a ``Kind.group`` (nothing when the kind is not served)."""
         resource = self.discovery.preferred(group_kind)
-        return self.list(resource, selector=selector) if resource is not None else []
+        return self.list(resource, selector=selector, namespace=namespace) if resource is not None else []
 
     # ---- writes ------------------------------------------------------------------------------
 
@@ -105,6 +114,29 @@ class Client:
         if key.group_kind == CRD and not dry_run:
             self.discovery.invalidate()  # the kinds it serves are looked up afresh
         return kept
+
+    def create(self, obj: Obj) -> Obj | None:
+        """POST ``obj`` (field manager ``stackfleet``); None when the name is taken (409 AlreadyExists)."""
+        key = ObjectKey.of(obj)
+        resource = self._resource_of(obj, key)
+        request = Request("POST", resource.path(key.namespace), (("fieldManager", FIELD_MANAGER),), obj)
+        try:
+            created: Obj = self._send(request, verb="create", about=key).json()
+        except WriteConflict:
+            return None
+        return created
+
+    def replace(self, obj: Obj) -> Obj | None:
+        """PUT ``obj``, its ``metadata.resourceVersion`` the precondition; None when the object changed since
+        that version (409) or is gone (404). The compare-and-swap that Lease-based ownership rests on."""
+        key = ObjectKey.of(obj)
+        resource = self._resource_of(obj, key)
+        request = Request("PUT", resource.path(key.namespace, key.name), (("fieldManager", FIELD_MANAGER),), obj)
+        try:
+            answer = self._send(request, verb="update", about=key)
+        except WriteConflict:
+            return None
+        return None if answer.status == 404 else answer.json()
 
     def delete(self, key: ObjectKey, *, uid: str) -> bool:
         """DELETE with a uid precondition; False when the object was already gone."""
@@ -137,6 +169,8 @@ class Client:
         while True:
             attempt += 1
             self.bucket.take()
+            if self.fence is not None and _writes(request):
+                self.fence()
             answer, retry_after = self._attempt(request, about)
             status = None if answer is None else answer.status
             self._count(verb, status)
@@ -171,7 +205,13 @@ class Client:
             return ClusterAuthFailed(f"HTTP {answer.status}: {message}", **where)
         if answer.status == 409 and request.content_type == APPLY_PATCH:
             return ApplyConflict(message, causes=_causes(answer), **where)
+        if answer.status == 409:
+            return WriteConflict(f"HTTP 409: {message}", **where)
         return ApplyError(f"HTTP {answer.status}: {message}", **where)
+
+
+def _writes(request: Request) -> bool:
+    return request.method in ("POST", "PUT", "PATCH", "DELETE") and ("dryRun", "All") not in request.query
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -20,7 +20,7 @@ import base64
 import binascii
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,8 @@ class ClientSettings:
     backoff: float = 0.1
     timeout: float = 30.0
     allowed_plugins: frozenset[str] = frozenset()
+    user_agent: str | None = None
+    """Sent on every request (the API server's audit log records it): replicas name themselves."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class Connections:
     """One kubeconfig file or several joined with ``os.pathsep``; default ``~/.kube/config``."""
     settings: ClientSettings = field(default_factory=ClientSettings)
     in_cluster: InCluster | None = None
+    fence: Callable[[str], None] | None = None
+    """Asked with the cluster's name before every write (see ``Client.fence``)."""
     _clients: dict[str, Client] = field(default_factory=dict)
     _derived: dict[str, Connection] = field(default_factory=dict)
     _kubeconfig: dict[str, Any] | None = None
@@ -167,12 +171,17 @@ class Connections:
         except (k8s_config.ConfigException, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"kubeconfig for cluster {name} is unusable: {exc}", cluster=name) from None
         configuration.retries = False
-        return self._client(name, ApiClientTransport(k8s.ApiClient(configuration)))
+        api = k8s.ApiClient(configuration)
+        if self.settings.user_agent:
+            api.user_agent = self.settings.user_agent
+        return self._client(name, ApiClientTransport(api))
 
     def _client(self, name: str, transport: ApiClientTransport) -> Client:
         s = self.settings
+        fence = self.fence
         return Client(name, transport, bucket=TokenBucket(qps=s.qps, burst=s.burst),
-                      retry=retries.RetryPolicy(attempts=s.attempts, base=s.backoff), timeout=s.timeout)
+                      retry=retries.RetryPolicy(attempts=s.attempts, base=s.backoff), timeout=s.timeout,
+                      fence=(lambda: fence(name)) if fence is not None else None)
 
 
 PATH_FIELDS = {

@@ -16,13 +16,14 @@ import struct
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from reconciler.sim import certs, handlers, kubeconfigs, routes, statuses
+from reconciler.sim import audits, certs, handlers, kubeconfigs, routes, statuses
 from reconciler.sim.clusters import Clock, Cluster
 from reconciler.sim.faults import ConnectionReset
 
@@ -120,8 +121,10 @@ class SimServer:
     """Simulated clusters behind one loopback HTTP(S) server."""
 
     def __init__(self, *, port: int = 0, tls: bool = False, defaulting: bool = True,
-                 clock: Clock = time.time, certificates: Callable[[], certs.ServingPair] = certs.generate) -> None:
+                 clock: Clock = time.time, certificates: Callable[[], certs.ServingPair] = certs.generate,
+                 audit_log: Path | None = None) -> None:
         self.clusters: dict[str, Cluster] = {}
+        self.audit = audits.AuditLog(audit_log) if audit_log is not None else None
         self.defaulting, self.clock = defaulting, clock
         self._stopping = threading.Event()
         self._http = _HTTPServer(("127.0.0.1", port), _Handler, bind_and_activate=True)
@@ -177,7 +180,22 @@ class SimServer:
     # ---- requests ----------------------------------------------------------------------------
 
     def serve(self, cluster: Cluster, request: handlers.Request) -> handlers.Response:
-        """Count (refused requests too), authenticate, apply injected faults, then answer ``request``."""
+        """Count (refused requests too), authenticate, apply injected faults, then answer ``request``;
+        each request goes into the audit log when there is one."""
+        if self.audit is None:
+            return self._serve(cluster, request)
+        received = time.time()
+        answer = self._serve(cluster, request)
+        route = routes.parse(request.path)
+        query = urllib.parse.urlencode(sorted(request.query.items()))
+        self.audit.record(cluster=cluster.name, verb=handlers.verb_of(request, route),
+                          uri=f"{request.path}?{query}" if query else request.path,
+                          resource=handlers.resource_of(route), namespace=route.namespace, name=route.name,
+                          user_agent=request.header("user-agent") or "", code=answer.code, received=received,
+                          completed=time.time())
+        return answer
+
+    def _serve(self, cluster: Cluster, request: handlers.Request) -> handlers.Response:
         route = routes.parse(request.path)
         cluster.faults.count(handlers.verb_of(request, route), handlers.resource_of(route))
         if request.header("authorization") != f"Bearer {cluster.token}":
@@ -212,6 +230,8 @@ class SimServer:
             self._thread.join(timeout=5)
         self._http.server_close()
         self._tmp.cleanup()
+        if self.audit is not None:
+            self.audit.close()
 
     def __enter__(self) -> SimServer:
         return self.start()

@@ -81,7 +81,8 @@ def cluster_names(count: int, prefix: str = "c") -> list[str]:
 @contextmanager
 def running(clusters: int | list[str] = 1, *, workdir: Path | None = None, tls: bool = False,
             defaulting: bool = True, ready_after: float = 0.0, interval: float = 0.02,
-            clock: Clock | None = None, controllers: bool = True) -> Iterator[RunningSim]:
+            clock: Clock | None = None, controllers: bool = True,
+            audit_log: Path | None = None) -> Iterator[RunningSim]:
     """Start a sim server with ``clusters`` (a count or names) and its controllers; stop both on exit.
 
     With ``controllers=False`` nothing writes status on its own; ``RunningSim.tick()`` still works.
@@ -89,7 +90,7 @@ def running(clusters: int | list[str] = 1, *, workdir: Path | None = None, tls: 
     names = cluster_names(clusters) if isinstance(clusters, int) else clusters
     with tempfile.TemporaryDirectory(prefix="sim-") as scratch:
         folder = workdir or Path(scratch)
-        server = SimServer(tls=tls, defaulting=defaulting, clock=clock or time.time)
+        server = SimServer(tls=tls, defaulting=defaulting, clock=clock or time.time, audit_log=audit_log)
         for name in names:
             server.add_cluster(name)
         loop = Controllers(server, ready_after=ready_after, interval=interval)

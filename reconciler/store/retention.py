@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from reconciler.core.statuses import RunStatus
 from reconciler.store import tables
 from reconciler.store.contexts import Context
-from reconciler.store.records import RunStatus
 
 R = tables.runs
 S = tables.steps
