@@ -144,11 +144,24 @@ class Daemon:
         return None
 
     def reconcile(self, track: Track) -> None:
-        """Reconcile the newest good revision again (the periodic job)."""
+        """Reconcile the newest good revision again (the periodic job). Git is asked first: a revision
+        newer than the one in hand is reconciled by that poll instead, so a replica that was away never
+        re-applies an older revision over what another replica moved the fleet to."""
+        before = track.reconciled
+        self.poll(track)
         with track.lock:
             revision = track.target()
-            if revision is not None and not self.stopping.is_set():
-                self._reconcile(track, revision)
+            if track.reconciled is not before or revision is None or self.stopping.is_set():
+                return
+            self._reconcile(track, revision)
+
+    def nudge(self) -> None:
+        """Run every source's reconcile job now (a replica took clusters over: they are not to wait)."""
+        now = datetime.now(UTC)
+        for name in self.tracks:
+            job = self._scheduler.get_job(f"reconcile:{name}")
+            if job is not None:
+                job.modify(next_run_time=now)
 
     def scan_pull_requests(self, track: Track) -> int | None:
         """Plan the new heads of ``track``'s pull requests; a failure is logged and counted, never raised."""

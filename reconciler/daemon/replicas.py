@@ -38,6 +38,8 @@ class Replica:
     members: tuple[str, ...] = ()
     _renewed: dict[str, float] = field(default_factory=dict)
     _terms: dict[str, int] = field(default_factory=dict)
+    on_gain: Callable[[], None] = lambda: None
+    """Called after a beat that acquired clusters (the daemon reconciles at once)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def beat(self) -> set[str]:
@@ -46,12 +48,14 @@ class Replica:
             return self.owned()
         self.members = tuple(self.leases.members())
         wanted = shards.owned_by(self.identity, self.clusters, self.members)
+        gained = False
         for cluster in sorted(wanted):
             started = self.monotonic()
             held = self._try(self._holder(cluster))
             with self._lock:
                 if held is Hold.ACQUIRED or (held is Hold.RENEWED and cluster not in self._renewed):
                     self._take(cluster, started)
+                    gained = True
                 elif held is Hold.RENEWED:
                     self._renewed[cluster] = started
                 else:
@@ -59,6 +63,8 @@ class Replica:
         for cluster in sorted(set(self.owned_or_stale()) - wanted):
             self._hand_over(cluster)
         metrics.set_shard(self.identity, owned=len(self.owned()), members=len(self.members))
+        if gained:
+            self.on_gain()
         return self.owned()
 
     def owns(self, cluster: str) -> bool:

@@ -91,6 +91,8 @@ def _start(config: settings.Settings, *, base: Path, schedule: Schedule | None, 
     daemon = Daemon(tracks, pipeline=pipeline, journal=StoreJournal(store), drift=pipeline, reviews=reviews,
                     chores=chores,
                     schedule=schedule or Schedule(reconcile=config.intervals.reconcile, drift=config.intervals.drift))
+    if pipeline.replica is not None:
+        pipeline.replica.on_gain = daemon.nudge
     host, port = listen_of(config.web.listen)
     app = apps.create_app(services_of(config, store=store, daemon=daemon, pipeline=pipeline, tokens=tokens))
     web = servers.start(app, host=host, port=port)
