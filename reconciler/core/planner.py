@@ -396,15 +396,21 @@ def _dropped_changes(inv: BundleInventory, ctx: _Context) -> list[Change]:
     whole = f"bundle left the desired state: deletes all {len(inv.entries)} objects"
     return [
         _with_approvals(_prune(inv.bundle, inv.dest, k, cluster, ctx), "", ctx, whole,
-                        _child_deletion(inv, k) if retiring else "")
+                        _child_deletion(inv, k, retiring=retiring))
         for k in sorted(inv.keys)
     ]
 
 
-def _child_deletion(inv: BundleInventory, key: ObjectKey) -> str:
-    if key.group_kind != retirements.CLUSTER_KIND:
+def _child_deletion(inv: BundleInventory, key: ObjectKey, *, retiring: bool) -> str:
+    """Why deleting a Cluster API Cluster needs approval; a child that stays in the fleet is warned about."""
+    if key.group_kind != retirements.CLUSTER_KIND or inv.dest == inv.bundle.cluster:
         return ""
-    return f"deletes child cluster {inv.bundle.cluster} (Cluster API deprovisions it)"
+    child = inv.bundle.cluster
+    said = f"deletes child cluster {child} (Cluster API deprovisions it)"
+    if retiring:
+        return said
+    return (f"{said} while {child} stays in the fleet: its add-ons cannot be applied afterwards; remove cluster "
+            f"{child} from the fleet to delete it with its add-ons first")
 
 
 def _number(changes: Sequence[Change], desired: Sequence[DesiredBundle]) -> tuple[Change, ...]:

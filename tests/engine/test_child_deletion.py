@@ -102,3 +102,16 @@ def test_a_child_whose_cluster_is_already_gone_is_retired_by_the_next_apply(worl
     assert [c for c in planned.plan.steps if CHILD in (c.cluster, c.bundle.cluster)] == []
     world.apply(planned, approve=False, stages=frozenset({"prod-rest"}))
     assert held_by(world, CHILD) == [] and mentions(world.plan().plan, CHILD) == []
+
+
+def test_dropping_only_a_childs_cluster_layer_warns_that_the_child_stays_in_the_fleet(world):
+    world.apply(stages=frozenset({"prod-rest"}))
+    stack = world.fleet / "stacks/cluster-base/1.0.0/stack.yaml"  # prod-us-1 pins cluster-base 1.0.0
+    text = stack.read_text()
+    stack.write_text(text[:text.index("    - name: capi-cluster")] + text[text.index("    - name: baseline"):])
+    planned = world.plan()
+    capi = next(c for c in planned.plan.steps if c.key.name == "prod-us-1" and c.key.kind == "Cluster")
+    assert capi.action is Action.DELETE
+    assert ("deletes child cluster prod-us-1 (Cluster API deprovisions it) while prod-us-1 stays in the fleet: its "
+            "add-ons cannot be applied afterwards; remove cluster prod-us-1 from the fleet to delete it with its "
+            "add-ons first") in capi.approval
