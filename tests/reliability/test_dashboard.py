@@ -8,7 +8,7 @@ from starlette.routing import Mount, Route
 from reconciler.web import apps
 
 AREA = "dashboard"
-OPEN = {"/healthz", "/readyz", "/login", "/logout"}
+OPEN = {"/healthz", "/readyz", "/login", "/logout", "/login/oidc", "/login/oidc/callback"}  # the login routes
 HOSTILE = "<script>alert('owned')</script>"
 
 
