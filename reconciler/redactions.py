@@ -85,7 +85,8 @@ class Redactor:
 def _mask_named_value(pair: dict[Any, Any]) -> dict[Any, Any]:
     """``{name: PGPASSWORD, value: ...}`` (an env var, a header) holds a secret in ``value``."""
     name, value = pair.get("name"), pair.get("value")
-    if isinstance(name, str) and is_secret_key(name) and _is_scalar(value) and not _is_blank(value):
+    if isinstance(name, str) and is_secret_key(name) and _is_scalar(value) and not _is_blank(value) and not (
+            ALREADY_MASKED.match(str(value))):
         pair["value"] = MASK
     return pair
 
