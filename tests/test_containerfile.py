@@ -124,7 +124,7 @@ def labels_of(containerfile: str) -> dict[str, str]:
     return {key: value for line in found for key, value in re.findall(r'(\S+?)="([^"]*)"', line)}
 
 
-def test_the_oci_labels_say_what_pyproject_says(repo_root: Path, containerfile: str):
+def test_the_oci_labels_say_what_pyproject_says(repo_root: Path, containerfile: str) -> None:
     project = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
     assert labels_of(containerfile) == {
         "org.opencontainers.image.title": project["name"],
@@ -142,7 +142,7 @@ def healthcheck_of(containerfile: str) -> list[str]:
 
 
 def test_the_healthcheck_passes_while_the_daemon_serves_and_fails_once_it_is_gone(containerfile: str,
-                                                                                tmp_path: Path):
+                                                                                tmp_path: Path) -> None:
     """The image's HEALTHCHECK command, run as the container runtime runs it (exec form, the image's
     STACKFLEET_WEB__LISTEN naming the port), against a real ``stackfleet serve``."""
     command = [sys.executable if part == "python3" else part for part in healthcheck_of(containerfile)]
