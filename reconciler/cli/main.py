@@ -84,6 +84,8 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         fail("aborted")
+    except click.exceptions.NoArgsIsHelpError as exc:  # `stackfleet` alone: the help, as kubectl prints it
+        click.echo(exc.format_message())
     except click.UsageError as exc:
         name = exc.ctx.command_path if exc.ctx is not None else PROGRAM
         fail(f"{exc.format_message()} (see '{name} --help')")  # exit 1: 2 means "there are changes"

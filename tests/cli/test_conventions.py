@@ -240,3 +240,8 @@ def test_with_text_output_an_error_prints_nothing_on_stdout(minimal: Path, tmp_p
     done = stackfleet("apply", "--yes", "--fleet", str(minimal), "--kubeconfig", "/nonexistent/kubeconfig",
                       "--state", str(tmp_path / "s.db"))
     assert (done.returncode, done.stdout, len(done.stderr.splitlines())) == (1, "", 1)
+
+
+def test_stackfleet_alone_prints_the_help_and_exits_0():
+    done = stackfleet()
+    assert (done.returncode, done.stdout.startswith("Usage: stackfleet"), done.stderr) == (0, True, "")
