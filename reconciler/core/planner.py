@@ -224,6 +224,9 @@ def _object_change(obj: Obj, bundle: DesiredBundle, cluster: LiveCluster, ctx: _
     if current is None:
         return _apply(Action.CREATE, obj, bundle, current)
     owner = read_owner(current)
+    if owner is None and _created_namespace(obj):
+        return _base(Action.UNCHANGED, bundle.id, bundle.dest, key, current, why=Reason.KEPT,
+                     reason="the namespace exists: createNamespace leaves it alone")
     if owner is None:
         approval = (
             ""
