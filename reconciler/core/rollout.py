@@ -54,6 +54,8 @@ class Stage:
     clusters: tuple[str, ...]
     approval: bool = False
     pause_seconds: float = 0.0
+    soak_seconds: float = 0.0
+    """How long this stage stays done before the next one may start."""
     max_in_flight: int = 10
     failure_budget: int = 1
 
@@ -72,15 +74,17 @@ def stages_of(
         taken = [c for c in left if stage.selector is None or selectors.matches(stage.selector, labels.get(c, {}))]
         left = [c for c in left if c not in taken]
         pause = duration_seconds(stage.pause) if stage.pause else 0.0
-        found.append(_stage(group, stage.name, taken, policy, approval=stage.approval, pause=pause))
+        soak = duration_seconds(stage.soak) if stage.soak else 0.0
+        found.append(_stage(group, stage.name, taken, policy, approval=stage.approval, pause=pause, soak=soak))
     if left:
-        found.append(_stage(group, "rest" if policy.stages else "all", left, policy, approval=False, pause=0.0))
+        found.append(_stage(group, "rest" if policy.stages else "all", left, policy, approval=False, pause=0.0,
+                            soak=0.0))
     return [s for s in found if s.clusters]
 
 
 def _stage(group: str, name: str, clusters: list[str], policy: RolloutPolicy, *, approval: bool,
-           pause: float) -> Stage:
-    return Stage(group, name, tuple(clusters), approval=approval, pause_seconds=pause,
+           pause: float, soak: float) -> Stage:
+    return Stage(group, name, tuple(clusters), approval=approval, pause_seconds=pause, soak_seconds=soak,
                  max_in_flight=policy.max_in_flight, failure_budget=policy.failure_budget)
 
 

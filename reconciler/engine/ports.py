@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from reconciler.core.desired import BundleId
 from reconciler.core.inventory import BundleInventory, Inventory
 from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.stagegates import StageMark, UnitStatus
 from reconciler.core.statuses import Outcome, Reachability, RunStatus
 from reconciler.store.applied import AppliedRecord
 
@@ -53,6 +54,16 @@ class KeysPort(Protocol):
     def plan_key(self) -> bytes: ...
 
 
+class RolloutsPort(Protocol):
+    """Rollout memory (``store.rollouts``): stage marks, unit states, paused assignments."""
+
+    def marks(self) -> dict[str, StageMark]: ...
+
+    def save(self, marks: Mapping[str, StageMark], units: Iterable[UnitStatus]) -> None: ...
+
+    def paused(self) -> frozenset[str]: ...
+
+
 class StateStore(Protocol):
     @property
     def inventories(self) -> InventoryPort: ...
@@ -68,6 +79,9 @@ class StateStore(Protocol):
 
     @property
     def clusters(self) -> ClustersPort: ...
+
+    @property
+    def rollouts(self) -> RolloutsPort: ...
 
 
 class ClusterApi(Protocol):

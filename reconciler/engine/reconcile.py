@@ -18,7 +18,7 @@ import itertools
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from reconciler.core import generated, guards, healthrules, planner, rechecks, retirements, rollout
@@ -28,6 +28,7 @@ from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import Change, Plan
 from reconciler.core.reasons import Reason
+from reconciler.core.stagegates import UnitState
 from reconciler.core.statuses import PlanPhase, Reachability, RunStatus
 from reconciler.engine import applied, apply, fleetrun, gates, staleness, units
 from reconciler.engine.ledgers import Ledger
@@ -119,12 +120,17 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
     derive_connections(planned.retiring, session=session)
     ctx = _context(planned, run_id=run_id, session=session, options=options)
     split, staged = rollout_of(planned)
+    members = units.members(planned.render.bundles, providers=_providers(planned.plan))
+    memory = _memory(session.store, split, members, planned.live)
+    rollout_options = replace(options.rollout, now=session.now,
+                              paused=options.rollout.paused | session.store.rollouts.paused())
     outcomes: list[fleetrun.Outcome] = []
     for group, stages in itertools.groupby(staged, key=lambda s: s.group):
         def execute(cluster: str, group: str = group) -> apply.UnitResult:
             return _execute(cluster, split[(cluster, group)], planned.plan, ctx)
 
-        outcomes += fleetrun.run(list(stages), execute, options=options.rollout)  # groups never share a gate
+        outcomes += fleetrun.run(list(stages), execute, options=rollout_options, memory=memory)  # groups never share a gate
+    session.store.rollouts.save(memory.marks, memory.units.values())
     report = ApplyReport(run_id, planned.plan.revision, tuple(outcomes))
     session.store.runs.finish(run_id, RunStatus.FAILED if report.failed else RunStatus.SUCCEEDED)
     applied.record_applied(session.store, planned.render.bundles, revision=planned.plan.revision)  # for drift scans
@@ -293,17 +299,31 @@ def _client_getter(session: Session) -> Callable[[str, float], ClusterApi]:
 
 
 def rollout_of(planned: Planned) -> tuple[dict[units.Unit, list[Change]], list[rollout.Stage]]:
-    """The plan's rollout units (ADR 0010) and the stages they run in."""
+    """The plan's rollout units with changes (ADR 0010) and the stages of every unit the render puts on
+    the fleet (ADR 0011: a stage's members include its units with nothing to do)."""
     providers = _providers(planned.plan)
     split = units.split(planned.plan, sources={b.id: b.source for b in planned.render.bundles}, providers=providers)
-    return split, _stages(planned, split, providers)
+    members = units.members(planned.render.bundles, providers=providers)
+    return split, _stages(planned, [*split, *members], split, providers)
 
 
-def _stages(planned: Planned, split: Mapping[units.Unit, Sequence[Change]],
+def _memory(store: StateStore, split: Mapping[units.Unit, Sequence[Change]],
+            members: Mapping[units.Unit, Sequence[DesiredBundle]], live: Mapping[str, LiveCluster]) -> fleetrun.Memory:
+    """What the rollout reads from the store, and how it tells units with changes from idle ones."""
+    def changed(cluster: str, group: str) -> bool:
+        return (cluster, group) in split
+
+    def idle(cluster: str, group: str) -> UnitState:
+        return units.idle_state(members.get((cluster, group), ()), live)
+
+    return fleetrun.Memory(marks=store.rollouts.marks(), changed=changed, idle=idle)
+
+
+def _stages(planned: Planned, members: Iterable[units.Unit], split: Mapping[units.Unit, Sequence[Change]],
             providers: Sequence[str]) -> list[rollout.Stage]:
     spec = planned.repo.fleet.model.spec
     labels = {n: dict(c.model.metadata.labels) for n, c in planned.repo.clusters.items()}
-    return rollout.plan_unit_stages(units=split, policies={a.name: a.rollout for a in spec.assignments},
+    return rollout.plan_unit_stages(units=members, policies={a.name: a.rollout for a in spec.assignments},
                                     order=[a.name for a in spec.assignments], labels=labels,
                                     providers=providers, installs=units.installs(split))
 

@@ -10,11 +10,14 @@ as the management cluster) is a single ``direct`` unit: it runs first, whole.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from reconciler.core import rollout
-from reconciler.core.desired import BundleId
+from reconciler.core import health, rollout
+from reconciler.core.desired import BundleId, DesiredBundle
+from reconciler.core.live import LiveCluster
+from reconciler.core.objects import ObjectKey
 from reconciler.core.plans import Action, Change, Plan
+from reconciler.core.stagegates import UnitState
 
 Unit = tuple[str, str]
 """(fleet cluster, rollout group: an assignment name or ``direct``)."""
@@ -46,3 +49,27 @@ def _idle_to_direct(found: Mapping[Unit, list[Change]]) -> dict[Unit, list[Chang
         idle = all(c.action is Action.UNCHANGED for c in changes)
         out.setdefault((cluster, rollout.DIRECT if idle else group), []).extend(changes)
     return out
+
+
+def members(bundles: Iterable[DesiredBundle], *, providers: Collection[str]) -> dict[Unit, list[DesiredBundle]]:
+    """Every unit the render puts on the fleet, changed or not, with its bundles (a stage's members)."""
+    found: dict[Unit, list[DesiredBundle]] = {}
+    for bundle in bundles:
+        cluster = bundle.id.cluster
+        group = rollout.DIRECT if cluster in providers else rollout.group_of(bundle.source)
+        found.setdefault((cluster, group), []).append(bundle)
+    return found
+
+
+def idle_state(bundles: Sequence[DesiredBundle], live: Mapping[str, LiveCluster]) -> UnitState:
+    """The state of a unit with nothing to apply, from its objects as observed: a Degraded object or an
+    unreachable cluster fails it, a Progressing or missing one leaves it applied but not healthy."""
+    found: list[health.Health] = []
+    for bundle in bundles:
+        cluster = live.get(bundle.dest)
+        if cluster is None or not cluster.is_reachable:
+            return UnitState.FAILED
+        found += [health.check(cluster.get(ObjectKey.of(obj))).health for obj in bundle.objects]
+    if health.Health.DEGRADED in found:
+        return UnitState.FAILED
+    return UnitState.APPLIED if health.Health.PROGRESSING in found else UnitState.HEALTHY

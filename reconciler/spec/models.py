@@ -324,7 +324,9 @@ class RolloutStage(Model):
     approval: bool = False
     """Wait for a manual approval before this stage starts."""
     pause: Duration | None = None
-    """Wait this long after the previous stage before starting this one."""
+    """Wait this long after the previous stage is done before starting this one."""
+    soak: Duration | None = None
+    """Stay done (every unit healthy, or failed within the budget) this long before the next stage starts."""
 
 
 class RolloutPolicy(Model):

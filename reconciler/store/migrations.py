@@ -109,9 +109,15 @@ def add_inventory_versions(conn: Connection) -> None:
                       "NOT NULL DEFAULT ''"))
 
 
+def add_rollouts(conn: Connection) -> None:
+    """v8: rollout stage marks and approvals, unit states, paused assignments (ADR 0011)."""
+    for table in (tables.rollout_stages, tables.rollout_units, tables.assignment_holds):
+        table.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     create_base_tables, add_drift_and_bundle_states, add_applied_objects, add_bundle_health,
-    add_pull_request_plans, add_keys, add_inventory_versions,
+    add_pull_request_plans, add_keys, add_inventory_versions, add_rollouts,
 )
 LATEST = len(MIGRATIONS)
 

@@ -34,6 +34,7 @@ from reconciler.store.plans import Plans
 from reconciler.store.prplans import PrPlans
 from reconciler.store.retention import Retention
 from reconciler.store.revisions import Revisions
+from reconciler.store.rollouts import Rollouts
 from reconciler.store.runs import Runs
 
 
@@ -60,6 +61,7 @@ class Store:
         self.health = Healths(context)
         self.retention = Retention(context)
         self.keys = Keys(context)
+        self.rollouts = Rollouts(context)
 
     def schema_version(self) -> int:
         with self.context.read() as conn:

@@ -262,3 +262,37 @@ pr_plans = Table(
 )
 """Pull-request plans (``core.prplans``, redacted) per source, PR number and head commit, with their state;
 ``plan_id`` is the head's full plan in ``plans``."""
+
+rollout_stages = Table(
+    "rollout_stages",
+    metadata,
+    Column("stage", String(2 * NAME + 1), primary_key=True),
+    Column("ready_since", UtcDateTime),
+    Column("approved_by", String(NAME), nullable=False, default=""),
+    Column("approved_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+"""Per rollout stage (``assignment/stage``): since when it is ready, and its approval (ADR 0011)."""
+
+rollout_units = Table(
+    "rollout_units",
+    metadata,
+    Column("cluster", String(NAME), nullable=False),
+    Column("assignment", String(NAME), nullable=False),
+    Column("stage", String(2 * NAME + 1), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("until", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("cluster", "assignment", name="uq_rollout_units_unit"),
+)
+"""The state of every rollout unit (a cluster's share of an assignment) after the last apply run."""
+
+assignment_holds = Table(
+    "assignment_holds",
+    metadata,
+    Column("assignment", String(NAME), primary_key=True),
+    Column("paused_by", String(NAME), nullable=False, default=""),
+    Column("paused_at", UtcDateTime, nullable=False),
+)
+"""Assignments paused by a person: none of their units starts until resumed."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ class World:
         self.settings = ClientSettings(qps=1000, burst=1000, attempts=5, backoff=0.01)
         self.store = stores.open_store(state)
         self.render_options = fleet_render.Options()
+        self.later = timedelta()
+        """How far the session's clock runs ahead of the wall clock (a test moves time by adding to it)."""
 
     @property
     def sim(self) -> testing.RunningSim:
@@ -52,7 +55,7 @@ class World:
         repo = repo or self.repo()
         connections = sessions.connections_for(repo, kubeconfig=str(self.running.kubeconfig), settings=self.settings)
         return reconcile.Session(connections=connections, store=self.store, render_options=self.render_options,
-                                 timing=gates.Timing(poll=0.01))
+                                 timing=gates.Timing(poll=0.01), now=lambda: datetime.now(UTC) + self.later)
 
     def plan(self, **kwargs: Any) -> reconcile.Planned:
         repo = self.repo()

@@ -3,7 +3,10 @@ once the sim fails more of the group's clusters than its failure budget allows."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from reconciler.core.rollout import Result
+from reconciler.core.stagegates import UnitState
 
 BUMP = ('{name: platform, version: "~1.4.0"}', '{name: platform, version: "~1.5.0"}')
 
@@ -48,11 +51,14 @@ def test_a_long_pause_stops_the_run_before_its_stage(world):
     assert results["prod-eu-1"] is results["prod-eu-2"] is Result.WAITING
 
 
-def test_a_run_after_a_pause_stopped_the_rollout_continues_with_the_next_stage(world):
+def test_the_next_run_honours_the_pause_and_continues_once_it_is_over(world):
     world.apply(stages=frozenset({"prod-rest"}))
     world.edit("fleet.yaml", *BUMP)
     world.apply(pause_limit=0)
+    world.later += timedelta(minutes=9)
+    held = {o.cluster: o.state for o in world.apply(pause_limit=0, stages=frozenset({"prod-rest"})).outcomes}
+    world.later += timedelta(minutes=1)
     report = world.apply(pause_limit=0, stages=frozenset({"prod-rest"}))
     results = {o.cluster: o.result for o in report.outcomes}
-    assert results["stage-eu-1"] is Result.UNCHANGED
+    assert held["prod-eu-1"] is held["prod-eu-2"] is UnitState.PAUSED
     assert results["prod-eu-1"] is results["prod-eu-2"] is results["prod-us-1"] is Result.SUCCEEDED

@@ -1,0 +1,41 @@
+"""Rollout memory in the store: stage marks and approvals, unit states, paused assignments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from reconciler.core.stagegates import StageMark, UnitState, UnitStatus
+from reconciler.store import stores
+
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+"""Where the store tests' clock starts (``tests/store/conftest.py``)."""
+
+
+def test_marks_and_unit_states_survive_a_reopen(db_path, clock) -> None:
+    first = stores.open_store(db_path, clock=clock)
+    first.rollouts.save({"platform/staging": StageMark(ready_since=START)},
+                        [UnitStatus("prod-eu-1", "platform", "platform/prod-eu", UnitState.PAUSED, "opens later", START)])
+    first.close()
+    again = stores.open_store(db_path, clock=clock)
+    assert again.rollouts.marks() == {"platform/staging": StageMark(ready_since=START)}
+    assert again.rollouts.units(cluster="prod-eu-1") == [
+        UnitStatus("prod-eu-1", "platform", "platform/prod-eu", UnitState.PAUSED, "opens later", START)]
+    again.close()
+
+
+def test_a_save_replaces_the_unit_states_of_the_run_before(store) -> None:
+    store.rollouts.save({}, [UnitStatus("a", "platform", "platform/all", UnitState.FAILED)])
+    store.rollouts.save({}, [UnitStatus("b", "platform", "platform/all", UnitState.HEALTHY)])
+    assert [u.cluster for u in store.rollouts.units()] == ["b"]
+
+
+def test_an_approval_is_recorded_with_who_and_when(store) -> None:
+    mark = store.rollouts.approve("platform/prod-rest", by="ops")
+    assert (mark.approved_by, mark.approved_at, mark.ready_since) == ("ops", START, None)
+
+
+def test_pausing_and_resuming_an_assignment(store) -> None:
+    store.rollouts.set_paused("platform", paused=True, by="ops")
+    store.rollouts.set_paused("base", paused=True, by="ops")
+    store.rollouts.set_paused("base", paused=False, by="ops")
+    assert store.rollouts.paused() == frozenset({"platform"})
