@@ -27,7 +27,7 @@ class UnitState(StrEnum):
     PENDING = "pending"
     """Has changes; its stage is open but it has not been started yet."""
     WAITING = "waiting-for-previous-stage"
-    PAUSED = "paused-until"
+    PAUSED = "paused"
     """Its stage opens at ``until`` (a pause or the previous stage's soak), or its cluster is paused."""
     AWAITING_APPROVAL = "awaiting-approval"
     APPLYING = "applying"

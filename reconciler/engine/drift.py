@@ -224,6 +224,10 @@ def heal(
     inventory = session.store.inventories.load_all()
     narrowed = dataclasses.replace(planned, plan=only(planned.plan, wanted, inventory=inventory))
     result = reconcile.apply_plan(narrowed, session=session)
+    for cluster in sorted({b.cluster for _, b, _ in wanted}):
+        healed = sum(o.unit.writes for o in result.outcomes if o.unit is not None and o.cluster == cluster)
+        session.store.events.add("Healed", f"{healed} drifted object(s) of {cluster} re-applied (self-heal)",
+                                 cluster=cluster)
     return result
 
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Protocol
 
 from reconciler.core.desired import BundleId
@@ -59,9 +59,16 @@ class RolloutsPort(Protocol):
 
     def marks(self) -> dict[str, StageMark]: ...
 
-    def save(self, marks: Mapping[str, StageMark], units: Iterable[UnitStatus]) -> None: ...
+    def units(self, *, cluster: str | None = None, assignment: str | None = None) -> list[UnitStatus]: ...
+
+    def save(self, marks: Mapping[str, StageMark], units: Iterable[UnitStatus], *,
+             clusters: Collection[str]) -> None: ...
 
     def paused(self) -> frozenset[str]: ...
+
+
+class EventsPort(Protocol):
+    def add(self, reason: str, message: str, *, level: str = "info", cluster: str = "", bundle: str = "") -> int: ...
 
 
 class StateStore(Protocol):
@@ -82,6 +89,9 @@ class StateStore(Protocol):
 
     @property
     def rollouts(self) -> RolloutsPort: ...
+
+    @property
+    def events(self) -> EventsPort: ...
 
 
 class ClusterApi(Protocol):

@@ -30,7 +30,7 @@ from reconciler.core.plans import Change, Plan
 from reconciler.core.reasons import Reason
 from reconciler.core.stagegates import UnitState
 from reconciler.core.statuses import PlanPhase, Reachability, RunStatus
-from reconciler.engine import applied, apply, fleetrun, gates, staleness, units
+from reconciler.engine import applied, apply, fleetrun, gates, notices, staleness, units
 from reconciler.engine.ledgers import Ledger
 from reconciler.engine.ports import ClusterApi, StateStore
 from reconciler.errors import ClusterError, ConfigError
@@ -64,6 +64,9 @@ class Planned:
     plan: Plan
     retiring: tuple[retirements.Retiring, ...] = ()
     """Child clusters that left the fleet (``core.retirements``)."""
+    scope: frozenset[str] = frozenset()
+    """The fleet clusters planned (empty: all). A run over part of the fleet leaves stage marks alone:
+    it cannot tell whether a stage is ready."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] =
     on_phase(PlanPhase.PLAN)
     plan = plan_step(repo, rendered, live, inventory, now=session.now(), forced=forced,
                      retiring=frozenset(r.cluster for r in retiring))
-    return Planned(repo, rendered, live, plan, tuple(retiring))
+    return Planned(repo, rendered, live, plan, tuple(retiring), scope=frozenset(clusters))
 
 
 def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = ApplyOptions()) -> ApplyReport:
@@ -130,7 +133,11 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
             return _execute(cluster, split[(cluster, group)], planned.plan, ctx)
 
         outcomes += fleetrun.run(list(stages), execute, options=rollout_options, memory=memory)  # groups never share a gate
-    session.store.rollouts.save(memory.marks, memory.units.values())
+    before = {(u.cluster, u.assignment): u for u in session.store.rollouts.units()}
+    seen = sorted({cluster for cluster, _ in members} | {cluster for cluster, _ in split})
+    session.store.rollouts.save({} if planned.scope else memory.marks, memory.units.values(), clusters=seen)
+    notices.record(session.store.events, run_id=run_id, revision=planned.plan.revision, outcomes=outcomes,
+                   before=before, after=memory.units)
     report = ApplyReport(run_id, planned.plan.revision, tuple(outcomes))
     session.store.runs.finish(run_id, RunStatus.FAILED if report.failed else RunStatus.SUCCEEDED)
     applied.record_applied(session.store, planned.render.bundles, revision=planned.plan.revision)  # for drift scans
@@ -149,7 +156,8 @@ def apply_saved(plan: Plan, repo: FleetRepo, *, session: Session, options: Apply
     staleness.check(plan, revision=repo.revision, live=fresh.live, objects=objects)
     rechecks.check(plan, fresh=fresh.plan, live=fresh.live, inventory=inventory_step(session.store, clusters=clusters),
                    fleet=repo.name, declared=objects.keys())
-    return apply_plan(Planned(repo, fresh.render, fresh.live, plan, fresh.retiring), session=session, options=options)
+    return apply_plan(Planned(repo, fresh.render, fresh.live, plan, fresh.retiring, fresh.scope), session=session,
+                      options=options)
 
 
 # ---- steps ----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -38,15 +38,17 @@ class Rollouts:
         with self._ctx.read() as conn:
             return [_unit(row) for row in conn.execute(query)]
 
-    def save(self, marks: Mapping[str, StageMark], units: Iterable[UnitStatus]) -> None:
-        """What one apply run leaves: the marks it read and changed, the state of every unit it saw."""
+    def save(self, marks: Mapping[str, StageMark], units: Iterable[UnitStatus], *,
+             clusters: Collection[str]) -> None:
+        """What one apply run leaves: the marks it read and changed, and the state of every unit it saw,
+        which replace the units stored for ``clusters``."""
         now = self._ctx.clock()
         with self._ctx.write() as conn:
             for stage, mark in sorted(marks.items()):
                 values = {"ready_since": mark.ready_since, "approved_by": mark.approved_by,
                           "approved_at": mark.approved_at, "updated_at": now}
                 upserts.upsert(conn, STAGES, where=STAGES.c.stage == stage, keys={"stage": stage}, values=values)
-            conn.execute(delete(UNITS))
+            conn.execute(delete(UNITS).where(UNITS.c.cluster.in_(sorted(clusters))))
             rows = [_unit_values(u, now=now, reason=self._ctx.redactor.text(u.reason)) for u in units]
             if rows:
                 conn.execute(UNITS.insert(), rows)

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.core import inventory
+from reconciler.core.stagegates import UnitStatus
 from reconciler.errors import StoreError
 from reconciler.store.records import BundleRow, DriftRecord, EventRecord, PlanRecord, RevisionRecord
 from reconciler.web import guards, links, matrices, pages, states
@@ -93,7 +94,7 @@ def event_json(record: EventRecord) -> dict[str, Any]:
 
 def clusters(request: Request) -> Response:
     deps = pages.services(request)
-    matrix = matrices.build(deps.store.dashboards.bundles(), deps.catalog())
+    matrix = matrices.build(deps.store.dashboards.bundles(), deps.catalog(), units=deps.store.rollouts.units())
     return JSONResponse({"clusters": [_line_json(line) for line in matrix.lines]})
 
 
@@ -108,18 +109,33 @@ def _line_json(line: matrices.Line) -> dict[str, Any]:
     }
 
 
+def unit_json(unit: UnitStatus) -> dict[str, Any]:
+    return {"cluster": unit.cluster, "assignment": unit.assignment, "stage": unit.stage, "state": unit.state.value,
+            "reason": unit.reason, "until": _time(unit.until)}
+
+
+def cell_json(cell: matrices.Cell) -> dict[str, Any]:
+    """A bundle of a cluster: its row when it was applied, and its state with its rollout unit's."""
+    stack, _, bundle = cell.column.partition("/")
+    found = bundle_json(cell.row) if cell.row is not None else {"bundle": {"stack": stack, "bundle": bundle}}
+    unit = unit_json(cell.unit) if cell.unit is not None else None
+    return {**found, "state": cell.state.value, "unit": unit}
+
+
 def cluster(request: Request) -> Response:
     deps = pages.services(request)
     name = request.path_params["name"]
-    entry, rows = pages.cluster_rows(deps, name)
+    entry, cells, units = pages.cluster_cells(deps, name)
     health = {(h.cluster, h.bundle): h.health for h in deps.store.health.of_cluster(name)}
     return JSONResponse(
         {
             "name": name,
             "labels": dict(entry.labels) if entry else {},
             "stacks": dict(entry.stacks) if entry else {},
-            "state": states.worst(states.of(r) for r in rows).value,
-            "bundles": [{**bundle_json(r), "health": health.get((r.cluster, r.bundle), "")} for r in rows],
+            "state": states.worst(c.state for c in cells).value,
+            "bundles": [{**cell_json(c), "health": health.get((c.row.cluster, c.row.bundle), "") if c.row else ""}
+                        for c in cells],
+            "units": [unit_json(u) for u in units],
             "drift": [
                 drift_json(d)
                 for d in [d for d in deps.store.drifts.open() if name in (d.cluster, d.bundle.cluster)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reconciler.core import targeting
+from reconciler.core import rollout, targeting
 from reconciler.spec.loader import FleetRepo
 
 
@@ -31,6 +31,10 @@ class Catalog:
     clusters: Mapping[str, ClusterEntry] = field(default_factory=dict)
     columns: tuple[str, ...] = ()
     """Every ``stack/bundle`` of the fleet, grouped by stack, in render order within a stack."""
+    groups: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """(cluster, ``stack/bundle``) -> the rollout group (assignment or ``direct``) that put it there."""
+    stages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Assignment -> its stage names in order (for the rollout pages)."""
 
     def labels_of(self, cluster: str) -> Mapping[str, str]:
         entry = self.clusters.get(cluster)
@@ -62,4 +66,6 @@ def from_repo(repo: FleetRepo) -> Catalog:
         )
         for name, located in sorted(repo.clusters.items())
     }
-    return Catalog(revision=repo.revision, clusters=clusters, columns=tuple(columns))
+    groups = {(t.id.cluster, f"{t.id.stack}/{t.id.bundle}"): rollout.group_of(t.source) for t in targets}
+    stages = {a.name: tuple(s.name for s in a.rollout.stages) for a in repo.fleet.model.spec.assignments}
+    return Catalog(revision=repo.revision, clusters=clusters, columns=tuple(columns), groups=groups, stages=stages)

@@ -17,7 +17,17 @@ def cluster(name: str) -> str:
 
 
 def bundle_anchor(bundle: BundleId) -> str:
-    return f"bundle-{bundle.stack}-{bundle.bundle}"
+    return column_anchor(f"{bundle.stack}/{bundle.bundle}")
+
+
+def column_anchor(column: str) -> str:
+    """The anchor of a ``stack/bundle`` on a cluster page."""
+    stack, _, bundle = column.partition("/")
+    return f"bundle-{stack}-{bundle}"
+
+
+def rollout(assignment: str) -> str:
+    return f"/rollouts/{_q(assignment)}"
 
 
 def drift(record: DriftRecord) -> str:

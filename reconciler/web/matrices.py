@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from reconciler.core.stagegates import UnitStatus
 from reconciler.store.records import BundleRow
 from reconciler.web import states
 from reconciler.web.catalogs import Catalog
@@ -21,7 +22,11 @@ from reconciler.web.states import State
 @dataclass(frozen=True)
 class Cell:
     state: State
-    row: BundleRow
+    row: BundleRow | None
+    """``None``: assigned but never applied."""
+    column: str = ""
+    unit: UnitStatus | None = None
+    """The rollout unit the bundle belongs to, as the last apply run left it."""
 
 
 @dataclass(frozen=True)
@@ -80,14 +85,20 @@ def column_of(row: BundleRow) -> str:
 
 
 def build(
-    rows: Sequence[BundleRow], catalog: Catalog, *, selector: str = "", state: State | None = None
+    rows: Sequence[BundleRow],
+    catalog: Catalog,
+    *,
+    selector: str = "",
+    state: State | None = None,
+    units: Iterable[UnitStatus] = (),
 ) -> Matrix:
-    """The matrix (see the module docstring)."""
+    """The matrix (see the module docstring); ``units`` are the rollout units' states from the store."""
     by_cluster: dict[str, list[BundleRow]] = {name: [] for name in catalog.clusters}
     for row in rows:
         by_cluster.setdefault(row.bundle.cluster, []).append(row)
     columns = tuple(dict.fromkeys([*catalog.columns, *(column_of(r) for r in rows)]))
-    lines = [_line(name, found, catalog, columns) for name, found in sorted(by_cluster.items())]
+    by_unit = {(u.cluster, u.assignment): u for u in units}
+    lines = [_line(name, found, catalog, columns, by_unit) for name, found in sorted(by_cluster.items())]
     wanted = parse_selector(selector)
     shown = [
         line
@@ -103,9 +114,20 @@ def build(
     )
 
 
-def _line(name: str, rows: list[BundleRow], catalog: Catalog, columns: tuple[str, ...]) -> Line:
-    cells_by_column = {column_of(r): Cell(states.of(r), r) for r in rows}
-    cells = tuple(cells_by_column.get(c) for c in columns)
+def cell_of(cluster: str, column: str, row: BundleRow | None, catalog: Catalog,
+            units: Mapping[tuple[str, str], UnitStatus]) -> Cell | None:
+    """One bundle of ``cluster``: its row, its rollout unit, or ``None`` when it is neither applied nor assigned."""
+    group = catalog.groups.get((cluster, column))
+    unit = units.get((cluster, group)) if group is not None else None
+    if row is None and group is None:
+        return None
+    return Cell(states.of(row, unit), row, column, unit)
+
+
+def _line(name: str, rows: list[BundleRow], catalog: Catalog, columns: tuple[str, ...],
+          units: Mapping[tuple[str, str], UnitStatus]) -> Line:
+    by_column = {column_of(r): r for r in rows}
+    cells = tuple(cell_of(name, c, by_column.get(c), catalog, units) for c in columns)
     entry = catalog.clusters.get(name)
     worst = states.worst(c.state for c in cells if c is not None)
     return Line(

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reconciler.core import plans as core_plans
+from reconciler.core import stagegates
+from reconciler.core.stagegates import UnitStatus
 from reconciler.core.statuses import PrPlanState
 from reconciler.errors import PlanError, StoreError
 from reconciler.store.records import BundleRow, DriftRecord, PlanRecord
@@ -33,7 +35,8 @@ def services(request: Request) -> Services:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     deps = services(request)
-    common = {"refresh": deps.refresh_seconds, "now": deps.clock(), "links": links, "State": states.State}
+    common = {"refresh": deps.refresh_seconds, "now": deps.clock(), "links": links, "State": states.State,
+              "unit_labels": stagegates.LABELS}
     response: Response = request.app.state.templates.TemplateResponse(
         request, template, {**common, **context}, status_code=status
     )
@@ -45,7 +48,8 @@ def fleet(request: Request) -> Response:
     label = request.query_params.get("label", "")
     state = states.parse(request.query_params.get("state", ""))
     catalog = deps.catalog()
-    matrix = matrices.build(deps.store.dashboards.bundles(), catalog, selector=label, state=state)
+    matrix = matrices.build(deps.store.dashboards.bundles(), catalog, selector=label, state=state,
+                            units=deps.store.rollouts.units())
     return render(
         request, "fleet.html", matrix=matrix, catalog=catalog, label=label, state=state, labels=states.LABELS
     )
@@ -67,16 +71,30 @@ def cluster_rows(deps: Services, name: str) -> tuple[ClusterEntry | None, list[B
     return entry, rows
 
 
+def cluster_cells(deps: Services, name: str) -> tuple[ClusterEntry | None, list[matrices.Cell], list[UnitStatus]]:
+    """Cluster ``name``'s bundles as cells (applied ones and assigned ones never applied, each with the
+    state of its rollout unit), and its rollout units."""
+    entry, rows = cluster_rows(deps, name)
+    catalog, every = deps.catalog(), deps.store.rollouts.units()
+    by_unit = {(u.cluster, u.assignment): u for u in every}
+    cells = [matrices.cell_of(r.bundle.cluster, matrices.column_of(r), r, catalog, by_unit) for r in rows]
+    applied = {(r.bundle.cluster, matrices.column_of(r)) for r in rows}
+    never = sorted(column for cluster, column in catalog.groups if cluster == name and (name, column) not in applied)
+    cells += [matrices.cell_of(name, column, None, catalog, by_unit) for column in never]
+    return entry, [c for c in cells if c is not None], [u for u in every if u.cluster == name]
+
+
 def cluster(request: Request) -> Response:
     deps = services(request)
     name = request.path_params["name"]
-    entry, rows = cluster_rows(deps, name)
+    entry, cells, units = cluster_cells(deps, name)
     return render(
         request,
         "cluster.html",
         name=name,
         entry=entry,
-        rows=[(r, states.of(r)) for r in rows],
+        cells=cells,
+        units=units,
         health={(h.cluster, h.bundle): h for h in deps.store.health.of_cluster(name)},
         drifts=[d for d in deps.store.drifts.open() if name in (d.cluster, d.bundle.cluster)],
         plans=deps.store.plans.recent(limit=10),

@@ -14,7 +14,8 @@ START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 def test_marks_and_unit_states_survive_a_reopen(db_path, clock) -> None:
     first = stores.open_store(db_path, clock=clock)
     first.rollouts.save({"platform/staging": StageMark(ready_since=START)},
-                        [UnitStatus("prod-eu-1", "platform", "platform/prod-eu", UnitState.PAUSED, "opens later", START)])
+                        [UnitStatus("prod-eu-1", "platform", "platform/prod-eu", UnitState.PAUSED, "opens later", START)],
+                        clusters=["prod-eu-1"])
     first.close()
     again = stores.open_store(db_path, clock=clock)
     assert again.rollouts.marks() == {"platform/staging": StageMark(ready_since=START)}
@@ -23,10 +24,11 @@ def test_marks_and_unit_states_survive_a_reopen(db_path, clock) -> None:
     again.close()
 
 
-def test_a_save_replaces_the_unit_states_of_the_run_before(store) -> None:
-    store.rollouts.save({}, [UnitStatus("a", "platform", "platform/all", UnitState.FAILED)])
-    store.rollouts.save({}, [UnitStatus("b", "platform", "platform/all", UnitState.HEALTHY)])
-    assert [u.cluster for u in store.rollouts.units()] == ["b"]
+def test_a_save_replaces_the_unit_states_of_the_clusters_it_saw(store) -> None:
+    store.rollouts.save({}, [UnitStatus("a", "platform", "platform/all", UnitState.FAILED),
+                             UnitStatus("c", "platform", "platform/all", UnitState.FAILED)], clusters=["a", "c"])
+    store.rollouts.save({}, [UnitStatus("b", "platform", "platform/all", UnitState.HEALTHY)], clusters=["a", "b"])
+    assert [u.cluster for u in store.rollouts.units()] == ["b", "c"]
 
 
 def test_an_approval_is_recorded_with_who_and_when(store) -> None:
