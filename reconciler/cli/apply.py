@@ -65,8 +65,8 @@ def command(plan_file: str | None, fleet: str, path: str, kubeconfig: str | None
     clusters = targets.pick(repo, clusters=clusters, contexts=contexts)
     session = targets.open_session(repo, kubeconfig=kubeconfig, state=state, settings=settings_of(plugins))
     try:
-        options = reconcile.ApplyOptions(approve=approve, rollout=fleetrun.Options(
-            approved=frozenset(stages), pause_limit=wait_pauses))
+        options = reconcile.ApplyOptions(approve=approve, heal=True, rollout=fleetrun.Options(
+            approved=frozenset(stages), pause_limit=wait_pauses))  # a person's apply puts drift back
         result = _run(repo, session, plan_file=plan_file, clusters=clusters, yes=yes, options=options,
                       output=output, forced=forced_of(opened, session))
     finally:

@@ -50,6 +50,8 @@ class RunStatus(StrEnum):
 class RevisionStatus(StrEnum):
     SEEN = "seen"
     APPLIED = "applied"
+    PARTLY_APPLIED = "partly-applied"
+    """Applied where its rollout let it; the rest is held (the record's ``error`` says by what)."""
     FAILED = "failed"
     INVALID = "invalid"
 

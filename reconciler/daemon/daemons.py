@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -37,6 +37,9 @@ QUIET_RESULTS = rollout.SUCCESSES
 """Per-cluster results logged at debug level; the others (failed, waiting, ...) are warnings. Only a
 reconcile where every cluster ended so moves the base force-pushes are judged against: a revision whose
 deletions wait for approval stays force-pushed until they are approved."""
+
+
+T = TypeVar("T")
 
 
 def log() -> Any:
@@ -176,6 +179,20 @@ class Daemon:
                               stage="plan", exc_info=not isinstance(exc, StackfleetError))
                 return None
 
+    def reconcile_soon(self) -> None:
+        """Reconcile every source's newest good revision now, in the scheduler's thread (an approval or a
+        resume through the API takes effect within seconds; coalesced with a run already queued)."""
+        if self.stopping.is_set() or not self._scheduler.running:
+            return
+        for name, track in self.tracks.items():
+            self._scheduler.add_job(self.reconcile, args=[track], id=f"reconcile-now:{name}",
+                                    name=f"reconcile-now:{name}", replace_existing=True)
+
+    def exclusively(self, work: Callable[[], T]) -> T:
+        """Run ``work`` while no reconcile or drift scan runs (what an operation through the API does)."""
+        with self._work:
+            return work()
+
     def scan_drift(self) -> int | None:
         if self.drift is None or self.stopping.is_set():
             return None
@@ -250,7 +267,7 @@ class Daemon:
         metrics.RECONCILE_SECONDS.labels(source=track.name).observe(seconds)
         track.accept(revision, applied=outcome.ok and set(outcome.clusters.values()) <= QUIET_RESULTS)
         if outcome.ok:
-            self.journal.applied(track.name, str(revision))
+            self.journal.applied(track.name, str(revision), held=outcome.held)
             metrics.set_last_applied(track.name, str(revision), at=time.time())
         else:
             metrics.count_error("apply")

@@ -17,9 +17,12 @@ class StoreJournal:
         reason = "ForcePushed" if forced else "NewRevision"
         self.store.events.add(reason, f"{source} moved to {revision}", level="warning" if forced else "info")
 
-    def applied(self, source: str, revision: str) -> None:
+    def applied(self, source: str, revision: str, *, held: str = "") -> None:
         self.store.revisions.record_seen(source, revision)
-        self.store.revisions.mark(source, revision, RevisionStatus.APPLIED)
+        if held:
+            self.store.revisions.mark(source, revision, RevisionStatus.PARTLY_APPLIED, error=held)
+        else:
+            self.store.revisions.mark(source, revision, RevisionStatus.APPLIED)
 
     def failed(self, source: str, revision: str, *, error: str, invalid: bool) -> None:
         status = RevisionStatus.INVALID if invalid else RevisionStatus.FAILED

@@ -12,14 +12,16 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 from reconciler import metrics
 from reconciler.core import rollout
+from reconciler.core.desired import BundleId
 from reconciler.core.plans import Action, Plan
+from reconciler.core.stagegates import UnitState
 from reconciler.core.statuses import Outcome as StepOutcome
 from reconciler.daemon import replicas
 from reconciler.daemon.ports import Outcome
@@ -61,6 +63,8 @@ class EnginePipeline:
     """Kept across reconciles, so unchanged bundles come from the render cache."""
     reviews: Settle | None = None
     """Pull-request plans reviewed before their merge (``daemon.reviews``)."""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """What rollout pauses and soaks are measured with (kept in the store, so restarts honour them)."""
     _connections: tuple[Mapping[str, Connection], Connections] | None = None
     _terms: dict[str, int] = field(default_factory=dict)
 
@@ -102,11 +106,19 @@ class EnginePipeline:
         if self.replica is not None:
             self.replica.guard(cluster, term=self._terms.get(cluster, -1))
 
+    def heal_now(self, objects: Sequence[tuple[str, BundleId, str]], *, asked: str) -> int:
+        """Re-apply these drifted objects of the last loaded revision (a person asked); the objects written."""
+        repo = self.repo
+        if repo is None:
+            return 0
+        report = drift.heal_objects(set(objects), repo=repo, session=self.session_for(repo), asked=asked)
+        return report.writes if report is not None else 0
+
     def session_for(self, repo: FleetRepo) -> engine.Session:
         replica = self.replica
         self._terms = replica.terms() if replica is not None else {}
         return engine.Session(connections=self.connections_for(repo), store=self.store, workers=self.workers,
-                              render_options=self.render_options,
+                              render_options=self.render_options, now=self.clock,
                               destinations=replicas.owned_filter(replica, repo.clusters))
 
     def connections_for(self, repo: FleetRepo) -> Connections:
@@ -138,7 +150,20 @@ def outcome_of(report: engine.ApplyReport) -> Outcome:
     if failed:
         summary += "; " + "; ".join(f"{o.cluster}: {o.detail}" for o in failed)
     return Outcome(report.revision, summary, ok=not failed, writes=report.writes, clusters=clusters,
-                   changed=changed)
+                   changed=changed, held=held_of(report))
+
+
+HOLDS = {UnitState.AWAITING_APPROVAL: "waiting for approval of", UnitState.WAITING: "waiting for the stage before",
+         UnitState.PAUSED: "paused before", UnitState.HALTED: "halted at"}
+
+
+def held_of(report: engine.ApplyReport) -> str:
+    """What the rollout holds back, per stage: ``waiting for approval of platform-stable/prod-rest``."""
+    found: dict[str, UnitState] = {}
+    for o in report.outcomes:
+        if o.state in HOLDS:
+            found.setdefault(o.stage, o.state)
+    return "; ".join(f"{HOLDS[state]} {stage}" for stage, state in found.items())
 
 
 def object_states(plan: Plan, report: engine.ApplyReport) -> dict[str, dict[str, int]]:

@@ -28,6 +28,8 @@ class Outcome:
     """Fleet cluster -> how its rollout ended (succeeded, unchanged, waiting, failed, ...)."""
     changed: tuple[str, ...] = ()
     """Fleet clusters where something was written."""
+    held: str = ""
+    """What the rollout holds back, for a person (``waiting for approval of platform-stable/prod-rest``)."""
 
 
 class Pipeline(Protocol):
@@ -54,7 +56,8 @@ class Journal(Protocol):
 
     def seen(self, source: str, revision: str, *, forced: bool) -> None: ...
 
-    def applied(self, source: str, revision: str) -> None: ...
+    def applied(self, source: str, revision: str, *, held: str = "") -> None:
+        """The revision applied; ``held`` says what its rollout still holds back (partly applied)."""
 
     def failed(self, source: str, revision: str, *, error: str, invalid: bool) -> None: ...
 

@@ -17,6 +17,7 @@ from reconciler import logs, settings
 from reconciler.daemon import readiness, replicas, sourcing
 from reconciler.daemon.daemons import Chore, Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
+from reconciler.daemon.operators import DaemonOperator
 from reconciler.daemon.pipelines import EnginePipeline
 from reconciler.daemon.reviews import Planner, Reviews, forges_of
 from reconciler.daemon.tracks import Track
@@ -122,6 +123,7 @@ def services_of(config: settings.Settings, *, store: stores.Store, daemon: Daemo
         webhooks=receiver_of(config.web.webhooks, tracks=tracks, trigger=daemon.trigger),
         sources=tuple(daemon.tracks),
         logins=logins_of(config.web.oidc),
+        operator=DaemonOperator(daemon, pipeline),
     )
 
 

@@ -112,9 +112,15 @@ class Context:
     """The fleet's own health rules (``core.healthrules``)."""
     approve: bool = False
     on_step: Callable[[StepResult], None] = lambda _: None
+    heal: bool = False
+    """Put drifted fields back in every bundle (a person's apply), not only in those with ``selfHeal``."""
 
     def policy(self, change: Change) -> BundlePolicy:
         return self.policies.get((change.cluster, change.bundle), BundlePolicy())
+
+    def heals(self, change: Change) -> bool:
+        """Whether drift of ``change``'s object is corrected in this run."""
+        return self.heal or self.policy(change).self_heal
 
 
 class _Halt(Exception):
@@ -252,7 +258,7 @@ def _held(unit: _Unit, changes: Sequence[Change]) -> tuple[frozenset[int], list[
 def _hold_reason(change: Change, ctx: Context) -> tuple[Reason, str] | None:
     if change.needs_approval and not ctx.approve:
         return Reason.NEEDS_APPROVAL, f"needs approval: {change.approval}"
-    if change.drift and change.action is Action.UPDATE and not ctx.policy(change).self_heal:
+    if change.drift and change.action is Action.UPDATE and not ctx.heals(change):
         return Reason.SELF_HEAL_OFF, "drift reported, not corrected: selfHeal is off for this bundle"
     return None
 
@@ -305,7 +311,7 @@ def _may_force(change: Change, ctx: Context) -> bool:
     ours) in a bundle that self-heals."""
     if change.action is Action.ADOPT:
         return True  # only reached when allowed or approved (see _hold_reason)
-    return change.drift and ctx.policy(change).self_heal
+    return change.drift and ctx.heals(change)
 
 
 def _object(change: Change, ctx: Context, client: ClusterApi) -> Obj:

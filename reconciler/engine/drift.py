@@ -33,7 +33,7 @@ from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import ACTIONABLE, Change, Plan
-from reconciler.engine import reconcile
+from reconciler.engine import fleetrun, reconcile
 from reconciler.errors import ClusterError, ConfigError
 from reconciler.kube import observe
 from reconciler.kube.connections import Connections, KubeconfigPending
@@ -217,28 +217,36 @@ def heal(
     report: drift.Report, *, repo: FleetRepo, session: reconcile.Session
 ) -> reconcile.ApplyReport | None:
     """Re-apply the drifted objects of self-heal bundles (only those); ``apply_plan`` records them."""
-    wanted = {(e.dest, e.bundle, e.key) for e in drift.to_heal(report.entries)}
+    wanted = {(e.dest, e.bundle, str(e.key)) for e in drift.to_heal(report.entries)}
+    return heal_objects(wanted, repo=repo, session=session, asked="self-heal")
+
+
+def heal_objects(wanted: Collection[tuple[str, BundleId, str]], *, repo: FleetRepo, session: reconcile.Session,
+                 asked: str) -> reconcile.ApplyReport | None:
+    """Re-apply ``wanted`` drifted objects ((destination, bundle, object key)), whatever their bundle's
+    ``selfHeal`` says: the caller chose them (the daemon's self-heal, or a person through the API)."""
     if not wanted:
         return None
     planned = reconcile.plan_fleet(repo, session=session, clusters=sorted({b.cluster for _, b, _ in wanted}))
     inventory = session.store.inventories.load_all()
     narrowed = dataclasses.replace(planned, plan=only(planned.plan, wanted, inventory=inventory))
-    result = reconcile.apply_plan(narrowed, session=session)
+    options = reconcile.ApplyOptions(heal=True, rollout=fleetrun.Options(ungated=True))
+    result = reconcile.apply_plan(narrowed, session=session, options=options)
     for cluster in sorted({b.cluster for _, b, _ in wanted}):
         healed = sum(o.unit.writes for o in result.outcomes if o.unit is not None and o.cluster == cluster)
-        session.store.events.add("Healed", f"{healed} drifted object(s) of {cluster} re-applied (self-heal)",
+        session.store.events.add("Healed", f"{healed} drifted object(s) of {cluster} re-applied ({asked})",
                                  cluster=cluster)
     return result
 
 
-def only(plan: Plan, wanted: Collection[tuple[str, BundleId, ObjectKey]], *, inventory: Inventory) -> Plan:
+def only(plan: Plan, wanted: Collection[tuple[str, BundleId, str]], *, inventory: Inventory) -> Plan:
     """``plan`` cut down to the actionable changes of ``wanted`` objects whose desired object is the one
     last applied (waits on dropped steps removed). A desired object that moved since is left to the
     next reconcile and its rollout, not rushed out by self-heal."""
     kept = [
         c
         for c in plan.changes
-        if c.action in ACTIONABLE and (c.cluster, c.bundle, c.key) in wanted and unmoved(c, inventory)
+        if c.action in ACTIONABLE and (c.cluster, c.bundle, str(c.key)) in wanted and unmoved(c, inventory)
     ]
     steps = {c.step for c in kept}
     changes = tuple(dataclasses.replace(c, after=tuple(s for s in c.after if s in steps)) for c in kept)

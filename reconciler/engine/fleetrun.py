@@ -51,6 +51,8 @@ class Options:
     now: Callable[[], datetime] = _utc_now
     paused: frozenset[str] = frozenset()
     """Assignments paused by a person: none of their changed units starts."""
+    ungated: bool = False
+    """Start every stage at once (a heal puts back what the rollout already let through)."""
 
 
 def _every_unit_changed(cluster: str, group: str) -> bool:
@@ -70,6 +72,8 @@ class Memory:
     units: dict[tuple[str, str], UnitStatus] = field(default_factory=dict)
     changed: Callable[[str, str], bool] = _every_unit_changed
     idle: Callable[[str, str], UnitState] = _healthy
+    retries: frozenset[tuple[str, str]] = frozenset()
+    """Units (cluster, group) a person asked to retry: they start even once their group halted."""
 
 
 STATE_OF_RESULT = {
@@ -123,6 +127,10 @@ def _stage(stage: Stage, execute: Callable[[str], UnitResult], group: _Group, op
     if not changed:
         return []
     held = _gate(stage, group, options, memory)
+    if held.state is UnitState.HALTED:
+        retried = [c for c in changed if (c, stage.group) in memory.retries]
+        rest = [_held(c, stage, held, memory) for c in changed if c not in retried]
+        return _run_stage(stage, retried, execute, group, memory, despite_halt=True) + rest
     if not held.open:
         return [_held(c, stage, held, memory) for c in changed]
     return _run_stage(stage, changed, execute, group, memory)
@@ -131,6 +139,8 @@ def _stage(stage: Stage, execute: Callable[[str], UnitResult], group: _Group, op
 def _gate(stage: Stage, group: _Group, options: Options, memory: Memory) -> Gate:
     if group.halted:
         return Gate(UnitState.HALTED, group.halted)
+    if options.ungated:
+        return stagegates.OPEN
     if stage.group in options.paused:
         return Gate(UnitState.PAUSED, f"assignment {stage.group} is paused")
     approved = bool({stage.qualified, stage.name} & options.approved)
@@ -177,13 +187,13 @@ def _settle(stage: Stage, group: _Group, memory: Memory, *, now: datetime) -> No
 
 
 def _run_stage(stage: Stage, clusters: Sequence[str], execute: Callable[[str], UnitResult], group: _Group,
-               memory: Memory) -> list[Outcome]:
+               memory: Memory, *, despite_halt: bool = False) -> list[Outcome]:
     queue = list(clusters)
     outcomes: list[Outcome] = []
     running: dict[Future[UnitResult], str] = {}
     with ThreadPoolExecutor(max_workers=max(1, stage.max_in_flight), thread_name_prefix="rollout") as pool:
         while queue or running:
-            while queue and len(running) < stage.max_in_flight and not group.halted:
+            while queue and len(running) < stage.max_in_flight and (despite_halt or not group.halted):
                 cluster = queue.pop(0)
                 running[pool.submit(execute, cluster)] = cluster
             if not running:

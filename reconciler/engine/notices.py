@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from reconciler.core import stagegates
 from reconciler.core.rollout import FAILURES
 from reconciler.core.stagegates import UnitState, UnitStatus
+from reconciler.core.statuses import Outcome as StepOutcome
 from reconciler.engine.fleetrun import Outcome
 from reconciler.engine.ports import EventsPort
-from reconciler.store.records import Outcome as StepOutcome
 
 REASONS = {UnitState.AWAITING_APPROVAL: "AwaitingApproval", UnitState.WAITING: "WaitingForStage",
            UnitState.PAUSED: "StagePaused", UnitState.HALTED: "RolloutHalted"}

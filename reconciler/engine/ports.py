@@ -15,6 +15,7 @@ from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.stagegates import StageMark, UnitStatus
 from reconciler.core.statuses import Outcome, Reachability, RunStatus
 from reconciler.store.applied import AppliedRecord
+from reconciler.store.records import ClusterStatus
 
 
 class InventoryPort(Protocol):
@@ -47,6 +48,8 @@ class ClustersPort(Protocol):
 
     def retire(self, name: str) -> None: ...
 
+    def all(self) -> list[ClusterStatus]: ...
+
 
 class KeysPort(Protocol):
     """The store's own keys (``store.keys``): the HMAC key of saved plans."""
@@ -62,9 +65,11 @@ class RolloutsPort(Protocol):
     def units(self, *, cluster: str | None = None, assignment: str | None = None) -> list[UnitStatus]: ...
 
     def save(self, marks: Mapping[str, StageMark], units: Iterable[UnitStatus], *,
-             clusters: Collection[str]) -> None: ...
+             clusters: Collection[str] = ()) -> None: ...
 
     def paused(self) -> frozenset[str]: ...
+
+    def retries(self) -> frozenset[tuple[str, str]]: ...
 
 
 class EventsPort(Protocol):

@@ -75,6 +75,9 @@ class ApplyOptions:
     """Also run steps that need approval (protected kinds, prune budget, adoption)."""
     rollout: fleetrun.Options = field(default_factory=fleetrun.Options)
     on_step: Callable[[apply.StepResult], None] = lambda _: None
+    heal: bool = False
+    """Put drifted fields back in every bundle: what a person's ``stackfleet apply`` means (``selfHeal``
+    only decides whether the daemon does so by itself)."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,9 @@ def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] =
     rendered = dataclasses.replace(rendered, bundles=generated.keep(rendered.bundles, live))
     record_step(session.store, live)
     on_phase(PlanPhase.PLAN)
+    paused = [c.name for c in session.store.clusters.all() if c.paused]  # paused through the API
     plan = plan_step(repo, rendered, live, inventory, now=session.now(), forced=forced,
-                     retiring=frozenset(r.cluster for r in retiring))
+                     retiring=frozenset(r.cluster for r in retiring), paused=paused)
     return Planned(repo, rendered, live, plan, tuple(retiring), scope=frozenset(clusters))
 
 
@@ -134,8 +138,7 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
 
         outcomes += fleetrun.run(list(stages), execute, options=rollout_options, memory=memory)  # groups never share a gate
     before = {(u.cluster, u.assignment): u for u in session.store.rollouts.units()}
-    seen = sorted({cluster for cluster, _ in members} | {cluster for cluster, _ in split})
-    session.store.rollouts.save({} if planned.scope else memory.marks, memory.units.values(), clusters=seen)
+    _remember(session.store, planned, memory, outcomes)
     notices.record(session.store.events, run_id=run_id, revision=planned.plan.revision, outcomes=outcomes,
                    before=before, after=memory.units)
     report = ApplyReport(run_id, planned.plan.revision, tuple(outcomes))
@@ -229,12 +232,14 @@ def observe_step(rendered: fleet.FleetRender, inventory: Inventory, *, session: 
 
 
 def plan_step(repo: FleetRepo, rendered: fleet.FleetRender, live: Mapping[str, LiveCluster], inventory: Inventory,
-              *, now: datetime, forced: bool = False, retiring: frozenset[str] = frozenset()) -> Plan:
+              *, now: datetime, forced: bool = False, retiring: frozenset[str] = frozenset(),
+              paused: Collection[str] = ()) -> Plan:
+    """The plan; ``paused`` names clusters paused outside the fleet repo (through the API)."""
     spec = repo.fleet.model.spec
     policy = planner.PlanPolicy(
         prune_budget_percent=spec.policy.prune_budget_percent,
         protected_kinds=frozenset(spec.policy.protected_kinds),
-        paused_clusters=frozenset(n for n, c in repo.clusters.items() if c.model.spec.paused),
+        paused_clusters=frozenset(n for n, c in repo.clusters.items() if c.model.spec.paused) | set(paused),
         retiring=retiring,
         guards=guards.of_spec(spec.policy.guards),
     )
@@ -277,7 +282,7 @@ def _context(planned: Planned, *, run_id: str, session: Session, options: ApplyO
                                                                  versions=_versions(planned)),
         client=_client_getter(session), objects=objects, policies=policies,
         progress=apply.Progress(known=frozenset(c.step for c in planned.plan.steps if c.step is not None)),
-        timing=session.timing, approve=options.approve, on_step=options.on_step,
+        timing=session.timing, approve=options.approve, on_step=options.on_step, heal=options.heal,
         health_rules=health_rules(planned.repo),
     )
 
@@ -315,6 +320,18 @@ def rollout_of(planned: Planned) -> tuple[dict[units.Unit, list[Change]], list[r
     return split, _stages(planned, [*split, *members], split, providers)
 
 
+def _remember(store: StateStore, planned: Planned, memory: fleetrun.Memory,
+              outcomes: Sequence[fleetrun.Outcome]) -> None:
+    """Store what the rollout learnt. A run over the whole fleet stores every unit and the stage marks;
+    a run over part of it (``--cluster``, a heal) cannot judge a stage, so it stores only the units it
+    ran and leaves the marks alone."""
+    if not planned.scope:
+        store.rollouts.save(memory.marks, memory.units.values(), clusters=sorted({c for c, _ in memory.units}))
+        return
+    ran = {(o.cluster, o.stage.partition("/")[0]) for o in outcomes}
+    store.rollouts.save({}, [u for key, u in memory.units.items() if key in ran])
+
+
 def _memory(store: StateStore, split: Mapping[units.Unit, Sequence[Change]],
             members: Mapping[units.Unit, Sequence[DesiredBundle]], live: Mapping[str, LiveCluster]) -> fleetrun.Memory:
     """What the rollout reads from the store, and how it tells units with changes from idle ones."""
@@ -324,7 +341,7 @@ def _memory(store: StateStore, split: Mapping[units.Unit, Sequence[Change]],
     def idle(cluster: str, group: str) -> UnitState:
         return units.idle_state(members.get((cluster, group), ()), live)
 
-    return fleetrun.Memory(marks=store.rollouts.marks(), changed=changed, idle=idle)
+    return fleetrun.Memory(marks=store.rollouts.marks(), changed=changed, idle=idle, retries=store.rollouts.retries())
 
 
 def _stages(planned: Planned, members: Iterable[units.Unit], split: Mapping[units.Unit, Sequence[Change]],

@@ -1,4 +1,5 @@
-"""Rollout memory (ADR 0011): stage marks and approvals, the state of every unit, paused assignments.
+"""Rollout memory (ADR 0011): stage marks and approvals, the state of every unit, paused assignments,
+retries of halted units.
 
 ``save`` replaces the unit states and the marks of one apply run in one transaction; ``approve`` and
 ``set_paused`` are what people do through the API and the dashboard.
@@ -18,6 +19,7 @@ from reconciler.store.contexts import Context
 STAGES = tables.rollout_stages
 UNITS = tables.rollout_units
 HOLDS = tables.assignment_holds
+RETRIES = tables.unit_retries
 
 
 class Rollouts:
@@ -39,9 +41,11 @@ class Rollouts:
             return [_unit(row) for row in conn.execute(query)]
 
     def save(self, marks: Mapping[str, StageMark], units: Iterable[UnitStatus], *,
-             clusters: Collection[str]) -> None:
-        """What one apply run leaves: the marks it read and changed, and the state of every unit it saw,
-        which replace the units stored for ``clusters``."""
+             clusters: Collection[str] = ()) -> None:
+        """What one apply run leaves: the marks it read and changed, and the states of the units it saw.
+        Each unit replaces the one stored for it; ``clusters`` also drop their other units (a run over
+        the whole fleet says every unit of the clusters it saw)."""
+        given = list(units)
         now = self._ctx.clock()
         with self._ctx.write() as conn:
             for stage, mark in sorted(marks.items()):
@@ -49,7 +53,12 @@ class Rollouts:
                           "approved_at": mark.approved_at, "updated_at": now}
                 upserts.upsert(conn, STAGES, where=STAGES.c.stage == stage, keys={"stage": stage}, values=values)
             conn.execute(delete(UNITS).where(UNITS.c.cluster.in_(sorted(clusters))))
-            rows = [_unit_values(u, now=now, reason=self._ctx.redactor.text(u.reason)) for u in units]
+            for unit in given:
+                one = (UNITS.c.cluster == unit.cluster) & (UNITS.c.assignment == unit.assignment)
+                conn.execute(delete(UNITS).where(one))
+                conn.execute(delete(RETRIES).where((RETRIES.c.cluster == unit.cluster)
+                                                   & (RETRIES.c.assignment == unit.assignment)))
+            rows = [_unit_values(u, now=now, reason=self._ctx.redactor.text(u.reason)) for u in given]
             if rows:
                 conn.execute(UNITS.insert(), rows)
 
@@ -66,6 +75,18 @@ class Rollouts:
             conn.execute(delete(HOLDS).where(HOLDS.c.assignment == assignment))
             if paused:
                 conn.execute(HOLDS.insert().values(assignment=assignment, paused_by=by, paused_at=self._ctx.clock()))
+
+    def retry(self, cluster: str, assignment: str, *, by: str) -> None:
+        """Ask the next apply run to start this unit even if its assignment halted (once)."""
+        where = (RETRIES.c.cluster == cluster) & (RETRIES.c.assignment == assignment)
+        with self._ctx.write() as conn:
+            upserts.upsert(conn, RETRIES, where=where, keys={"cluster": cluster, "assignment": assignment},
+                           values={"asked_by": by, "asked_at": self._ctx.clock()})
+
+    def retries(self) -> frozenset[tuple[str, str]]:
+        """Units (cluster, assignment) asked to be retried; the next ``save`` of their cluster clears them."""
+        with self._ctx.read() as conn:
+            return frozenset((r.cluster, r.assignment) for r in conn.execute(select(RETRIES)))
 
     def paused(self) -> frozenset[str]:
         """The assignments paused by a person."""

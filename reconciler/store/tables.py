@@ -296,3 +296,14 @@ assignment_holds = Table(
     Column("paused_at", UtcDateTime, nullable=False),
 )
 """Assignments paused by a person: none of their units starts until resumed."""
+
+unit_retries = Table(
+    "unit_retries",
+    metadata,
+    Column("cluster", String(NAME), nullable=False),
+    Column("assignment", String(NAME), nullable=False),
+    Column("asked_by", String(NAME), nullable=False, default=""),
+    Column("asked_at", UtcDateTime, nullable=False),
+    UniqueConstraint("cluster", "assignment", name="uq_unit_retries_unit"),
+)
+"""Halted units a person asked to retry: the next apply run starts them despite the spent budget, once."""

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,7 +22,7 @@ from reconciler.core import inventory
 from reconciler.core.stagegates import UnitStatus
 from reconciler.errors import StoreError
 from reconciler.store.records import BundleRow, DriftRecord, EventRecord, PlanRecord, RevisionRecord
-from reconciler.web import guards, links, matrices, pages, states
+from reconciler.web import forms, guards, links, matrices, pages, rollouts, states
 from reconciler.web.access import Scope
 
 
@@ -85,7 +86,14 @@ def revision_json(record: RevisionRecord) -> dict[str, Any]:
         "appliedAt": _time(record.applied_at),
         "error": record.error,
         "forced": record.forced,
+        "summary": revision_summary(record),
     }
+
+
+def revision_summary(record: RevisionRecord) -> str:
+    """The revision's status for a person: ``partly applied: waiting for approval of a/s``."""
+    said = record.status.value.replace("-", " ")
+    return f"{said}: {record.error}" if record.error else said
 
 
 def event_json(record: EventRecord) -> dict[str, Any]:
@@ -181,23 +189,29 @@ def events(request: Request) -> Response:
     return JSONResponse({"events": [event_json(e) for e in found]})
 
 
-def pause(request: Request) -> Response:
-    return _set_paused(request, paused=True)
+def assignment(request: Request) -> Response:
+    deps = pages.services(request)
+    return JSONResponse(rollouts.to_json(pages.rollout_view(deps, request.path_params["assignment"])))
 
 
-def resume(request: Request) -> Response:
-    return _set_paused(request, paused=False)
+async def pause(request: Request) -> Response:
+    return await _set_paused(request, paused=True)
 
 
-def _set_paused(request: Request, *, paused: bool) -> Response:
+async def resume(request: Request) -> Response:
+    return await _set_paused(request, paused=False)
+
+
+async def _set_paused(request: Request, *, paused: bool) -> Response:
+    form = await forms.fields(request)
     deps = pages.services(request)
     name = request.path_params["name"]
     who = guards.require(request, Scope.OPERATE, cluster=name)
-    pages.cluster_rows(deps, name)  # 404 for a cluster nobody knows
-    record = deps.store.clusters.set_paused(name, paused=paused)
+    await run_in_threadpool(pages.cluster_rows, deps, name)  # 404 for a cluster nobody knows
+    record = await run_in_threadpool(deps.store.clusters.set_paused, name, paused=paused)
     deps.store.events.add(
         "Paused" if paused else "Resumed",
         f"cluster {record.name} {'paused' if paused else 'resumed'} from the API by {who.name}",
         cluster=record.name,
     )
-    return JSONResponse({"name": record.name, "paused": record.paused})
+    return forms.answer(request, form, {"name": record.name, "paused": record.paused})

@@ -14,8 +14,11 @@ Routes (every one but the probes, ``/login``, ``/static`` and ``/hooks`` needs a
     /drift                 every open drift entry; /drift/<dest>/<cluster>/<stack>/<bundle>?object=<key>
     /plans, /plans/<id>    pull-request plans with their state, plan history, one plan with its diffs (?cluster=)
     /revisions, /events    what each commit did; the event log
-    /api/v1/...            clusters, clusters/<name>, bundles, drift, plans, plans/<id>, revisions, events;
-                           POST clusters/<name>/pause|resume (admin)
+    /rollouts, /rollouts/<assignment>   each assignment's stages x clusters, with approve/pause/retry forms
+    /api/v1/...            clusters, clusters/<name>, bundles, drift, plans, plans/<id>, revisions, events,
+                           assignments/<name>; POST clusters/<name>/pause|resume|heal,
+                           assignments/<name>/pause|resume, assignments/<a>/stages/<s>/approve,
+                           assignments/<a>/units/<cluster>/retry (web.operations)
     /healthz, /readyz, /metrics, /hooks/<github|gitlab|generic>, /login, /logout
 """
 
@@ -34,7 +37,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
-from reconciler.web import apis, filters, hooks, openapis, pages, probes, prplans, sessions
+from reconciler.web import apis, filters, hooks, openapis, operations, pages, probes, prplans, sessions
 from reconciler.web.guards import TokenGuard
 from reconciler.web.headers import SecurityHeaders
 from reconciler.web.services import Services
@@ -52,6 +55,8 @@ def routes() -> list[BaseRoute]:
         Route("/plans/{plan_id}", pages.plan_detail),
         Route("/revisions", pages.revisions),
         Route("/events", pages.events),
+        Route("/rollouts", pages.rollout_list),
+        Route("/rollouts/{assignment}", pages.rollout),
         Route("/login", sessions.login_form, methods=["GET"]),
         Route("/login", sessions.login_submit, methods=["POST"]),
         Route("/login/oidc", sessions.oidc_start),
@@ -81,6 +86,12 @@ def api_routes() -> list[BaseRoute]:
         Route("/revisions", apis.revisions),
         Route("/events", apis.events),
         Route("/openapi.json", openapis.serve),
+        Route("/assignments/{assignment}", apis.assignment),
+        Route("/assignments/{assignment}/stages/{stage}/approve", operations.approve_stage, methods=["POST"]),
+        Route("/assignments/{assignment}/pause", operations.pause_assignment, methods=["POST"]),
+        Route("/assignments/{assignment}/resume", operations.resume_assignment, methods=["POST"]),
+        Route("/assignments/{assignment}/units/{cluster}/retry", operations.retry_unit, methods=["POST"]),
+        Route("/clusters/{name}/heal", operations.heal, methods=["POST"]),
     ]
 
 

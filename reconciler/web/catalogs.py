@@ -26,6 +26,16 @@ class ClusterEntry:
 
 
 @dataclass(frozen=True)
+class StageEntry:
+    """A rollout stage as the fleet repo writes it (``pause``/``soak`` as durations, ``""`` for none)."""
+
+    name: str
+    approval: bool = False
+    pause: str = ""
+    soak: str = ""
+
+
+@dataclass(frozen=True)
 class Catalog:
     revision: str = ""
     clusters: Mapping[str, ClusterEntry] = field(default_factory=dict)
@@ -33,8 +43,11 @@ class Catalog:
     """Every ``stack/bundle`` of the fleet, grouped by stack, in render order within a stack."""
     groups: Mapping[tuple[str, str], str] = field(default_factory=dict)
     """(cluster, ``stack/bundle``) -> the rollout group (assignment or ``direct``) that put it there."""
-    stages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Assignment -> its stage names in order (for the rollout pages)."""
+    stages: Mapping[str, tuple[StageEntry, ...]] = field(default_factory=dict)
+    """Assignment -> its stages in order (for the rollout pages)."""
+
+    def stage_names(self, assignment: str) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages.get(assignment, ()))
 
     def labels_of(self, cluster: str) -> Mapping[str, str]:
         entry = self.clusters.get(cluster)
@@ -67,5 +80,6 @@ def from_repo(repo: FleetRepo) -> Catalog:
         for name, located in sorted(repo.clusters.items())
     }
     groups = {(t.id.cluster, f"{t.id.stack}/{t.id.bundle}"): rollout.group_of(t.source) for t in targets}
-    stages = {a.name: tuple(s.name for s in a.rollout.stages) for a in repo.fleet.model.spec.assignments}
+    stages = {a.name: tuple(StageEntry(s.name, s.approval, s.pause or "", s.soak or "") for s in a.rollout.stages)
+              for a in repo.fleet.model.spec.assignments}
     return Catalog(revision=repo.revision, clusters=clusters, columns=tuple(columns), groups=groups, stages=stages)

@@ -20,7 +20,7 @@ from reconciler.core.stagegates import UnitStatus
 from reconciler.core.statuses import PrPlanState
 from reconciler.errors import PlanError, StoreError
 from reconciler.store.records import BundleRow, DriftRecord, PlanRecord
-from reconciler.web import links, matrices, states
+from reconciler.web import forms, links, matrices, rollouts, states
 from reconciler.web.catalogs import ClusterEntry
 from reconciler.web.services import Services
 
@@ -95,6 +95,8 @@ def cluster(request: Request) -> Response:
         entry=entry,
         cells=cells,
         units=units,
+        csrf=forms.page_token(request),
+        paused=any(c.paused for c in deps.store.clusters.all() if c.name == name),
         health={(h.cluster, h.bundle): h for h in deps.store.health.of_cluster(name)},
         drifts=[d for d in deps.store.drifts.open() if name in (d.cluster, d.bundle.cluster)],
         plans=deps.store.plans.recent(limit=10),
@@ -176,3 +178,26 @@ def revisions(request: Request) -> Response:
 
 def events(request: Request) -> Response:
     return render(request, "events.html", events=services(request).store.events.recent(limit=200))
+
+
+def rollout_view(deps: Services, assignment: str) -> rollouts.RolloutView:
+    """The rollout of ``assignment`` (404 when the fleet has no such assignment and no unit of it)."""
+    units = deps.store.rollouts.units(assignment=assignment)
+    if assignment not in deps.catalog().stages and not units:
+        raise HTTPException(404, f"no assignment named {assignment!r}")
+    return rollouts.build(assignment, deps.catalog(), units=units, marks=deps.store.rollouts.marks(),
+                          paused=assignment in deps.store.rollouts.paused(), events=deps.store.events.recent(limit=300))
+
+
+def rollout(request: Request) -> Response:
+    deps = services(request)
+    view = rollout_view(deps, request.path_params["assignment"])
+    return render(request, "rollout.html", view=view, csrf=forms.page_token(request))
+
+
+def rollout_list(request: Request) -> Response:
+    deps = services(request)
+    names = sorted(deps.catalog().stages)
+    views = [rollouts.build(n, deps.catalog(), units=deps.store.rollouts.units(assignment=n),
+                            marks=deps.store.rollouts.marks(), paused=n in deps.store.rollouts.paused()) for n in names]
+    return render(request, "rollouts.html", views=views)

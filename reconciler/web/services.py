@@ -6,10 +6,12 @@ directly. Nothing here reads the environment or the clock on its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
+from reconciler.core.desired import BundleId
 from reconciler.source.webhooks import WebhookReceiver
 from reconciler.store.stores import Store
 from reconciler.web.access import Tokens
@@ -23,6 +25,17 @@ class Readiness:
 
     ready: bool
     checks: Mapping[str, str] = field(default_factory=dict)
+
+
+class Operator(Protocol):
+    """What the running daemon does for the operations of the API and the dashboard."""
+
+    def reconcile_soon(self) -> None:
+        """Reconcile every source's newest good revision now (in the background)."""
+
+    def heal(self, objects: Sequence[tuple[str, BundleId, str]], *, by: str) -> int:
+        """Re-apply these drifted objects ((destination, bundle, object key)) that ``by`` asked to heal;
+        the objects written."""
 
 
 @dataclass(frozen=True)
@@ -44,3 +57,5 @@ class Services:
     """Mark the session cookie ``Secure`` (when served over HTTPS, e.g. behind a TLS proxy)."""
     logins: Logins | None = None
     """OIDC login for the dashboard (``web.oidc``), when configured."""
+    operator: Operator | None = None
+    """The daemon's hands for operations (``web.operations``); ``None`` when the app runs on its own."""

@@ -327,3 +327,12 @@ def test_the_cli_says_when_nothing_was_applied(scene: Scene) -> None:
         ],
     )
     assert (done.exit_code, "nothing is recorded as applied" in done.output) == (0, True)
+
+
+def test_a_persons_apply_puts_a_report_only_drifted_field_back(scene: Scene) -> None:
+    scene.patch("ConfigMap", "report-only", {"data": {"mode": "slow"}}, manager="intruder")
+    command = ["apply", "--fleet", str(scene.root / "fleet"), "--kubeconfig", str(scene.sim.kubeconfig),
+               "--state", str(scene.root / "state.db"), "--yes"]
+    done = CliRunner().invoke(main.cli, command, catch_exceptions=False)
+    healed = scene.get("v1", "ConfigMap", "report-only")["data"]["mode"]
+    assert (done.exit_code, healed, scene.scan().entries) == (0, "fast", ())

@@ -133,3 +133,11 @@ def test_a_crashing_cluster_is_a_failure_not_a_crash_of_the_run():
 
     outcomes = fleetrun.run([stage("one", "a")], explode, options=fleetrun.Options())
     assert outcomes[0].result is Result.FAILED and "boom" in outcomes[0].detail
+
+
+def test_a_retried_unit_starts_although_its_group_halted():
+    stages = [stage("one", "a b", max_in_flight=1, failure_budget=0), stage("two", "c d")]
+    memory = fleetrun.Memory(retries=frozenset({("d", "g")}))
+    outcomes = {o.cluster: o.state for o in fleetrun.run(stages, Recorder({"a": Result.FAILED}),
+                                                          options=fleetrun.Options(), memory=memory)}
+    assert outcomes == {"a": UnitState.FAILED, "b": UnitState.HALTED, "c": UnitState.HALTED, "d": UnitState.HEALTHY}
