@@ -1,4 +1,4 @@
-"""When a rollout stage may start, and the state of every rollout unit (ADR 0011). Pure: time is passed in.
+"""When a rollout stage may start, and the state of every rollout unit (ADR 0014). Pure: time is passed in.
 
 A rollout *unit* is one cluster's share of one assignment (ADR 0010). Each unit has exactly one
 ``UnitState``; the engine stores it, the dashboard shows it and the API serves it, always by its value.
@@ -18,29 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-
-class UnitState(StrEnum):
-    """The one state of a rollout unit (a cluster's share of an assignment)."""
-
-    PENDING = "pending"
-    """Has changes; its stage is open but it has not been started yet."""
-    WAITING = "waiting-for-previous-stage"
-    PAUSED = "paused"
-    """Its stage opens at ``until`` (a pause or the previous stage's soak), or its cluster is paused."""
-    AWAITING_APPROVAL = "awaiting-approval"
-    APPLYING = "applying"
-    APPLIED = "applied"
-    """Written, not healthy (yet)."""
-    HEALTHY = "healthy"
-    FAILED = "failed"
-    """The apply or its health gate failed, or the cluster could not be reached."""
-    HALTED = "halted"
-    """Not started: the assignment's failure budget is spent."""
-    DRIFTED = "drifted"
-    """Applied and healthy, then changed behind our back (open drift)."""
-
+from reconciler.core.statuses import UnitState
 
 HELD = frozenset({UnitState.WAITING, UnitState.PAUSED, UnitState.AWAITING_APPROVAL, UnitState.HALTED})
 """Units whose changes have not been applied because of a gate."""

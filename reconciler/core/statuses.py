@@ -5,7 +5,8 @@
 - ``RunStatus``, ``RevisionStatus``, ``PlanStatus``: what became of an apply run, a source revision
   and a saved plan;
 - ``PrPlanState``: where a pull request's plan is (planned, posted, applied at the merge, superseded);
-- ``PlanPhase``: the step a fleet plan is in (``engine.reconcile.plan_fleet`` reports each as it begins).
+- ``PlanPhase``: the step a fleet plan is in (``engine.reconcile.plan_fleet`` reports each as it begins);
+- ``UnitState``: the one state of a rollout unit (a cluster's share of an assignment, ADR 0019).
 
 The values are what the store's rows and the plan file hold; the one place that reads such a row or
 file turns the text back into the enum (``Reachability(row.status)``), and nothing downstream compares
@@ -80,3 +81,24 @@ class PlanPhase(StrEnum):
     RENDER = "render"
     OBSERVE = "observe"
     PLAN = "plan"
+
+
+class UnitState(StrEnum):
+    """The one state of a rollout unit (a cluster's share of an assignment)."""
+
+    PENDING = "pending"
+    """Has changes; its stage is open but it has not been started yet."""
+    WAITING = "waiting-for-previous-stage"
+    PAUSED = "paused"
+    """Its stage opens at ``until`` (a pause or the previous stage's soak), or its cluster is paused."""
+    AWAITING_APPROVAL = "awaiting-approval"
+    APPLYING = "applying"
+    APPLIED = "applied"
+    """Written, not healthy (yet)."""
+    HEALTHY = "healthy"
+    FAILED = "failed"
+    """The apply or its health gate failed, or the cluster could not be reached."""
+    HALTED = "halted"
+    """Not started: the assignment's failure budget is spent."""
+    DRIFTED = "drifted"
+    """Applied and healthy, then changed behind our back (open drift)."""

@@ -21,8 +21,8 @@ from reconciler import metrics
 from reconciler.core import rollout
 from reconciler.core.desired import BundleId
 from reconciler.core.plans import Action, Plan
-from reconciler.core.stagegates import UnitState
 from reconciler.core.statuses import Outcome as StepOutcome
+from reconciler.core.statuses import UnitState
 from reconciler.daemon import replicas
 from reconciler.daemon.ports import Outcome
 from reconciler.engine import drift, fleetrun, sessions

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 
 from reconciler.core import stagegates
 from reconciler.core.rollout import Result, Stage
-from reconciler.core.stagegates import Gate, StageMark, UnitState, UnitStatus
+from reconciler.core.stagegates import Gate, StageMark, UnitStatus
+from reconciler.core.statuses import UnitState
 from reconciler.engine.apply import UnitResult
 
 

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 
 from reconciler.core import stagegates
 from reconciler.core.rollout import FAILURES
-from reconciler.core.stagegates import UnitState, UnitStatus
+from reconciler.core.stagegates import UnitStatus
 from reconciler.core.statuses import Outcome as StepOutcome
+from reconciler.core.statuses import UnitState
 from reconciler.engine.fleetrun import Outcome
 from reconciler.engine.ports import EventsPort
 

@@ -17,7 +17,7 @@ from reconciler.core.desired import BundleId, DesiredBundle
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import ObjectKey
 from reconciler.core.plans import Action, Change, Plan
-from reconciler.core.stagegates import UnitState
+from reconciler.core.statuses import UnitState
 
 Unit = tuple[str, str]
 """(fleet cluster, rollout group: an assignment name or ``direct``)."""

@@ -1,4 +1,4 @@
-"""Rollout memory (ADR 0011): stage marks and approvals, the state of every unit, paused assignments,
+"""Rollout memory (ADR 0014): stage marks and approvals, the state of every unit, paused assignments,
 retries of halted units.
 
 ``save`` replaces the unit states and the marks of one apply run in one transaction; ``approve`` and
@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from reconciler.core.stagegates import StageMark, UnitState, UnitStatus
+from reconciler.core.stagegates import StageMark, UnitStatus
+from reconciler.core.statuses import UnitState
 from reconciler.store import tables, upserts
 from reconciler.store.contexts import Context
 

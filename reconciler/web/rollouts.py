@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.core import stagegates
-from reconciler.core.stagegates import StageMark, UnitState, UnitStatus
+from reconciler.core.stagegates import StageMark, UnitStatus
+from reconciler.core.statuses import UnitState
 from reconciler.store.records import EventRecord
 from reconciler.web.catalogs import Catalog, StageEntry
 

@@ -1,5 +1,5 @@
 """The state of a bundle in a cluster as the dashboard shows it: from the store's latest row and the
-state of the rollout unit it belongs to (``core.stagegates.UnitState``, ADR 0011).
+state of the rollout unit it belongs to (``core.stagegates.UnitState``, ADR 0014).
 
 A bundle whose unit is held (awaiting approval, waiting for the previous stage, paused, halted) shows
 that, whether an older version of it is in sync or it was never installed: the cell tells what is
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from reconciler.core.stagegates import UnitState, UnitStatus
-from reconciler.core.statuses import Outcome, Reachability
+from reconciler.core.stagegates import UnitStatus
+from reconciler.core.statuses import Outcome, Reachability, UnitState
 from reconciler.store.records import BundleRow
 
 

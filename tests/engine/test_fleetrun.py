@@ -7,7 +7,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from reconciler.core.rollout import Result, Stage
-from reconciler.core.stagegates import StageMark, UnitState
+from reconciler.core.stagegates import StageMark
+from reconciler.core.statuses import UnitState
 from reconciler.engine import fleetrun
 from reconciler.engine.apply import UnitResult
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from reconciler.core.rollout import Result
-from reconciler.core.stagegates import UnitState
+from reconciler.core.statuses import UnitState
 
 BUMP = ('{name: platform, version: "~1.4.0"}', '{name: platform, version: "~1.5.0"}')
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from reconciler.core.stagegates import StageMark, UnitState, UnitStatus
+from reconciler.core.stagegates import StageMark, UnitStatus
+from reconciler.core.statuses import UnitState
 from reconciler.store import stores
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

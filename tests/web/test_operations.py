@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import httpx
 
-from reconciler.core.stagegates import StageMark, UnitState, UnitStatus
+from reconciler.core.stagegates import StageMark, UnitStatus
+from reconciler.core.statuses import UnitState
 from reconciler.store.stores import Store
 from reconciler.web import testing
 from reconciler.web.services import Services
