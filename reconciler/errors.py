@@ -31,6 +31,7 @@ Every error stackfleet raises on purpose is a ``StackfleetError``. Each carries 
     ├── ForgeError                    GitHub/GitLab refused or failed a request (names forge, pull request)
     │   ├── ForgeAuthError            401/403: token missing, wrong or without the scope (not retried)
     │   └── ForgeRateLimited          429 or an exhausted rate limit (retried after the forge's delay)
+    ├── DaemonError                   the running daemon refused or failed an operation (names server, path)
     └── ConfigError                   daemon configuration is invalid
 """
 
@@ -230,6 +231,10 @@ class ForgeAuthError(ForgeError):
 
 class ForgeRateLimited(ForgeError):
     """429, or a 403 with the rate limit spent: retried after ``retry_after`` seconds."""
+
+
+class DaemonError(StackfleetError):
+    """A request to the running daemon's API (``stackfleet approve`` and friends) failed or was refused."""
 
 
 class ConfigError(StackfleetError):

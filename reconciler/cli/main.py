@@ -38,6 +38,10 @@ COMMANDS: dict[str, str] = {
     "serve": "Run the reconciler daemon with its dashboard.",
     "demo": "Run stackfleet on a simulated fleet and show the GitOps loop.",
     "drift": "Report drift from the last applied state. Exit 0 none, 2 drift, 1 error.",
+    "approve": "Approve a rollout stage (ASSIGNMENT/STAGE) on the running daemon (--server).",
+    "pause": "Pause a cluster or an assignment on the running daemon (--server).",
+    "resume": "Resume a cluster or an assignment on the running daemon (--server).",
+    "heal": "Re-apply a cluster's drifted objects on the running daemon (--server).",
     "completion": "Print the shell completion script for bash, zsh or fish.",
 }
 """Command name -> one-line help; the command is ``reconciler.cli.<name>.command``."""

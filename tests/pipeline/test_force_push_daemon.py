@@ -9,6 +9,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+from reconciler.core.rollout import Result
 from reconciler.core.statuses import RunStatus
 from reconciler.daemon import sourcing
 from reconciler.daemon.daemons import Daemon
@@ -31,12 +32,12 @@ class Recording:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str | None]] = []
-        self.result = "succeeded"
+        self.result = Result.SUCCEEDED
 
     def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event,
                   forced_from: str | None = None) -> Outcome:
         self.calls.append((revision, forced_from))
-        return Outcome(revision, self.result, clusters={"c0": self.result})
+        return Outcome(revision, self.result.value, clusters={"c0": self.result})
 
 
 class Quiet:
@@ -78,10 +79,10 @@ def test_a_forced_revision_whose_deletions_wait_stays_forced_on_the_next_reconci
     repo, daemon, track, pipeline = started(tmp_path)
     daemon.poll(track)
     commit(repo, "one, rewritten", amend=True)
-    pipeline.result = "awaiting-approval"
+    pipeline.result = Result.AWAITING_APPROVAL
     daemon.poll(track)
     daemon.reconcile(track)
-    pipeline.result = "succeeded"
+    pipeline.result = Result.SUCCEEDED
     daemon.reconcile(track)
     daemon.reconcile(track)
     first = pipeline.calls[0][0]

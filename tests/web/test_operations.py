@@ -7,13 +7,15 @@ import re
 from collections.abc import Callable
 
 import httpx
+from click.testing import CliRunner, Result
 
+from reconciler.cli import main
 from reconciler.core.stagegates import StageMark, UnitStatus
 from reconciler.core.statuses import UnitState
 from reconciler.store.stores import Store
 from reconciler.web import testing
 from reconciler.web.services import Services
-from tests.web.conftest import ADMIN_TOKEN
+from tests.web.conftest import ADMIN_TOKEN, READ_TOKEN
 
 APPROVE = "/api/v1/assignments/platform-stable/stages/prod-rest/approve"
 HELD = UnitStatus("prod-us-1", "platform-stable", "platform-stable/prod-rest", UnitState.AWAITING_APPROVAL,
@@ -119,3 +121,32 @@ def test_a_held_unit_shows_on_the_fleet_view_the_cluster_and_its_api(
     line = next(c for c in fleet if c["name"] == "prod-us-1")
     assert (line["state"], one["state"]) == ("awaiting-approval", "awaiting-approval")
     assert line["bundles"]["awaiting-approval"] == 4 and "awaiting approval of stage platform-stable/prod-rest" in page
+
+
+def stackfleet(*args: str, token: str) -> Result:
+    return CliRunner().invoke(main.cli, list(args), env={"STACKFLEET_TOKEN": token})
+
+
+def test_stackfleet_approve_talks_to_the_running_daemon(
+    filled: Store, make_services: Callable[..., Services]
+) -> None:
+    with testing.running(make_services(held(filled))) as (server, _):
+        done = stackfleet("approve", "platform-stable/prod-rest", "--server", server.url, token=ADMIN_TOKEN)
+    assert (done.exit_code, done.output) == (0, "approved platform-stable/prod-rest as admin-token\n")
+    assert filled.rollouts.marks()["platform-stable/prod-rest"].approved_by == "admin-token"
+
+
+def test_stackfleet_approve_with_a_read_only_token_is_refused(
+    filled: Store, make_services: Callable[..., Services]
+) -> None:
+    with testing.running(make_services(held(filled))) as (server, _):
+        done = stackfleet("approve", "platform-stable/prod-rest", "--server", server.url, token=READ_TOKEN)
+    assert (done.exit_code, "403" in str(done.exception), filled.rollouts.marks()) == (1, True, {})
+
+
+def test_stackfleet_pause_and_resume_an_assignment(filled: Store, make_services: Callable[..., Services]) -> None:
+    with testing.running(make_services(filled)) as (server, _):
+        paused = stackfleet("pause", "--assignment", "platform-stable", "--server", server.url, token=ADMIN_TOKEN)
+        during = filled.rollouts.paused()
+        stackfleet("resume", "--assignment", "platform-stable", "--server", server.url, token=ADMIN_TOKEN)
+    assert (paused.exit_code, during, filled.rollouts.paused()) == (0, frozenset({"platform-stable"}), frozenset())
