@@ -60,6 +60,11 @@ class RevisionStatus(StrEnum):
 class PlanStatus(StrEnum):
     PLANNED = "planned"
     APPLIED = "applied"
+    """Its apply run finished (held stages stay held; its revision says what is left)."""
+    SUPERSEDED = "superseded"
+    """A newer plan of the daemon's came before this one was applied."""
+    REFUSED = "refused"
+    """Its apply was refused before writing (stale, or a guard rail)."""
     STALE = "stale"
     FAILED = "failed"
 

@@ -9,6 +9,7 @@ records the step in flight. The catalog of the last good revision is kept for th
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from collections import Counter
@@ -22,11 +23,12 @@ from reconciler.core import rollout
 from reconciler.core.desired import BundleId
 from reconciler.core.plans import Action, Plan
 from reconciler.core.statuses import Outcome as StepOutcome
-from reconciler.core.statuses import UnitState
+from reconciler.core.statuses import PlanStatus, UnitState
 from reconciler.daemon import replicas
 from reconciler.daemon.ports import Outcome
 from reconciler.engine import drift, fleetrun, sessions
 from reconciler.engine import reconcile as engine
+from reconciler.errors import PlanError
 from reconciler.kube.connections import ClientSettings, Connections, InCluster
 from reconciler.render import fleet
 from reconciler.spec import loader
@@ -80,14 +82,21 @@ class EnginePipeline:
             return Outcome(revision, "stopped before applying", ok=False)
         if self.reviews is not None:  # a merged pull request: its reviewed plan, if still the one to apply
             settled = self.reviews.settle(source, revision, planned.plan)
-            planned = engine.Planned(planned.repo, planned.render, planned.live, settled)
-        self.store.plans.save(f"plan-{uuid.uuid4().hex[:12]}", planned.plan)
+            planned = dataclasses.replace(planned, plan=settled)  # keeps what else the planning found
+        plan_id = self.store.plans.save(f"plan-{uuid.uuid4().hex[:12]}", planned.plan).id
+        self.store.plans.supersede(by=plan_id)
         options = engine.ApplyOptions(rollout=fleetrun.Options(approved=self.approved,
                                                                   pause_limit=self.pause_limit))
-        report = engine.apply_plan(planned, session=session, options=options)
+        try:
+            report = engine.apply_plan(planned, session=session, options=options)
+        except PlanError:
+            self.store.plans.set_status(plan_id, PlanStatus.REFUSED)
+            raise
+        outcome = outcome_of(report)
+        self.store.plans.set_status(plan_id, PlanStatus.APPLIED if outcome.ok else PlanStatus.FAILED)
         for cluster, counts in object_states(planned.plan, report).items():
             metrics.set_objects(cluster, counts)
-        return outcome_of(report)
+        return outcome
 
     def scan(self, *, stop: threading.Event) -> int:
         """``ports.DriftScan``: scan the last loaded revision's applied objects, then self-heal what asks for it."""

@@ -55,6 +55,15 @@ class Plans:
                 raise StoreError("no such plan", plan=plan_id)
         return self.get(plan_id)
 
+    def supersede(self, *, by: str) -> int:
+        """Mark every plan still ``planned`` that is not a pull request's (the daemon's own) superseded
+        by plan ``by``; how many were."""
+        pending = (T.c.status == PlanStatus.PLANNED.value) & T.c.pr_number.is_(None) & (T.c.id != by)
+        with self._ctx.write() as conn:
+            done = conn.execute(T.update().where(pending).values(status=PlanStatus.SUPERSEDED.value,
+                                                                   updated_at=self._ctx.clock()))
+        return int(done.rowcount)
+
     def get(self, plan_id: str) -> PlanRecord:
         with self._ctx.read() as conn:
             row = conn.execute(select(T).where(T.c.id == plan_id)).first()

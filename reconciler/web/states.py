@@ -63,7 +63,7 @@ def of(row: BundleRow | None, unit: UnitStatus | None = None) -> State:
     failed = unit is not None and unit.state is UnitState.FAILED
     if row is None:
         return State.FAILED if failed else State.UNKNOWN
-    if failed or row.outcome is Outcome.FAILED or row.error:
+    if failed or row.outcome is Outcome.FAILED:  # a step held back (skipped) keeps its why but did not fail
         return State.FAILED
     if row.outcome is Outcome.STARTED:
         return State.APPLYING

@@ -234,6 +234,7 @@ def test_a_held_stage_is_reported_everywhere_and_applied_once_approved_through_t
     assert (unit_of(reference_daemon, "prod-us-1", "platform-stable")["state"], after["state"]) == (
         "healthy", "in-sync")
     assert revision["summary"] == "applied"
+    assert [p["status"] for p in reference_daemon.get("/api/v1/plans").json()["plans"]] == ["applied", "applied"]
 
 
 def test_a_stage_whose_workload_never_gets_healthy_keeps_the_next_one_from_starting(small_daemon) -> None:

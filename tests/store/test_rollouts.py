@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from reconciler.core import plans
 from reconciler.core.stagegates import StageMark, UnitStatus
-from reconciler.core.statuses import UnitState
+from reconciler.core.statuses import PlanStatus, UnitState
 from reconciler.store import stores
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -42,3 +43,13 @@ def test_pausing_and_resuming_an_assignment(store) -> None:
     store.rollouts.set_paused("base", paused=True, by="ops")
     store.rollouts.set_paused("base", paused=False, by="ops")
     assert store.rollouts.paused() == frozenset({"platform"})
+
+
+def test_a_new_daemon_plan_supersedes_the_ones_never_applied_but_not_pull_request_plans(store) -> None:
+    plan = plans.Plan(revision="main@sha1:" + "a" * 40, created_at=START.isoformat())
+    store.plans.save("plan-old", plan)
+    store.plans.save("plan-pr", plan, pr_number=7, pr_branch="topic")
+    store.plans.save("plan-new", plan)
+    store.plans.supersede(by="plan-new")
+    found = {p: store.plans.get(p).status for p in ("plan-old", "plan-pr", "plan-new")}
+    assert found == {"plan-old": PlanStatus.SUPERSEDED, "plan-pr": PlanStatus.PLANNED, "plan-new": PlanStatus.PLANNED}

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from reconciler.core.desired import BundleId
-from reconciler.core.statuses import Outcome, Reachability
+from reconciler.core.stagegates import UnitStatus
+from reconciler.core.statuses import Outcome, Reachability, UnitState
 from reconciler.store.records import BundleRow
 from reconciler.web import matrices, states
 from reconciler.web.catalogs import Catalog, ClusterEntry
@@ -44,7 +45,25 @@ STATES = [
     ),
     pytest.param(row(paused=True, outcome=Outcome.FAILED), State.PAUSED, id="paused-wins"),
     pytest.param(row(revision="", outcome=None), State.UNKNOWN, id="nothing-recorded"),
+    pytest.param(row(outcome=Outcome.SKIPPED, error="drift reported, not corrected: selfHeal is off", open_drift=1),
+                 State.DRIFTED, id="report-only-drift-held-back-is-drifted-not-failed"),
 ]
+
+HELD = UnitStatus("c1", "platform", "platform/prod", UnitState.AWAITING_APPROVAL, "awaiting approval")
+UNIT_STATES = [
+    pytest.param(row(), HELD, State.AWAITING_APPROVAL, id="held-unit-over-an-older-version-in-sync"),
+    pytest.param(None, HELD, State.AWAITING_APPROVAL, id="held-first-install"),
+    pytest.param(None, None, State.UNKNOWN, id="never-installed"),
+    pytest.param(row(), UnitStatus("c1", "platform", "platform/prod", UnitState.APPLIED), State.APPLIED,
+                 id="applied-not-healthy"),
+    pytest.param(row(paused=True), HELD, State.PAUSED, id="paused-cluster-wins"),
+]
+
+
+@pytest.mark.parametrize(("found", "unit", "expected"), UNIT_STATES)
+def test_a_bundle_shows_its_rollout_units_state(found: BundleRow | None, unit: UnitStatus | None,
+                                                  expected: State) -> None:
+    assert states.of(found, unit) is expected
 
 
 @pytest.mark.parametrize(("found", "expected"), STATES)
