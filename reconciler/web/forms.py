@@ -56,7 +56,7 @@ async def fields(request: Request) -> dict[str, str]:
 
 
 def answer(request: Request, form: dict[str, str], body: dict[str, object], *, status: int = 200) -> Response:
-    """JSON for scripts; for a dashboard form, back to the page it came from (``next``)."""
-    if is_bearer(request):
+    """JSON, or for a dashboard form (one that says where it came from, ``next``) back to that page."""
+    if is_bearer(request) or "next" not in form:
         return JSONResponse(body, status)
-    return RedirectResponse(access.safe_next(form.get("next", "/")), status_code=303)
+    return RedirectResponse(access.safe_next(form["next"]), status_code=303)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from reconciler.store.stores import Store
-from reconciler.web import access, oidc, testing
+from reconciler.web import access, forms, oidc, testing
 from reconciler.web.access import Scope
 from reconciler.web.services import Services
 from tests.web.oidc_provider import Provider
@@ -50,8 +50,10 @@ def test_a_member_of_a_mapped_group_operates_within_its_limits_and_events_name_t
     with app_with_oidc(store, make_services, provider) as (client, _):
         done = log_in(client)
         assert (done.status_code, done.headers["location"]) == (303, "/clusters/prod-eu-1")
-        codes = [client.get("/api/v1/clusters").status_code, client.post("/api/v1/clusters/prod-eu-1/pause").status_code,
-                 client.post("/api/v1/clusters/dev-eu-1/pause").status_code]
+        csrf = {"csrf": forms.token_for(client.cookies.get(access.COOKIE) or "")}  # a session's writes carry it
+        codes = [client.get("/api/v1/clusters").status_code,
+                 client.post("/api/v1/clusters/prod-eu-1/pause", data=csrf).status_code,
+                 client.post("/api/v1/clusters/dev-eu-1/pause", data=csrf).status_code]
     assert codes == [200, 200, 403]
     assert [e.message for e in store.events.recent()] == [
         "cluster prod-eu-1 paused from the API by alice@example.dev",
@@ -63,7 +65,9 @@ def test_a_person_in_no_mapped_group_may_only_read(store: Store, make_services: 
     provider.user = dataclasses.replace(provider.user, email="bob@example.dev", groups=["marketing"])
     with app_with_oidc(store, make_services, provider) as (client, _):
         assert log_in(client).status_code == 303
-        codes = (client.get("/api/v1/clusters").status_code, client.post("/api/v1/clusters/prod-eu-1/pause").status_code)
+        csrf = {"csrf": forms.token_for(client.cookies.get(access.COOKIE) or "")}
+        codes = (client.get("/api/v1/clusters").status_code,
+                 client.post("/api/v1/clusters/prod-eu-1/pause", data=csrf).status_code)
     assert codes == (200, 403)
 
 
