@@ -124,10 +124,17 @@ def unit_json(unit: UnitStatus) -> dict[str, Any]:
 
 def cell_json(cell: matrices.Cell) -> dict[str, Any]:
     """A bundle of a cluster: its row when it was applied, and its state with its rollout unit's."""
-    stack, _, bundle = cell.column.partition("/")
-    found = bundle_json(cell.row) if cell.row is not None else {"bundle": {"stack": stack, "bundle": bundle}}
+    found = bundle_json(cell.row) if cell.row is not None else never_installed_json(cell)
     unit = unit_json(cell.unit) if cell.unit is not None else None
     return {**found, "state": cell.state.value, "unit": unit}
+
+
+def never_installed_json(cell: matrices.Cell) -> dict[str, Any]:
+    """A bundle assigned but never applied, in the shape of an applied one's (nothing recorded)."""
+    stack, _, bundle = cell.column.partition("/")
+    return {"cluster": cell.cluster, "bundle": {"cluster": cell.cluster, "stack": stack, "bundle": bundle},
+            "reachability": "unknown", "paused": False, "revision": "", "objects": 0, "openDrift": 0,
+            "outcome": "", "error": "", "updatedAt": None}
 
 
 def cluster(request: Request) -> Response:

@@ -27,6 +27,8 @@ class Cell:
     column: str = ""
     unit: UnitStatus | None = None
     """The rollout unit the bundle belongs to, as the last apply run left it."""
+    cluster: str = ""
+    """The fleet cluster the bundle is assigned to."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def cell_of(cluster: str, column: str, row: BundleRow | None, catalog: Catalog,
     unit = units.get((cluster, group)) if group is not None else None
     if row is None and group is None:
         return None
-    return Cell(states.of(row, unit), row, column, unit)
+    return Cell(states.of(row, unit), row, column, unit, cluster)
 
 
 def _line(name: str, rows: list[BundleRow], catalog: Catalog, columns: tuple[str, ...],

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from reconciler import __version__
-from reconciler.core.statuses import Outcome, PlanStatus, PrPlanState, Reachability, RevisionStatus
+from reconciler.core.statuses import Outcome, PlanStatus, PrPlanState, Reachability, RevisionStatus, UnitState
 from reconciler.web.states import State
 
 PREFIX = "/api/v1"
@@ -71,8 +71,21 @@ class Bundle(Body):
     updated_at: str | None
 
 
+class Unit(Body):
+    """A rollout unit: one cluster's share of one assignment (ADR 0019)."""
+
+    cluster: str
+    assignment: str
+    stage: str
+    state: UnitState
+    reason: str
+    until: str | None
+
+
 class ClusterBundle(Bundle):
     health: str
+    unit: Unit | None
+    """The rollout unit the bundle belongs to, as the last apply run left it."""
 
 
 class ChangedBy(Body):
@@ -100,6 +113,8 @@ class ClusterDetail(Body):
     stacks: dict[str, str]
     state: State
     bundles: list[ClusterBundle]
+    """Applied bundles, and those assigned but never installed (revision "", objects 0)."""
+    units: list[Unit]
     drift: list[DriftEntry]
 
 
@@ -166,6 +181,8 @@ class Revision(Body):
     applied_at: str | None
     error: str
     forced: bool
+    summary: str
+    """For a person: ``partly applied: waiting for approval of platform-stable/prod-rest``."""
 
 
 class RevisionHistory(Body):
@@ -187,6 +204,57 @@ class EventList(Body):
     events: list[Event]
 
 
+class StageUnit(Body):
+    cluster: str
+    state: UnitState
+    reason: str
+    until: str | None
+
+
+class RolloutStage(Body):
+    name: str
+    stage: str
+    """``assignment/stage``."""
+    approval: bool
+    pause: str
+    soak: str
+    state: UnitState
+    """The worst state of its units."""
+    ready_since: str | None
+    approved_by: str
+    approved_at: str | None
+    units: list[StageUnit]
+
+
+class Rollout(Body):
+    assignment: str
+    paused: bool
+    stages: list[RolloutStage]
+
+
+class Approval(Body):
+    stage: str
+    approved_by: str
+    approved_at: str | None
+
+
+class AssignmentHold(Body):
+    assignment: str
+    paused: bool
+
+
+class Retry(Body):
+    assignment: str
+    cluster: str
+    retry: bool
+
+
+class Healed(Body):
+    cluster: str
+    healed: int
+    """Objects written."""
+
+
 class PauseResult(Body):
     name: str
     paused: bool
@@ -201,7 +269,7 @@ class Operation:
     summary: str
     response: type[Body] | None
     """``None``: the OpenAPI document itself."""
-    scope: Literal["read", "operate"] = "read"
+    scope: Literal["read", "approve", "operate"] = "read"
     query: dict[str, str] = field(default_factory=dict)
     """Query parameter -> description (all optional strings)."""
 
@@ -212,6 +280,19 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                            ClusterDetail),
     ("POST", "/clusters/{name}/pause"): Operation("Pause a cluster's rollouts.", PauseResult, scope="operate"),
     ("POST", "/clusters/{name}/resume"): Operation("Resume a paused cluster.", PauseResult, scope="operate"),
+    ("POST", "/clusters/{name}/heal"): Operation(
+        "Re-apply a cluster's drifted objects, whatever selfHeal says (form fields bundle, object narrow it).",
+        Healed, scope="operate"),
+    ("GET", "/assignments/{assignment}"): Operation("One assignment's rollout: its stages in order with their units.",
+                                                    Rollout),
+    ("POST", "/assignments/{assignment}/stages/{stage}/approve"): Operation(
+        "Approve a stage for its next change (kept until used).", Approval, scope="approve"),
+    ("POST", "/assignments/{assignment}/pause"): Operation("Hold every stage of an assignment.", AssignmentHold,
+                                                           scope="operate"),
+    ("POST", "/assignments/{assignment}/resume"): Operation("Release a held assignment.", AssignmentHold,
+                                                            scope="operate"),
+    ("POST", "/assignments/{assignment}/units/{cluster}/retry"): Operation(
+        "Start a halted unit once in the next run, despite the spent failure budget.", Retry, scope="operate"),
     ("GET", "/bundles"): Operation("Every bundle of every cluster: state, reachability, outcome, drift.",
                                    BundleList),
     ("GET", "/drift"): Operation("Open drift entries: what changed, who changed it, when.", DriftList,
@@ -251,12 +332,14 @@ def document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "stackfleet API", "version": __version__,
-                 "description": "The daemon's JSON API: the data of the dashboard, and cluster pause/resume."},
+                 "description": "The daemon's JSON API: the data of the dashboard, and the operations "
+                                "of a rollout (approve, pause/resume, retry, heal)."},
         "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "A read token; pause/resume need the operate scope."}},
+                                           "description": "A read token; approvals need the approve scope, "
+                                                          "the other writes the operate scope."}},
         },
         "security": [{"bearer": []}],
     }
@@ -276,8 +359,9 @@ def _operation(method: str, path: str) -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     responses: dict[str, Any] = {"200": {"description": known.summary, "content": {"application/json": {"schema": body}}},
                                  "401": {"description": "No or an unknown token.", **error}}
-    if known.scope == "operate":
-        responses["403"] = {"description": "The token lacks the operate scope on this cluster.", **error}
+    if known.scope != "read":
+        responses["403"] = {"description": f"The token lacks the {known.scope} scope here, or a dashboard form its "
+                                           "CSRF field.", **error}
     if params and any(p["in"] == "path" for p in params):
         responses["404"] = {"description": "No such object.", **error}
     return {"summary": known.summary, "operationId": _operation_id(method, path), "parameters": params,

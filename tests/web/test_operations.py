@@ -7,13 +7,14 @@ import re
 from collections.abc import Callable
 
 import httpx
+import jsonschema
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
 from reconciler.core.stagegates import StageMark, UnitStatus
 from reconciler.core.statuses import UnitState
 from reconciler.store.stores import Store
-from reconciler.web import testing
+from reconciler.web import apps, openapis, testing
 from reconciler.web.services import Services
 from tests.web.conftest import ADMIN_TOKEN, READ_TOKEN
 
@@ -150,3 +151,19 @@ def test_stackfleet_pause_and_resume_an_assignment(filled: Store, make_services:
         during = filled.rollouts.paused()
         stackfleet("resume", "--assignment", "platform-stable", "--server", server.url, token=ADMIN_TOKEN)
     assert (paused.exit_code, during, filled.rollouts.paused()) == (0, frozenset({"platform-stable"}), frozenset())
+
+
+def test_the_rollout_answers_satisfy_their_openapi_schemas(
+    filled: Store, make_services: Callable[..., Services], admin: dict[str, str]
+) -> None:
+    spec = openapis.document(apps.routes())
+    filled.rollouts.save({}, [HELD], clusters=["prod-us-1"])
+    with testing.running(make_services(filled)) as (_, client):
+        answers = [("/api/v1/clusters/{name}", "get", client.get("/api/v1/clusters/prod-us-1", headers=admin)),
+                   ("/api/v1/assignments/{assignment}", "get",
+                    client.get("/api/v1/assignments/platform-stable", headers=admin)),
+                   ("/api/v1/assignments/{assignment}/stages/{stage}/approve", "post", client.post(APPROVE, headers=admin)),
+                   ("/api/v1/revisions", "get", client.get("/api/v1/revisions", headers=admin))]
+    for path, method, answer in answers:
+        body = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        jsonschema.Draft202012Validator({**body, "components": spec["components"]}).validate(answer.json())
