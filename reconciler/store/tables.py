@@ -272,7 +272,7 @@ rollout_stages = Table(
     Column("approved_at", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
 )
-"""Per rollout stage (``assignment/stage``): since when it is ready, and its approval (ADR 0019)."""
+"""Per rollout stage (``assignment/stage``): since when it is ready, and its approval (ADR 0021)."""
 
 rollout_units = Table(
     "rollout_units",
