@@ -1,4 +1,4 @@
-"""When a rollout stage may start, and the state of every rollout unit (ADR 0021). Pure: time is passed in.
+"""When a rollout stage may start, and the state of every rollout unit (ADR 0022). Pure: time is passed in.
 
 A rollout *unit* is one cluster's share of one assignment (ADR 0010). Each unit has exactly one
 ``UnitState``; the engine stores it, the dashboard shows it and the API serves it, always by its value.

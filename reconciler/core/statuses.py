@@ -6,7 +6,7 @@
   and a saved plan;
 - ``PrPlanState``: where a pull request's plan is (planned, posted, applied at the merge, superseded);
 - ``PlanPhase``: the step a fleet plan is in (``engine.reconcile.plan_fleet`` reports each as it begins);
-- ``UnitState``: the one state of a rollout unit (a cluster's share of an assignment, ADR 0021).
+- ``UnitState``: the one state of a rollout unit (a cluster's share of an assignment, ADR 0022).
 
 The values are what the store's rows and the plan file hold; the one place that reads such a row or
 file turns the text back into the enum (``Reachability(row.status)``), and nothing downstream compares

@@ -312,7 +312,7 @@ def _client_getter(session: Session) -> Callable[[str, float], ClusterApi]:
 
 def rollout_of(planned: Planned) -> tuple[dict[units.Unit, list[Change]], list[rollout.Stage]]:
     """The plan's rollout units with changes (ADR 0010) and the stages of every unit the render puts on
-    the fleet (ADR 0021: a stage's members include its units with nothing to do)."""
+    the fleet (ADR 0022: a stage's members include its units with nothing to do)."""
     providers = _providers(planned.plan)
     split = units.split(planned.plan, sources={b.id: b.source for b in planned.render.bundles}, providers=providers)
     members = units.members(planned.render.bundles, providers=providers)

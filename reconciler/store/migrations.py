@@ -110,7 +110,7 @@ def add_inventory_versions(conn: Connection) -> None:
 
 
 def add_rollouts(conn: Connection) -> None:
-    """v8: rollout stage marks and approvals, unit states, paused assignments, retries (ADR 0021)."""
+    """v8: rollout stage marks and approvals, unit states, paused assignments, retries (ADR 0022)."""
     for table in (tables.rollout_stages, tables.rollout_units, tables.assignment_holds, tables.unit_retries):
         table.create(conn)
 

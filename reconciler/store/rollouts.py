@@ -1,4 +1,4 @@
-"""Rollout memory (ADR 0021): stage marks and approvals, the state of every unit, paused assignments,
+"""Rollout memory (ADR 0022): stage marks and approvals, the state of every unit, paused assignments,
 retries of halted units.
 
 ``save`` replaces the unit states and the marks of one apply run in one transaction; ``approve`` and

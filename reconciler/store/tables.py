@@ -272,7 +272,7 @@ rollout_stages = Table(
     Column("approved_at", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
 )
-"""Per rollout stage (``assignment/stage``): since when it is ready, and its approval (ADR 0021)."""
+"""Per rollout stage (``assignment/stage``): since when it is ready, and its approval (ADR 0022)."""
 
 rollout_units = Table(
     "rollout_units",

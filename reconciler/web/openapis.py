@@ -72,7 +72,7 @@ class Bundle(Body):
 
 
 class Unit(Body):
-    """A rollout unit: one cluster's share of one assignment (ADR 0021)."""
+    """A rollout unit: one cluster's share of one assignment (ADR 0022)."""
 
     cluster: str
     assignment: str

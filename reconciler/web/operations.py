@@ -1,4 +1,4 @@
-"""What people do through ``/api/v1`` and the dashboard's forms (ADR 0021): approve a stage, pause or
+"""What people do through ``/api/v1`` and the dashboard's forms (ADR 0022): approve a stage, pause or
 resume an assignment, retry a halted unit, heal a drifted bundle or object.
 
 Each needs a scope (``access.Scope``: approve, or operate) for what it touches, is recorded as an event

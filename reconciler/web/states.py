@@ -1,5 +1,5 @@
 """The state of a bundle in a cluster as the dashboard shows it: from the store's latest row and the
-state of the rollout unit it belongs to (``core.statuses.UnitState``, ADR 0021).
+state of the rollout unit it belongs to (``core.statuses.UnitState``, ADR 0022).
 
 A bundle whose unit is held (awaiting approval, waiting for the previous stage, paused, halted) shows
 that, whether an older version of it is in sync or it was never installed: the cell tells what is
