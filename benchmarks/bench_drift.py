@@ -19,14 +19,14 @@ from pathlib import Path
 
 import fleetscale
 
-from reconciler.engine import drift
+from reconciler.engine import drift, reconcile
 
 
-def scan(bench: fleetscale.Bench, session: object) -> tuple[float, Counter[tuple[str, str]], int]:
+def scan(bench: fleetscale.Bench, session: reconcile.Session) -> tuple[float, Counter[tuple[str, str]], int]:
     for cluster in bench.running.server.clusters.values():
         cluster.faults.requests.clear()
     start = time.perf_counter()
-    report = drift.scan(bench.store, connections=session.connections, fleet_name=bench.repo.name,  # type: ignore[attr-defined]
+    report = drift.scan(bench.store, connections=session.connections, fleet_name=bench.repo.name,
                         policies=drift.policies_of(bench.repo), now=datetime.now(UTC))
     return time.perf_counter() - start, bench.requests(), len(report.entries)
 

@@ -313,9 +313,19 @@ class Cluster:
         if (rt.group, rt.plural) == (CRD_GROUP, CRD_PLURAL):
             self.registry.serve_crd(obj)
             self.managers.register_crd(obj)
+            self._default_stored(obj)
         self.events.append(watches.Event(int(meta["resourceVersion"]), event, (rt.group, rt.plural), obj))
         for hook in self.on_change:
             hook(self, event, rt, obj)
+
+    def _default_stored(self, crd: Obj) -> None:
+        """The CRD's defaults on its stored custom resources, as kube-apiserver defaults them on read."""
+        plural = str(((crd.get("spec") or {}).get("names") or {}).get("plural", ""))
+        stored = self._by_type.get((str((crd.get("spec") or {}).get("group", "")), plural), {})
+        for key, obj in list(stored.items()):
+            shown = self.managers.read_defaults(obj)
+            if shown != obj:
+                self._objects[key] = stored[key] = shown
 
     def _mark_deleted(self, rt: ResourceType, live: Obj) -> Obj:
         if live["metadata"].get("deletionTimestamp"):

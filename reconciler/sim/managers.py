@@ -47,6 +47,7 @@ class FieldManagers:
     def __init__(self, *, defaulting: bool, allocate_ip: Callable[[], str]) -> None:
         from reconciler.sim import ssa
 
+        self.defaulting = defaulting
         self._crds: dict[tuple[str, str], Mapping[str, Any]] = {}
         """(apiVersion, kind) of each served custom resource version: its structural schema."""
         builtin = _defaulter(allocate_ip)
@@ -67,6 +68,16 @@ class FieldManagers:
             schema = structurals.version_schema(crd, str(version.get("name", "")))
             if schema is not None:
                 self._crds[(f"{spec.get('group', '')}/{version.get('name', '')}", kind)] = schema
+
+    def read_defaults(self, obj: Obj) -> Obj:
+        """``obj`` as a read shows it: its CRD's defaults filled in (no pruning; unchanged when
+        defaulting is off or ``obj`` is not a custom resource)."""
+        from reconciler.sim import structurals
+
+        schema = self._crds.get((str(obj.get("apiVersion", "")), str(obj.get("kind", ""))))
+        if schema is None or not self.defaulting:
+            return obj
+        return structurals.default_and_prune(obj, schema, prune=False)
 
     def _custom_defaults(self, obj: Obj) -> Obj:
         """CRD structural defaulting and pruning (``reconciler.sim.structurals``) for custom resources."""

@@ -3,6 +3,7 @@ does: on create, on update and on apply (where nobody owns a default)."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from reconciler.sim import structurals
@@ -53,3 +54,18 @@ def test_an_apply_gets_the_defaults_and_owns_none_of_them(api) -> None:
     assert (answer.status_code, answer.json()["spec"], entry["fieldsV1"]["f:spec"]) == (
         201, {"matchers": [{"name": "a", "matchType": "="}], "severity": "warning", "repeatInterval": "4h"},
         {"f:matchers": {}})
+
+
+def test_a_default_added_to_the_crd_later_shows_on_read_without_a_write(api) -> None:
+    crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    first = copy.deepcopy(CRD)
+    spec_schema = first["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+    del spec_schema["severity"]["default"]
+    assert api.post(crds, first).status_code == 201
+    before = api.post(RULES, rule(severity=None, matchers=[])).json()
+    crd = api.get(f"{crds}/{CRD['metadata']['name']}").json()
+    crd["spec"]["versions"][0]["schema"] = CRD["spec"]["versions"][0]["schema"]
+    assert api.put(f"{crds}/{CRD['metadata']['name']}", crd).status_code == 200
+    after = api.get(f"{RULES}/r").json()
+    assert ("severity" in before["spec"], after["spec"]["severity"],
+            after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]) == (False, "warning", True)
