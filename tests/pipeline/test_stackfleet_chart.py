@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from reconciler import settings
+from reconciler.core.plans import Action
 from reconciler.errors import ChartError
 from reconciler.render import helm
 from reconciler.source import opening
@@ -143,14 +144,16 @@ def test_kubeconfig_secrets_tokens_and_cluster_rules_only_when_values_ask(
         f"{mounts['kubeconfig']}/config", f"{mounts['read-token']}/token")
 
 
-def stack_files(repo_root: Path, values: dict[str, Any]) -> dict[str, str]:
-    """A fleet of one cluster whose stack ``stackfleet`` deploys a ServiceMonitor CRD, then the chart."""
+def stack_files(repo_root: Path, values: dict[str, Any], *, waive: bool = True) -> dict[str, str]:
+    """A fleet of one cluster whose stack ``stackfleet`` deploys a ServiceMonitor CRD, then the chart
+    (the ``stackfleet-self`` guard waived for that stack unless ``waive`` is false)."""
     chart = repo_root / "charts" / "stackfleet"
+    guards = {"stacks": [{"stack": "stackfleet", "waive": ["stackfleet-self"]}]} if waive else {}
     files = {
         "fleet.yaml": yaml.safe_dump({
             "apiVersion": "stackfleet.dev/v1alpha1", "kind": "Fleet", "metadata": {"name": "self"},
             "spec": {"layers": ["crds", "addons"],
-                     "policy": {"guards": {"stacks": [{"stack": "stackfleet", "waive": ["stackfleet-self"]}]}}}}),
+                     "policy": {"guards": guards}}}),
         f"clusters/{CLUSTER}.yaml": yaml.safe_dump({
             "apiVersion": "stackfleet.dev/v1alpha1", "kind": "Cluster", "metadata": {"name": CLUSTER},
             "spec": {"connection": {"context": CLUSTER}, "stacks": [{"name": "stackfleet", "version": "0.1.0"}]}}),
@@ -217,3 +220,11 @@ def test_three_replicas_apply_to_a_sim_cluster_and_then_nothing_is_planned_or_dr
              if (served := types[kind]) is not None and live.find(served, NAMESPACE, name) is not None}
     assert (found, len(rendered)) == (rendered, 11)
     assert (bench.plan().plan.has_changes, bench.drift().entries) == (False, ())
+
+
+def test_without_the_waiver_the_guard_refuses_every_object_of_the_chart(
+        repo_root: Path, bench_factory: StartBench) -> None:
+    bench = bench_factory(stack_files(repo_root, {}, waive=False), [CLUSTER])
+    changes = [c for c in bench.plan().plan.changes if c.key.namespace == NAMESPACE or c.key.name == NAMESPACE]
+    assert {c.action for c in changes} == {Action.REFUSED}
+    assert {(c.key.kind, c.key.name) for c in changes} >= {("Namespace", NAMESPACE), ("StatefulSet", "sf-stackfleet")}
