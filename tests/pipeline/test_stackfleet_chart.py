@@ -4,9 +4,10 @@ sim cluster by our own pipeline.
 The render tests read the objects of the default values and of three replicas: kinds, the RBAC rules
 (Leases in the release namespace only; nothing cluster-wide unless asked), probes, the downward-API
 ``POD_NAME`` and the settings file, which must load as the daemon loads it. Three replicas without a
-PostgreSQL URL fail the render with a sentence saying what to set. The apply test deploys the chart as
-a fleet bundle (the fleet waiving the ``stackfleet-self`` guard for it, as docs/running-in-a-cluster.md
-says) next to a ServiceMonitor CRD, then plans again: nothing left to change, nothing drifted.
+PostgreSQL URL fail the render with a sentence saying what to set. The apply tests deploy the chart
+(default values; three replicas with every optional part) as a fleet bundle, the fleet waiving the
+``stackfleet-self`` guard for it as docs/running-in-a-cluster.md says, next to a ServiceMonitor CRD,
+then plan again: nothing left to change, nothing drifted.
 """
 
 from __future__ import annotations
@@ -206,10 +207,16 @@ spec:
 """
 
 
-def test_three_replicas_apply_to_a_sim_cluster_and_then_nothing_is_planned_or_drifted(
-        repo_root: Path, bench_factory: StartBench) -> None:
-    values = {**THREE, "database": {"url": DATABASE_URL}, "serviceMonitor": {"enabled": True},
-              "rbac": {"kubeconfigSecrets": [{"namespace": NAMESPACE}]}}
+APPLIED = {
+    "defaults": ({}, 5),
+    "three replicas": ({**THREE, "database": {"url": DATABASE_URL}, "serviceMonitor": {"enabled": True},
+                        "rbac": {"kubeconfigSecrets": [{"namespace": NAMESPACE}]}}, 11),
+}
+
+
+@pytest.mark.parametrize(("values", "count"), list(APPLIED.values()), ids=list(APPLIED))
+def test_the_chart_applies_to_a_sim_cluster_and_then_nothing_is_planned_or_drifted(
+        repo_root: Path, bench_factory: StartBench, values: dict[str, Any], count: int) -> None:
     bench = bench_factory(stack_files(repo_root, values), [CLUSTER])
     report = bench.apply()
     assert [o.result.value for o in report.outcomes] == ["succeeded"]
@@ -218,7 +225,7 @@ def test_three_replicas_apply_to_a_sim_cluster_and_then_nothing_is_planned_or_dr
     types = {kind: live.registry.lookup(*plural) for kind, plural in PLURALS.items()}
     found = {(kind, name) for kind, name in rendered
              if (served := types[kind]) is not None and live.find(served, NAMESPACE, name) is not None}
-    assert (found, len(rendered)) == (rendered, 11)
+    assert (found, len(rendered)) == (rendered, count)
     assert (bench.plan().plan.has_changes, bench.drift().entries) == (False, ())
 
 
