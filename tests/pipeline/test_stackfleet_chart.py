@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
+import reconciler
 from reconciler import settings
 from reconciler.core.plans import Action
 from reconciler.errors import ChartError
@@ -80,6 +81,12 @@ def test_the_default_values_render_one_replica_on_sqlite_in_its_state_volume(
     loaded = settings_of(objects, tmp_path, plain)
     assert (loaded.replicas.enabled, loaded.web.listen, loaded.state.database) == (
         False, "0.0.0.0:8080", "/state/stackfleet.db")
+
+
+def test_the_image_is_the_version_of_this_source_tree_by_default(repo_root: Path) -> None:
+    chart = yaml.safe_load((repo_root / "charts" / "stackfleet" / "Chart.yaml").read_text())
+    assert (chart["appVersion"], container(render(repo_root, {}))["image"]) == (
+        reconciler.__version__, f"stackfleet:{reconciler.__version__}")
 
 
 def test_the_probes_ask_healthz_for_liveness_and_readyz_for_readiness(repo_root: Path) -> None:
