@@ -286,7 +286,8 @@ class Daemon:
                         serving=str(track.good) if track.good else None, stage="source")
         elif status.revision is not None and track.is_new(status.revision):
             forced = status.force_pushed_from is not None
-            self.journal.seen(track.name, str(status.revision), forced=forced)
+            self.journal.seen(track.name, str(status.revision), forced=forced, subject=status.subject,
+                              author=status.author)
             log().info("new revision", source=track.name, revision=str(status.revision), force_pushed=forced)
 
     def _every(self, seconds: float, func: Callable[..., Any], *args: Any, job: str, jitter: float = 0.0,

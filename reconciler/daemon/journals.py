@@ -12,8 +12,8 @@ class StoreJournal:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def seen(self, source: str, revision: str, *, forced: bool) -> None:
-        self.store.revisions.record_seen(source, revision, forced=forced)
+    def seen(self, source: str, revision: str, *, forced: bool, subject: str = "", author: str = "") -> None:
+        self.store.revisions.record_seen(source, revision, forced=forced, subject=subject, author=author)
         reason = "ForcePushed" if forced else "NewRevision"
         self.store.events.add(reason, f"{source} moved to {revision}", level="warning" if forced else "info")
 

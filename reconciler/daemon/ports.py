@@ -54,7 +54,7 @@ class DriftScan(Protocol):
 class Journal(Protocol):
     """Where the daemon records the revisions it sees and what became of them (the state store)."""
 
-    def seen(self, source: str, revision: str, *, forced: bool) -> None: ...
+    def seen(self, source: str, revision: str, *, forced: bool, subject: str = "", author: str = "") -> None: ...
 
     def applied(self, source: str, revision: str, *, held: str = "") -> None:
         """The revision applied; ``held`` says what its rollout still holds back (partly applied)."""

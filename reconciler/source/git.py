@@ -41,6 +41,8 @@ MAX_SYMLINK_HOPS = 40
 """Symlinks followed while resolving one path before it counts as a loop (Linux uses 40 too)."""
 
 _MAX_LINK_BYTES = 4096
+SUBJECT_CHARS = 200
+NAME_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,14 @@ class Mirror:
             raise SourceError(f"{sha} is not a commit", sha=sha)
         signature, payload = commit.gpg_signature
         return (signature, payload) if signature else None
+
+    def describe(self, sha: str) -> tuple[str, str]:
+        """The commit's subject (its message's first line, at most 200 characters) and its author's name."""
+        commit = self._repo.get(sha)
+        if not isinstance(commit, pygit2.Commit):
+            raise SourceError(f"{sha} is not a commit", sha=sha)
+        subject = (commit.message.strip().splitlines() or [""])[0][:SUBJECT_CHARS]
+        return subject, commit.author.name[:NAME_CHARS]
 
     def tree(self, revision: Revision, *, max_file_bytes: int = MAX_FILE_BYTES) -> CommitTree:
         return CommitTree(self._repo, revision, max_file_bytes=max_file_bytes)

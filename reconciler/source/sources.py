@@ -55,6 +55,9 @@ class SourceStatus:
     force_pushed_from: Revision | None = None
     signer: str | None = None
     last_fetch: FetchStats = field(default_factory=FetchStats)
+    subject: str = ""
+    """The revision's commit subject and author's name (for the revisions page)."""
+    author: str = ""
 
     @property
     def stale(self) -> bool:
@@ -133,6 +136,7 @@ class GitSource:
         return self.verifier.verify(signature=signature, payload=payload, revision=str(revision))
 
     def _accepted(self, revision: Revision, *, signer: str | None, now: float) -> SourceStatus:
+        subject, author = self.mirror.describe(revision.sha)
         return SourceStatus(
             url=self._status.url,
             ref=self.ref,
@@ -141,6 +145,8 @@ class GitSource:
             force_pushed_from=_moved_back(self.mirror, revision, base=self._applied or self._status.revision),
             signer=signer,
             last_fetch=self.mirror.last_stats,
+            subject=subject,
+            author=author,
         )
 
     def _failed(self, exc: SourceError, *, now: float) -> SourceStatus:

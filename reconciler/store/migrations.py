@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -60,9 +61,27 @@ def _inventories_v1() -> Table:
     )
 
 
+def _revisions_v1() -> Table:
+    return Table(
+        "revisions",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("source", String(tables.NAME), nullable=False),
+        Column("revision", String(512), nullable=False),
+        Column("seen_at", tables.UtcDateTime, nullable=False),
+        Column("applied_at", tables.UtcDateTime),
+        Column("status", String(16), nullable=False),
+        Column("error", Text, nullable=False),
+        Column("forced", Boolean, nullable=False),
+        UniqueConstraint("source", "revision", name="uq_revisions_source_revision"),
+        Index("ix_revisions_source_id", "source", "id"),
+    )
+
+
 def create_base_tables(conn: Connection) -> None:
     """v1: revisions, plans, apply runs and steps, inventories, cluster status, events."""
-    for table in (tables.revisions, tables.plans, tables.runs, tables.steps):
+    _revisions_v1().create(conn)
+    for table in (tables.plans, tables.runs, tables.steps):
         table.create(conn)
     for table in (tables.inventory_entries, tables.events):
         table.create(conn)
@@ -115,9 +134,15 @@ def add_rollouts(conn: Connection) -> None:
         table.create(conn)
 
 
+def add_revision_commits(conn: Connection) -> None:
+    """v9: the commit subject and author of each revision (the revisions page names them)."""
+    conn.execute(text("ALTER TABLE revisions ADD COLUMN subject TEXT NOT NULL DEFAULT ''"))
+    conn.execute(text(f"ALTER TABLE revisions ADD COLUMN author VARCHAR({tables.NAME}) NOT NULL DEFAULT ''"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     create_base_tables, add_drift_and_bundle_states, add_applied_objects, add_bundle_health,
-    add_pull_request_plans, add_keys, add_inventory_versions, add_rollouts,
+    add_pull_request_plans, add_keys, add_inventory_versions, add_rollouts, add_revision_commits,
 )
 LATEST = len(MIGRATIONS)
 

@@ -19,6 +19,8 @@ class RevisionRecord:
     applied_at: datetime | None = None
     error: str = ""
     forced: bool = False
+    subject: str = ""
+    author: str = ""
 
 
 OPEN_PR_STATES = frozenset({PrPlanState.PLANNED, PrPlanState.POSTED})

@@ -18,8 +18,10 @@ class Revisions:
     def __init__(self, context: Context) -> None:
         self._ctx = context
 
-    def record_seen(self, source: str, revision: str, *, forced: bool = False) -> RevisionRecord:
-        """Note that ``source`` points at ``revision``; seeing it again keeps the first record."""
+    def record_seen(self, source: str, revision: str, *, forced: bool = False, subject: str = "",
+                    author: str = "") -> RevisionRecord:
+        """Note that ``source`` points at ``revision`` (its commit's subject and author, redacted); seeing
+        it again keeps the first record."""
         with self._ctx.write() as conn:
             found = conn.execute(select(T).where(T.c.source == source, T.c.revision == revision)).first()
             if found is None:
@@ -31,6 +33,8 @@ class Revisions:
                         status=RevisionStatus.SEEN.value,
                         error="",
                         forced=forced,
+                        subject=self._ctx.redactor.text(subject),
+                        author=self._ctx.redactor.text(author),
                     )
                 )
         return self._one(source, revision)

@@ -86,6 +86,8 @@ revisions = Table(
     Column("status", String(16), nullable=False),
     Column("error", Text, nullable=False, default=""),
     Column("forced", Boolean, nullable=False, default=False),
+    Column("subject", Text, nullable=False, default="", server_default=""),
+    Column("author", String(NAME), nullable=False, default="", server_default=""),
     UniqueConstraint("source", "revision", name="uq_revisions_source_revision"),
     Index("ix_revisions_source_id", "source", "id"),
 )

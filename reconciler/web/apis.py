@@ -87,6 +87,8 @@ def revision_json(record: RevisionRecord) -> dict[str, Any]:
         "error": record.error,
         "forced": record.forced,
         "summary": revision_summary(record),
+        "subject": record.subject,
+        "author": record.author,
     }
 
 

@@ -183,6 +183,9 @@ class Revision(Body):
     forced: bool
     summary: str
     """For a person: ``partly applied: waiting for approval of platform-stable/prod-rest``."""
+    subject: str
+    """The commit's subject line."""
+    author: str
 
 
 class RevisionHistory(Body):

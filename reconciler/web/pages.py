@@ -164,7 +164,9 @@ def plan_detail(request: Request) -> Response:
         raise HTTPException(404, f"no plan {plan_id!r}") from None
     wanted = request.query_params.get("cluster", "")
     changes = [c for c in plan.changes if not wanted or c.cluster == wanted]
-    return render(request, "plan.html", record=record, plan=plan, changes=changes, cluster=wanted)
+    unchanged = [c for c in changes if c.action is core_plans.Action.UNCHANGED]
+    return render(request, "plan.html", record=record, plan=plan, cluster=wanted, unchanged=unchanged,
+                  changes=[c for c in changes if c.action is not core_plans.Action.UNCHANGED])
 
 
 def revisions(request: Request) -> Response:

@@ -249,6 +249,15 @@ def test_a_stage_whose_workload_never_gets_healthy_keeps_the_next_one_from_start
     assert daemons.get("/api/v1/clusters/prod").json()["bundles"][0]["state"] == "waiting-for-previous-stage"
 
 
+def test_a_revision_shows_its_commits_subject_and_author_escaped(small_daemon) -> None:
+    daemons = small_daemon()
+    daemons.poll()
+    revision = daemons.get("/api/v1/revisions").json()["sources"]["fleet"][0]
+    page = daemons.get("/revisions").text
+    assert (revision["subject"], revision["author"]) == ("the fleet <first> & co", "Ops Person")
+    assert "the fleet &lt;first&gt; &amp; co" in page and "<first>" not in page
+
+
 def test_a_pause_survives_a_restart_and_a_new_commit_and_ends_on_time(small_daemon) -> None:
     daemons = small_daemon()
     daemons.poll()  # first installs: not paused

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -270,3 +271,17 @@ def test_the_revisions_page_links_each_revision_to_its_plans(
     with testing.running(make_services(planned)) as (_, client):
         page = client.get("/revisions", headers=reader).text
     assert ("main@dddddddddddd" in page, 'href="/plans/plan-2"' in page) == (True, True)
+
+
+def test_a_plan_page_lists_changes_first_and_folds_the_unchanged(
+    store: Store, make_services: object, reader: dict[str, str]
+) -> None:
+    quiet = [dataclasses.replace(planned_change("eu-1", ""), action=plans.Action.UNCHANGED, step=None,
+                                 key=ObjectKey("", "ConfigMap", "apps", f"same-{i}")) for i in range(3)]
+    changes = (*quiet, planned_change("eu-1", "-a: 1\n+a: 2"))
+    store.plans.save("plan-3", plans.Plan(revision="main@sha1:" + "e" * 40, created_at="2026-01-01T00:00:00+00:00",
+                                          changes=changes))
+    with testing.running(make_services(store)) as (_, client):  # type: ignore[operator]
+        page = client.get("/plans/plan-3", headers=reader).text
+    table, folded = page.split('<details id="unchanged"')
+    assert ("ConfigMap/apps/web" in table, "same-0" in table, "3 unchanged object(s)" in folded) == (True, False, True)
