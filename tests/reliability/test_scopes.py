@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from reconciler.web import access, catalogs, oidc
+from reconciler.web import access, catalogs, forms, oidc
 from reconciler.web import testing as web_testing
 from reconciler.web.access import NamedToken, Principal, Scope, Tokens
 from reconciler.web.services import Services
@@ -43,7 +43,8 @@ def test_scoped_tokens_and_an_oidc_login_act_only_within_their_grants(applied, f
             codes = [pause("c0", applied.read_token), pause("c0", APPROVER), pause("c0", OPERATOR), pause("c1", OPERATOR)]
             start = client.get("/login/oidc")
             client.get(httpx.get(start.headers["location"], timeout=10).headers["location"])
-            sso = [client.post(f"/api/v1/clusters/{c}/pause").status_code for c in ("c0", "c2")]
+            csrf = {forms.FIELD: forms.token_for(client.cookies.get(access.COOKIE) or "")}  # a session's writes carry it
+            sso = [client.post(f"/api/v1/clusters/{c}/pause", data=csrf).status_code for c in ("c0", "c2")]
     finally:
         provider.stop()
     refused = [c for c in codes[:3] + sso[:1] if c == 403]
