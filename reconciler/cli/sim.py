@@ -62,6 +62,8 @@ def _stop_on_signals() -> threading.Event:
               help="With --fleet: start clusters reached by kubeconfig Secrets (and write the Secrets) at once, "
                    "instead of when the fleet applies their Cluster API Cluster.")
 @click.option("--no-defaulting", is_flag=True, help="Store objects without API-server defaults.")
+@click.option("--load-balancers/--no-load-balancers", default=True, show_default=True,
+              help="Give LoadBalancer Services an address from a simulated provider (off: they stay pending).")
 @click.option("--lifetime", type=float, default=None, metavar="SECONDS",
               help="Stop by itself after this long (default: serve until interrupted).")
 @click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -69,7 +71,7 @@ def _stop_on_signals() -> threading.Event:
                    "--audit-log-path does.")
 def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, tls: bool, prefix: str,
             ready_after: float, provision_after: float, upgrade_after: float, provision: bool, no_defaulting: bool,
-            lifetime: float | None, audit_log: Path | None) -> None:
+            load_balancers: bool, lifetime: float | None, audit_log: Path | None) -> None:
     """Serve simulated Kubernetes clusters until interrupted."""
     if (count is None) == (fleet is None):
         raise click.UsageError("give exactly one of --clusters N or --fleet PATH")
@@ -82,7 +84,7 @@ def command(count: int | None, fleet: str | None, kubeconfig: Path, port: int, t
         for index in range(1, (count or 0) + 1):
             server.add_cluster(f"{prefix}{index:0{width}d}")
     controllers = Controllers(server, ready_after=ready_after, provision_after=provision_after,
-                              upgrade_after=upgrade_after)
+                              upgrade_after=upgrade_after, load_balancers=load_balancers)
     with server, controllers:
         server.kubeconfig(kubeconfig)
         click.echo(f"serving {len(server.clusters)} cluster(s) at {server.base_url}/clusters/<name>; "

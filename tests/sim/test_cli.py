@@ -104,3 +104,35 @@ def test_lifetime_stops_it_by_itself(tmp_path):
     done = subprocess.run(["stackfleet", "sim", "--clusters", "1", "--kubeconfig", str(tmp_path / "k"),
                            "--lifetime", "0.1"], capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, "sim stopped" in done.stderr) == (0, True)
+
+
+def _wait_ready(apps: client.AppsV1Api, name: str) -> None:
+    for _ in range(400):
+        status = apps.read_namespaced_deployment(name, "default").status
+        if status is not None and status.ready_replicas:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"deployment {name} never became ready")
+
+
+def load_balancer_address(*flags: str, kubeconfig: Path) -> list[object]:
+    """The ingress of a LoadBalancer Service once the controllers have been past it (a Deployment made
+    after it is ready: the same pass looked at the Service)."""
+    with sim_process("--clusters", "1", "--no-tls", "--ready-after", "0", *flags, kubeconfig=kubeconfig):
+        api_client = config.new_client_from_config(config_file=str(kubeconfig), context="cluster-1")
+        core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
+        core.create_namespaced_service("default", {"metadata": {"name": "edge"}, "spec": {
+            "type": "LoadBalancer", "selector": {"app": "edge"}, "ports": [{"port": 80}]}})
+        apps.create_namespaced_deployment("default", {"metadata": {"name": "after"}, "spec": {
+            "selector": {"matchLabels": {"app": "a"}}, "template": {"metadata": {"labels": {"app": "a"}},
+                                                                    "spec": {"containers": [{"name": "c", "image": "x"}]}}}})
+        _wait_ready(apps, "after")
+        status = core.read_namespaced_service("edge", "default").status
+        balancer = status.load_balancer if status is not None else None
+        return list(balancer.ingress or []) if balancer is not None else []
+
+
+def test_load_balancers_get_an_address_unless_switched_off(tmp_path):
+    given = load_balancer_address(kubeconfig=tmp_path / "on")
+    withheld = load_balancer_address("--no-load-balancers", kubeconfig=tmp_path / "off")
+    assert (len(given), given[0].ip.startswith("198.51.100."), withheld) == (1, True, [])
