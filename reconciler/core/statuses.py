@@ -65,6 +65,9 @@ class PlanStatus(StrEnum):
     """A newer plan of the daemon's came before this one was applied."""
     REFUSED = "refused"
     """Its apply was refused before writing (stale, or a guard rail)."""
+    APPROVED = "approved"
+    """A person approved its held change set: the daemon's runs of its revision apply the steps that
+    need approval (protected kinds, the prune budget, adoptions, deletions after a force-push)."""
     STALE = "stale"
     FAILED = "failed"
 

@@ -85,8 +85,8 @@ class EnginePipeline:
             planned = dataclasses.replace(planned, plan=settled)  # keeps what else the planning found
         plan_id = self.store.plans.save(f"plan-{uuid.uuid4().hex[:12]}", planned.plan).id
         self.store.plans.supersede(by=plan_id)
-        options = engine.ApplyOptions(rollout=fleetrun.Options(approved=self.approved,
-                                                                  pause_limit=self.pause_limit))
+        options = engine.ApplyOptions(approve=self.store.plans.approved(planned.plan.revision),  # a held change set
+                                      rollout=fleetrun.Options(approved=self.approved, pause_limit=self.pause_limit))
         try:
             report = engine.apply_plan(planned, session=session, options=options)
         except PlanError:

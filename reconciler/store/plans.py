@@ -80,6 +80,13 @@ class Plans:
         with self._ctx.read() as conn:
             return [_record(row) for row in conn.execute(query)]
 
+    def approved(self, revision: str) -> bool:
+        """Whether a person approved the held change set of ``revision`` (a plan of it is ``approved``)."""
+        with self._ctx.read() as conn:
+            found = conn.execute(select(T.c.id).where((T.c.revision == revision)
+                                                      & (T.c.status == PlanStatus.APPROVED.value)).limit(1))
+            return found.first() is not None
+
     def recent(self, *, status: PlanStatus | None = None, limit: int = 20) -> list[PlanRecord]:
         query = select(T).order_by(T.c.created_at.desc()).limit(limit)
         if status is not None:

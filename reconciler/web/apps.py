@@ -86,6 +86,7 @@ def api_routes() -> list[BaseRoute]:
         Route("/revisions", apis.revisions),
         Route("/events", apis.events),
         Route("/openapi.json", openapis.serve),
+        Route("/plans/{plan_id}/approve", operations.approve_plan, methods=["POST"]),
         Route("/assignments/{assignment}", apis.assignment),
         Route("/assignments/{assignment}/stages/{stage}/approve", operations.approve_stage, methods=["POST"]),
         Route("/assignments/{assignment}/pause", operations.pause_assignment, methods=["POST"]),

@@ -241,6 +241,12 @@ class Approval(Body):
     approved_at: str | None
 
 
+class PlanApproval(Body):
+    plan: str
+    revision: str
+    approved_by: str
+
+
 class AssignmentHold(Body):
     assignment: str
     paused: bool
@@ -286,6 +292,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/clusters/{name}/heal"): Operation(
         "Re-apply a cluster's drifted objects, whatever selfHeal says (form fields bundle, object narrow it).",
         Healed, scope="operate"),
+    ("POST", "/plans/{plan_id}/approve"): Operation(
+        "Approve a daemon plan's held change set: runs of its revision apply the steps that need approval.",
+        PlanApproval, scope="approve"),
     ("GET", "/assignments/{assignment}"): Operation("One assignment's rollout: its stages in order with their units.",
                                                     Rollout),
     ("POST", "/assignments/{assignment}/stages/{stage}/approve"): Operation(

@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from reconciler.core.statuses import PlanStatus
+from reconciler.errors import StoreError
 from reconciler.web import forms, guards, pages
 from reconciler.web.access import Scope
 
@@ -29,6 +31,25 @@ async def approve_stage(request: Request) -> Response:
     _kick(request)
     when = mark.approved_at.isoformat() if mark.approved_at else None
     return forms.answer(request, form, {"stage": f"{assignment}/{stage}", "approvedBy": who.name, "approvedAt": when})
+
+
+async def approve_plan(request: Request) -> Response:
+    """Approve the held change set of a daemon plan: the daemon's runs of its revision apply the steps
+    that need approval."""
+    form = await forms.fields(request)
+    plan_id = request.path_params["plan_id"]
+    who = guards.require(request, Scope.APPROVE)
+    deps = pages.services(request)
+    try:
+        record = deps.store.plans.get(plan_id)
+    except StoreError:
+        raise HTTPException(404, f"no plan {plan_id!r}") from None
+    if record.pr_number is not None:
+        raise HTTPException(409, "a pull request's plan is applied by its merge, not approved here")
+    deps.store.plans.set_status(plan_id, PlanStatus.APPROVED)
+    deps.store.events.add("ChangeSetApproved", f"plan {plan_id} of {record.revision}: held steps approved by {who.name}")
+    _kick(request)
+    return forms.answer(request, form, {"plan": plan_id, "revision": record.revision, "approvedBy": who.name})
 
 
 async def pause_assignment(request: Request) -> Response:

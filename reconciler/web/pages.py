@@ -166,7 +166,8 @@ def plan_detail(request: Request) -> Response:
     changes = [c for c in plan.changes if not wanted or c.cluster == wanted]
     unchanged = [c for c in changes if c.action is core_plans.Action.UNCHANGED]
     return render(request, "plan.html", record=record, plan=plan, cluster=wanted, unchanged=unchanged,
-                  changes=[c for c in changes if c.action is not core_plans.Action.UNCHANGED])
+                  changes=[c for c in changes if c.action is not core_plans.Action.UNCHANGED],
+                  held=sum(1 for c in plan.changes if c.needs_approval), csrf=forms.page_token(request))
 
 
 def revisions(request: Request) -> Response:

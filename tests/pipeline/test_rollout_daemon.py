@@ -275,3 +275,25 @@ def test_a_pause_survives_a_restart_and_a_new_commit_and_ends_on_time(small_daem
     daemons.reconcile()
     assert (paused["state"], still["state"], still["until"]) == ("paused", "paused", paused["until"])
     assert unit_of(daemons, "prod", "apps")["state"] == "healthy"
+
+
+def test_a_held_change_set_approved_through_the_api_is_applied(small_daemon) -> None:
+    daemons = small_daemon()
+    daemons.poll()
+    edit(daemons.repo, "fleet.yaml", "spec:\n", "spec:\n  policy: {protectedKinds: [ConfigMap]}\n")
+    manifests = daemons.repo / "stacks/apps/1.0.0/web/all.yaml"
+    documents = manifests.read_text().split("---\n")
+    manifests.write_text("---\n".join(d for d in documents if "kind: ConfigMap" not in d))
+    commit(daemons.repo, "drop the settings ConfigMap (a protected kind here)")
+    daemons.poll()
+    held = (unit_of(daemons, "staging", "apps")["state"], objects_of(daemons, "staging"))
+    plan = daemons.get("/api/v1/plans").json()["plans"][0]["id"]
+    approved = daemons.api.post(f"/api/v1/plans/{plan}/approve")
+    daemons.reconcile()
+    assert (held, approved.status_code) == (("awaiting-approval", 3), 200)
+    assert (unit_of(daemons, "staging", "apps")["state"], objects_of(daemons, "staging")) == ("healthy", 2)
+
+
+def objects_of(daemons: Daemons, cluster: str) -> int:
+    bundles = daemons.get(f"/api/v1/clusters/{cluster}").json()["bundles"]
+    return sum(int(b["objects"]) for b in bundles)

@@ -11,8 +11,9 @@ import jsonschema
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
+from reconciler.core import plans
 from reconciler.core.stagegates import StageMark, UnitStatus
-from reconciler.core.statuses import UnitState
+from reconciler.core.statuses import PlanStatus, UnitState
 from reconciler.store.stores import Store
 from reconciler.web import apps, openapis, testing
 from reconciler.web.services import Services
@@ -167,3 +168,31 @@ def test_the_rollout_answers_satisfy_their_openapi_schemas(
     for path, method, answer in answers:
         body = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
         jsonschema.Draft202012Validator({**body, "components": spec["components"]}).validate(answer.json())
+
+
+def saved_plan(store: Store, *, pr_number: int | None = None) -> str:
+    plan = plans.Plan(revision="main@sha1:" + "f" * 40, created_at="2026-01-01T00:00:00+00:00")
+    return store.plans.save(f"plan-{pr_number or 'daemon'}", plan, pr_number=pr_number,
+                            pr_branch="topic" if pr_number else None).id
+
+
+def test_a_held_change_set_is_approved_by_its_plan(
+    filled: Store, make_services: Callable[..., Services], admin: dict[str, str], reader: dict[str, str]
+) -> None:
+    plan_id = saved_plan(filled)
+    with testing.running(make_services(filled)) as (_, client):
+        refused = client.post(f"/api/v1/plans/{plan_id}/approve", headers=reader)
+        answer = client.post(f"/api/v1/plans/{plan_id}/approve", headers=admin)
+    assert (refused.status_code, answer.status_code, filled.plans.get(plan_id).status) == (
+        403, 200, PlanStatus.APPROVED)
+    assert filled.plans.approved("main@sha1:" + "f" * 40)
+    assert filled.events.recent(limit=1)[0].reason == "ChangeSetApproved"
+
+
+def test_a_pull_requests_plan_is_not_approved_here(
+    filled: Store, make_services: Callable[..., Services], admin: dict[str, str]
+) -> None:
+    plan_id = saved_plan(filled, pr_number=7)
+    with testing.running(make_services(filled)) as (_, client):
+        answer = client.post(f"/api/v1/plans/{plan_id}/approve", headers=admin)
+    assert (answer.status_code, filled.plans.approved("main@sha1:" + "f" * 40)) == (409, False)
