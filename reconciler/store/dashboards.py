@@ -69,6 +69,7 @@ def latest_query(*, cluster: str | None = None) -> Select[Any]:
             func.coalesce(CLUSTERS.c.paused, literal(False)).label("paused"),
             func.coalesce(INV.c.revision, literal("")).label("revision"),
             func.coalesce(INV.c.objects, literal(0)).label("objects"),
+            func.coalesce(INV.c.stack_version, literal("")).label("version"),
             func.coalesce(drift.c.n, literal(0)).label("open_drift"),
             func.coalesce(STATES.c.outcome, literal("")).label("outcome"),
             func.coalesce(STATES.c.error, literal("")).label("error"),

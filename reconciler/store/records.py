@@ -148,3 +148,5 @@ class BundleRow:
     """How the bundle's last apply step ended; ``None`` before its first apply."""
     error: str
     updated_at: datetime | None
+    version: str = ""
+    """The stack version its inventory was last applied at (``""`` before the first apply)."""

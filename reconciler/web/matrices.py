@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reconciler.core.stagegates import UnitStatus
 from reconciler.store.records import BundleRow
@@ -39,6 +39,9 @@ class Line:
     cells: tuple[Cell | None, ...]
     stacks: Mapping[str, str]
     """Stack -> version assigned to the cluster (from the catalog)."""
+    running: Mapping[str, str] = field(default_factory=dict)
+    """Stack -> the version its bundles were last applied at, where that is not the assigned one (a
+    rollout still holds the new version back): ``platform 1.5.0`` shows as ``1.4.0 → 1.5.0``."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,19 @@ def _line(name: str, rows: list[BundleRow], catalog: Catalog, columns: tuple[str
         state=State.PAUSED if entry is not None and entry.paused else worst,
         cells=cells,
         stacks=entry.stacks if entry is not None else {},
+        running=running_versions(rows, entry.stacks if entry is not None else {}),
     )
+
+
+def running_versions(rows: Iterable[BundleRow], assigned: Mapping[str, str]) -> dict[str, str]:
+    """The other version a stack still runs at, per stack with an applied bundle not at the assigned
+    version (the first such bundle's, in row order)."""
+    found: dict[str, str] = {}
+    for row in rows:
+        wanted = assigned.get(row.bundle.stack)
+        if row.version and wanted and row.version != wanted:
+            found.setdefault(row.bundle.stack, row.version)
+    return found
 
 
 def _count(found: Iterable[State]) -> dict[State, int]:

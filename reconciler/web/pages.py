@@ -95,6 +95,8 @@ def cluster(request: Request) -> Response:
         entry=entry,
         cells=cells,
         units=units,
+        running=matrices.running_versions([c.row for c in cells if c.row is not None and c.row.bundle.cluster == name],
+                                          entry.stacks if entry else {}),
         csrf=forms.page_token(request),
         paused=any(c.paused for c in deps.store.clusters.all() if c.name == name),
         health={(h.cluster, h.bundle): h for h in deps.store.health.of_cluster(name)},

@@ -104,3 +104,10 @@ def test_counts_cover_the_whole_fleet_not_the_filtered_rows() -> None:
     )
     built = matrices.build([row(), row("c2", open_drift=1)], catalog, selector="env=a")
     assert (len(built.lines), built.clusters[State.DRIFTED], built.clusters[State.IN_SYNC]) == (1, 1, 1)
+
+
+def test_a_stack_held_at_an_older_version_shows_the_version_it_runs() -> None:
+    catalog = Catalog(clusters={"c1": ClusterEntry("c1", stacks={"platform": "1.5.0"})}, columns=("platform/web",))
+    held = matrices.build([row(version="1.4.0")], catalog).lines[0]
+    whole = matrices.build([row(version="1.5.0")], catalog).lines[0]
+    assert (held.running, whole.running) == ({"platform": "1.4.0"}, {})
