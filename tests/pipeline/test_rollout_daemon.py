@@ -297,3 +297,16 @@ def test_a_held_change_set_approved_through_the_api_is_applied(small_daemon) -> 
 def objects_of(daemons: Daemons, cluster: str) -> int:
     bundles = daemons.get(f"/api/v1/clusters/{cluster}").json()["bundles"]
     return sum(int(b["objects"]) for b in bundles)
+
+
+def test_every_apply_run_is_an_event_and_a_held_unit_is_told_once(small_daemon) -> None:
+    daemons = small_daemon()
+    daemons.poll()
+    edit(daemons.repo, "stacks/apps/1.0.0/web/all.yaml", "mode: fast", "mode: slow")
+    commit(daemons.repo, "slow mode")
+    daemons.poll()
+    daemons.reconcile()
+    reasons = [e["reason"] for e in daemons.get("/api/v1/events").json()["events"]]
+    paused = [e["message"] for e in daemons.get("/api/v1/events").json()["events"] if e["reason"] == "StagePaused"]
+    assert (reasons.count("ApplyRun"), reasons.count("StagePaused")) == (3, 1)
+    assert paused[0].startswith("apps on prod is paused: stage apps/prod opens at ")
