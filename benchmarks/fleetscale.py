@@ -25,10 +25,14 @@ KINDS = 4
 
 
 def _objects(count: int) -> str:
+    """``count`` objects: a Namespace, then ConfigMaps, Services and Deployments in turn; ConfigMap
+    cm-0 carries ``${values.push}`` (what ``python -m benchmarks run`` pushes)."""
     docs = ["apiVersion: v1\nkind: Namespace\nmetadata: {name: bench}\n"]
     for i in range(count - 1):
         kind = i % 3
-        if kind == 0:
+        if i == 0:
+            docs.append("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-0}\ndata: {n: '0', push: '${values.push}'}\n")
+        elif kind == 0:
             docs.append(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}}}\ndata: {{n: '{i}'}}\n")
         elif kind == 1:
             docs.append(f"apiVersion: v1\nkind: Service\nmetadata: {{name: svc-{i}}}\n"
@@ -42,20 +46,28 @@ def _objects(count: int) -> str:
     return "---\n".join(docs)
 
 
-def write_fleet(root: Path, *, clusters: int, objects: int) -> Path:
+def cluster_yaml(name: str, *, push: str | None = None) -> str:
+    """The Cluster file of ``name`` (context ``name``), with ``values.push`` when given."""
+    values = f"values: {{push: '{push}'}}, " if push is not None else ""
+    return (f"apiVersion: stackfleet.dev/v1alpha1\nkind: Cluster\nmetadata: {{name: {name}}}\n"
+            f"spec: {{{values}connection: {{context: {name}}}}}\n")
+
+
+def write_fleet(root: Path, *, clusters: int = 0, objects: int, names: list[str] | None = None) -> Path:
+    """The fleet repo: clusters ``names`` (or ``c0``.. ``c<clusters-1>``), each running ``objects`` objects."""
+    names = names if names is not None else [f"c{i}" for i in range(clusters)]
     files = {
         "fleet.yaml": "apiVersion: stackfleet.dev/v1alpha1\nkind: Fleet\nmetadata: {name: bench}\nspec:\n"
                       "  layers: [addons]\n  assignments:\n    - name: all\n      selector: {}\n"
                       "      stacks: [{name: app, version: 1.0.0}]\n"
-                      f"      rollout: {{maxInFlight: 32, failureBudget: {clusters}}}\n",
+                      f"      rollout: {{maxInFlight: 32, failureBudget: {len(names)}}}\n",
         "stacks/app/1.0.0/stack.yaml": "apiVersion: stackfleet.dev/v1alpha1\nkind: Stack\nmetadata: {name: app}\n"
-                                       "spec:\n  version: 1.0.0\n  bundles:\n"
+                                       "spec:\n  version: 1.0.0\n  values: {push: '1'}\n  bundles:\n"
                                        "    - {name: web, layer: addons, namespace: bench, manifests: {path: web}}\n",
         "stacks/app/1.0.0/web/objects.yaml": _objects(objects),
     }
-    for i in range(clusters):
-        files[f"clusters/c{i}.yaml"] = (f"apiVersion: stackfleet.dev/v1alpha1\nkind: Cluster\nmetadata: {{name: c{i}}}\n"
-                                        f"spec: {{connection: {{context: c{i}}}}}\n")
+    for name in names:
+        files[f"clusters/{name}.yaml"] = cluster_yaml(name)
     for relative, text in files.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_text(text)
