@@ -1,18 +1,20 @@
 """Observe one cluster for the planner: what we own there, and what we are about to create.
 
 Per cluster: discovery (cached), one LIST per kind we have desired or inventory objects of, selected
-by the fleet label (all namespaces, paginated), then one GET for each desired or inventory object those
-LISTs did not find (to spot objects that exist without our marks: adoption and conflicts, and an
+by the fleet label (all namespaces, paginated), then a look-up of the desired and inventory objects
+those LISTs did not find, to spot objects that exist without our marks (adoption and conflicts, and an
 inventory object whose labels someone removed, which must be reported "not owned", never planned as a
-create or as already gone; ``core.live`` says so). A cluster that cannot be read comes back ``Unreachable`` or ``AuthFailed`` and the planner
-never prunes there. An API group discovery marks Stale, or whose requests fail past their retries
-(an aggregated API server that is down), is named in ``LiveCluster.unknown_groups`` and only its kinds
-are left alone; a failing core group still makes the cluster unreachable.
+create or as already gone; ``core.live`` says so): none in a namespace that does not exist, else one
+GET or one LIST per kind and namespace (``look_up``). A cluster that cannot be read comes back
+``Unreachable`` or ``AuthFailed`` and the planner never prunes there. An API group discovery marks
+Stale, or whose requests fail past their retries (an aggregated API server that is down), is named in
+``LiveCluster.unknown_groups`` and only its kinds are left alone; a failing core group still makes the
+cluster unreachable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from reconciler.core import statuses
 from reconciler.core.live import LiveCluster
@@ -45,16 +47,57 @@ def _read(client: Client, *, fleet: str, desired: list[ObjectKey], held: set[Obj
     unknown = client.discovery.unknown()
     found = list_owned(client, fleet=fleet, kinds=kinds & served, unknown=unknown)
     seen = {ObjectKey.of(o) for o in found}
-    for key in sorted({*desired, *held}):
-        if key not in seen and key.group_kind in served and key.group not in unknown:
-            try:
-                obj = client.get(key)
-            except ClusterUnreachable as exc:
-                _group_failed(key.group, exc, unknown)
-                continue
-            found += [obj] if obj is not None else []
+    wanted = [k for k in sorted({*desired, *held}) if k not in seen and k.group_kind in served]
+    found += look_up(client, wanted, unknown=unknown)
     found = [o for o in found if ObjectKey.of(o).group not in unknown]
     return LiveCluster.reachable(client.name, objects=found, served=served, unknown_groups=unknown)
+
+
+def look_up(client: Client, keys: Sequence[ObjectKey], *, unknown: dict[str, str]) -> list[Obj]:
+    """The objects among ``keys`` that exist (without our marks: adoption and conflicts).
+
+    Cluster-scoped keys first, one GET each. Namespaced keys in a Namespace those GETs found absent
+    are not looked up at all: kube-apiserver's NamespaceLifecycle admission refuses to create an
+    object in a namespace that does not exist, so nothing can be there. Otherwise one GET when a kind
+    has a single key in a namespace, else one LIST of that kind in that namespace (no selector).
+    Keys of the ``unknown`` groups are skipped; a group whose request fails with 503 joins them.
+    """
+    found: list[Obj] = []
+    absent: set[str] = set()
+    for key in (k for k in keys if not k.namespace):
+        obj = _read_one(client, key, unknown)
+        if obj is not None:
+            found.append(obj)
+        elif key.group_kind == "Namespace":
+            absent.add(key.name)
+    groups: dict[tuple[str, str], set[ObjectKey]] = {}
+    for key in keys:
+        if key.namespace and key.namespace not in absent:
+            groups.setdefault((key.group_kind, key.namespace), set()).add(key)
+    for (group_kind, namespace), wanted in sorted(groups.items(), key=lambda g: g[0]):
+        resource = client.discovery.preferred(group_kind)
+        if len(wanted) == 1 or resource is None or "list" not in resource.verbs:
+            found += [o for o in (_read_one(client, k, unknown) for k in sorted(wanted)) if o is not None]
+            continue
+        if resource.group in unknown:
+            continue
+        try:
+            listed = client.list(resource, selector="", namespace=namespace)
+        except ClusterUnreachable as exc:
+            _group_failed(resource.group, exc, unknown)
+            continue
+        found += [o for o in listed if ObjectKey.of(o) in wanted]
+    return found
+
+
+def _read_one(client: Client, key: ObjectKey, unknown: dict[str, str]) -> Obj | None:
+    if key.group in unknown:
+        return None
+    try:
+        return client.get(key)
+    except ClusterUnreachable as exc:
+        _group_failed(key.group, exc, unknown)
+        return None
 
 
 def list_owned(client: Client, *, fleet: str, kinds: Iterable[str], unknown: dict[str, str] | None = None) -> list[Obj]:

@@ -1,4 +1,5 @@
-"""Observe: one label-selected LIST per kind, a GET only for desired objects we do not know yet."""
+"""Observe: one label-selected LIST per kind; desired objects we do not know yet are looked up only where
+they can exist, with one GET or one LIST per kind and namespace."""
 
 from __future__ import annotations
 
@@ -29,13 +30,39 @@ def test_one_list_per_kind_and_no_get_when_everything_is_known(make_client, sim)
     assert len(live.objects) == 6
 
 
-def test_a_desired_object_without_our_marks_is_fetched_with_a_get(make_client, sim):
+def test_a_single_desired_object_without_our_marks_is_fetched_with_a_get(make_client, sim):
     client = make_client()
     client.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "theirs", "namespace": "default"}})
-    live = observe.observe(client, fleet="f", desired=[owned("theirs"), owned("new")], inventory=[])
-    assert sim.faults("c0").total("get", "configmaps") == 2
+    live = observe.observe(client, fleet="f", desired=[owned("theirs")], inventory=[])
+    assert sim.faults("c0").total("get", "configmaps") == 1
     assert live.get(ObjectKey("", "ConfigMap", "default", "theirs")) is not None
-    assert live.get(ObjectKey("", "ConfigMap", "default", "new")) is None
+
+
+def test_unknown_objects_of_one_kind_and_namespace_are_looked_up_with_one_list_not_a_get_each(make_client, sim):
+    client = make_client()
+    client.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "theirs", "namespace": "default"}})
+    client.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other", "namespace": "default"}})
+    live = observe.observe(client, fleet="f", desired=[owned("theirs"), *(owned(f"new-{i}") for i in range(9))],
+                           inventory=[])
+    assert sim.faults("c0").total("get", "configmaps") == 0
+    assert sim.faults("c0").total("list", "configmaps") == 2  # ours (label-selected), then the namespace's
+    assert live.get(ObjectKey("", "ConfigMap", "default", "theirs")) is not None
+    assert live.get(ObjectKey("", "ConfigMap", "default", "new-0")) is None
+    assert live.get(ObjectKey("", "ConfigMap", "default", "other")) is None  # not desired: not observed
+
+
+def test_nothing_is_looked_up_in_a_desired_namespace_that_does_not_exist(make_client, sim):
+    client = make_client()
+    namespace = owned("fresh", kind="Namespace")
+    del namespace["metadata"]["namespace"]
+    inside = [owned(f"cm-{i}") for i in range(5)]
+    for obj in inside:
+        obj["metadata"]["namespace"] = "fresh"
+    before = sim.faults("c0").total()
+    live = observe.observe(client, fleet="f", desired=[namespace, *inside], inventory=[])
+    assert sim.faults("c0").total() - before == 2 + 2 + 1  # discovery, our LIST per kind, the Namespace's GET
+    assert sim.faults("c0").total("get", "namespaces") == 1
+    assert not live.objects
 
 
 def test_an_unreadable_cluster_is_unreachable_or_auth_failed(make_client, sim):
