@@ -96,6 +96,19 @@ class BundleInventory:
 
 
 @dataclass(frozen=True)
+class InventoryChange:
+    """What one apply changed in one bundle's inventory: entries added or replaced, keys removed."""
+
+    dest: str
+    bundle: BundleId
+    revision: str
+    put: tuple[Entry, ...] = ()
+    removed: tuple[ObjectKey, ...] = ()
+    version: str = ""
+    """The stack version to record with the bundle's inventory."""
+
+
+@dataclass(frozen=True)
 class Inventory:
     """Every bundle inventory of the fleet, keyed by (destination cluster, bundle)."""
 

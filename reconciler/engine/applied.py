@@ -1,8 +1,9 @@
 """What was applied, kept for the drift scan: the desired objects the inventory confirms, sealed.
 
-After every apply (``reconcile.apply_plan`` calls ``record_applied``), each rendered bundle's objects
-whose inventory entry carries their fingerprint (written by the engine when the server confirmed the
-object, or found unchanged) are stored sealed (``core.drift.seal``: Secret values and sensitive
+After every apply (``reconcile.apply_plan`` calls ``record_applied`` for the bundles whose inventory
+changed in the run), each such rendered bundle's objects whose inventory entry carries their
+fingerprint (written by the engine when the server confirmed the object, or found unchanged) are
+stored sealed (``core.drift.seal``: Secret values and sensitive
 annotations replaced by hash markers) as the bundle's applied set. An object not confirmed this time
 keeps its earlier record while the inventory still holds it; a bundle whose inventory is gone (the
 whole bundle was pruned) loses its set. No re-render is needed to scan for drift later.
@@ -10,7 +11,7 @@ whole bundle was pruned) loses its set. No re-render is needed to scan for drift
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from reconciler.core import drift
 from reconciler.core.desired import BundleId, DesiredBundle
@@ -22,12 +23,24 @@ from reconciler.store.applied import AppliedRecord
 Slot = tuple[str, BundleId]
 
 
-def record_applied(store: StateStore, bundles: Iterable[DesiredBundle], *, revision: str) -> int:
-    """Record the applied objects of ``bundles`` (see the module docstring); returns how many."""
-    inventory = store.inventories.load_all()
-    earlier = _by_slot(store.applied.all())
+def record_applied(store: StateStore, bundles: Iterable[DesiredBundle], *, revision: str,
+                   only: Collection[Slot] | None = None) -> int:
+    """Record the applied objects of ``bundles`` (see the module docstring); returns how many.
+
+    ``only``: the bundles whose inventory changed in this run (``Ledger.written``); the others'
+    applied sets cannot have changed, so nothing of theirs is read or written (an idle cycle
+    writes nothing at all)."""
+    if only is not None and not only:
+        return 0
+    chosen = [b for b in bundles if only is None or (b.dest, b.id) in only]
+    if only is None:
+        inventory, earlier = store.inventories.load_all(), _by_slot(store.applied.all())
+    else:
+        inventory = Inventory.of(i for i in (store.inventories.get(*slot) for slot in sorted(only)) if i is not None)
+        earlier = {slot: objects for slot, objects in _by_slot(store.applied.all(clusters={d for d, _ in only})).items()
+                   if slot in only}
     count, rendered = 0, set()
-    for bundle in bundles:
+    for bundle in chosen:
         objects = confirmed(bundle, inventory, earlier=earlier.get((bundle.dest, bundle.id), {}))
         store.applied.record(bundle.dest, bundle.id, objects, revision=revision)
         rendered.add((bundle.dest, bundle.id))

@@ -4,10 +4,13 @@ For one rollout unit (a fleet cluster: its own bundles, plus the bundles it send
 cluster), ``apply_unit`` goes wave by wave (``engine.waves``):
 
 1. a wave whose steps wait for a step that failed or has not run is not started;
-2. every object of the wave is sent as an SSA dry-run; one refusal and nothing of the wave is written;
+2. the objects of the wave that can fail are sent as SSA dry-runs (``engine.prechecks``: custom and
+   admission kinds, updates, unknown namespaces, and each distinct created object once per run); one
+   refusal and nothing of the wave is written;
 3. each object is applied (field manager ``stackfleet``; forcing conflicts only per ADR 0007; fields of
-   the bundle's ignore rules left out of updates), its step
-   recorded in the store and its inventory entry added as soon as the server confirmed it;
+   the bundle's ignore rules left out of updates) and its inventory entry added as soon as the server
+   confirmed it; the wave's inventory changes and step records go to the store once the wave's writes
+   are done, one transaction each;
 4. the health gate waits until the wave's objects are healthy (the bundle's health timeout); Helm hook
    objects are deleted by their policies once their phase is over (``engine.hooks``);
 5. delete waves come last (prune): DELETE with the uid precondition the plan saw; a refused delete
@@ -15,9 +18,9 @@ cluster), ``apply_unit`` goes wave by wave (``engine.waves``):
 
 A failure stops its bundle only: the bundle's later waves (its prune included) and every wave that waits
 for its steps (its dependents) are reported skipped, the unit's other bundles go on; an unreachable
-cluster or refused credentials stop the whole unit. Inventories are flushed after
-every wave and on the way out, so a cut leaves ``inventory = old + applied``; a rerun re-plans from
-live state and writes only what is still different.
+cluster or refused credentials stop the whole unit. Inventories (only the entries that changed,
+``engine.ledgers``) are flushed after every wave and on the way out, so a cut leaves
+``inventory = old + applied``; a rerun re-plans from live state and writes only what is still different.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from reconciler.core.objects import FIELD_MANAGER, Obj, ObjectKey
 from reconciler.core.plans import Action, Change
 from reconciler.core.reasons import Reason
 from reconciler.core.statuses import Outcome
-from reconciler.engine import gates, hooks, waves
-from reconciler.engine.ledgers import Ledger
+from reconciler.engine import gates, hooks, prechecks, waves
+from reconciler.engine.ledgers import Ledger, UnitLedger
 from reconciler.engine.ports import ClusterApi, RunsPort
 from reconciler.errors import ApplyError, ClusterAuthFailed, ClusterError, StackfleetError, StalePlanError
+from reconciler.store.records import StepWrite
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ class Context:
     policies: Mapping[tuple[str, BundleId], BundlePolicy]
     progress: Progress = field(default_factory=Progress)
     timing: gates.Timing = field(default_factory=gates.Timing)
+    checks: prechecks.Checks = field(default_factory=prechecks.Checks)
+    """Which dry-runs this run still needs (shared by the units)."""
     health_rules: tuple[health.Rule, ...] = ()
     """The fleet's own health rules (``core.healthrules``)."""
     approve: bool = False
@@ -132,36 +138,46 @@ class _Halt(Exception):
 @dataclass
 class _Unit:
     ctx: Context
+    ledger: UnitLedger
+    namespaces: set[str] = field(default_factory=set)
+    """Namespaces known to exist on the unit's clusters (live when planned, or written by this unit)."""
     results: list[StepResult] = field(default_factory=list)
     pending: hooks.Pending = field(default_factory=hooks.Pending)
     stopped: set[tuple[str, BundleId]] = field(default_factory=set)
     """Bundles (destination, bundle) that failed or wait for a failed step: their later waves are skipped."""
     failures: list[ApplyError] = field(default_factory=list)
+    _steps: list[StepWrite] = field(default_factory=list)
 
     def record(self, change: Change, outcome: Outcome, error: str = "", why: Reason | None = None) -> None:
         result = StepResult(change, outcome, error, why)
         self.results.append(result)
-        self.ctx.runs.record_step(self.ctx.run_id, cluster=change.cluster, bundle=change.bundle, key=change.key,
-                                  action=change.action.value, outcome=outcome, error=error)
+        self._steps.append(StepWrite(change.cluster, change.bundle, change.key, change.action.value, outcome, error))
         self.ctx.on_step(result)
+
+    def flush(self) -> None:
+        """The inventory changes and the step records since the last flush, one transaction each."""
+        self.ledger.flush()
+        steps, self._steps = self._steps, []
+        self.ctx.runs.record_steps(self.ctx.run_id, steps)
 
 
 def apply_unit(cluster: str, changes: Sequence[Change], ctx: Context) -> UnitResult:
     """Apply the actionable ``changes`` of fleet cluster ``cluster`` (all its plan changes, in step order)."""
-    unit = _Unit(ctx)
+    live_namespaces = {c.key.name for c in changes if c.key.group_kind == "Namespace" and c.live_uid}
+    unit = _Unit(ctx, ctx.ledger.unit(), live_namespaces)
     steps = [c for c in changes if c.step is not None]
     cut = waves.split(steps)
     try:
         for index, wave in enumerate(cut):
             _isolated(unit, wave)
             unit.pending.settle(_spot(cut[index + 1]) if index + 1 < len(cut) else None)
-        _keep_unchanged(ctx, changes)
+        _keep_unchanged(unit.ledger, ctx, changes)
     except _Halt as halt:
         unit.pending.fail()
         _skip_rest(unit, steps, reason=f"not started: {halt.error.message}")
         return UnitResult(cluster, halt.result, tuple(unit.results), str(halt.error))
     finally:
-        ctx.ledger.flush()
+        unit.flush()
     failed = [r for r in unit.results if r.outcome is Outcome.FAILED]
     if unit.failures:
         return UnitResult(cluster, rollout.Result.FAILED, tuple(unit.results), str(unit.failures[0]))
@@ -268,19 +284,32 @@ def _apply(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
         if change.hook and change.live_uid and "before-hook-creation" in change.hook.delete_policies:
             hooks.replace_previous(client, change)
     sends = [(c, _object(c, unit.ctx, client)) for c in changes]
-    for change, obj in sends:
+    now, claimed, later = unit.ctx.checks.split(sends, namespaces=unit.namespaces)
+    passed = False
+    try:
+        _dry_run(unit, client, now, sends)
+        passed = True
+    finally:
+        unit.ctx.checks.answer(claimed, passed=passed)
+    _dry_run(unit, client, unit.ctx.checks.still_needed(later), sends)
+    applied = {change.key: _write(unit, client, change, obj) for change, obj in sends}
+    unit.flush()
+    try:
+        return _gate(unit, client, changes, applied)
+    finally:
+        unit.pending.add(client, changes, applied)
+
+
+def _dry_run(unit: _Unit, client: ClusterApi, checks: Sequence[tuple[Change, Obj]],
+             sends: Sequence[tuple[Change, Obj]]) -> None:
+    """Dry-run ``checks``; on the first refusal every step of the wave (``sends``) fails unwritten."""
+    for change, obj in checks:
         try:
             client.apply(obj, dry_run=True, force=_may_force(change, unit.ctx))
         except ApplyError as exc:
             for other, _ in sends:
                 unit.record(other, Outcome.FAILED, exc.message if other is change else "wave failed its dry-run")
             raise _Halt(exc, rollout.Result.FAILED) from None
-    applied = {change.key: _write(unit, client, change, obj) for change, obj in sends}
-    unit.ctx.ledger.flush()
-    try:
-        return _gate(unit, client, changes, applied)
-    finally:
-        unit.pending.add(client, changes, applied)
 
 
 def _write(unit: _Unit, client: ClusterApi, change: Change, obj: Obj) -> Obj:
@@ -290,8 +319,10 @@ def _write(unit: _Unit, client: ClusterApi, change: Change, obj: Obj) -> Obj:
         unit.record(change, Outcome.FAILED, exc.message)
         raise _Halt(exc, rollout.Result.FAILED) from None
     uid = str((kept.get("metadata") or {}).get("uid", ""))
+    if change.key.group_kind == "Namespace":
+        unit.namespaces.add(change.key.name)
     if change.hook is None:  # hook objects stay out of the inventory: never pruned
-        unit.ctx.ledger.add(change.cluster, change.bundle, Entry(change.key, uid, change.object_hash or fingerprint(obj)))
+        unit.ledger.add(change.cluster, change.bundle, Entry(change.key, uid, change.object_hash or fingerprint(obj)))
     unit.record(change, Outcome.APPLIED)
     return kept
 
@@ -369,21 +400,21 @@ def _prune(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
                 unit.record(change, Outcome.FAILED, gone.reason)  # kept in the inventory: deleted again next run
                 ok = False
                 continue
-        unit.ctx.ledger.remove(change.cluster, change.bundle, change.key)
+        unit.ledger.remove(change.cluster, change.bundle, change.key)
         unit.record(change, Outcome.DELETED)
     return ok
 
 
-def _keep_unchanged(ctx: Context, changes: Sequence[Change]) -> None:
+def _keep_unchanged(ledger: UnitLedger, ctx: Context, changes: Sequence[Change]) -> None:
     """Unchanged objects that are live and ours join the inventory; ones already gone leave it."""
     for change in changes:
         if change.action is not Action.UNCHANGED:
             continue
         rendered = ctx.objects.get((change.cluster, change.key))
         if change.live_uid and rendered is not None:
-            ctx.ledger.add(change.cluster, change.bundle, Entry(change.key, change.live_uid, fingerprint(rendered)))
+            ledger.add(change.cluster, change.bundle, Entry(change.key, change.live_uid, fingerprint(rendered)))
         elif change.live_uid is None:
-            ctx.ledger.remove(change.cluster, change.bundle, change.key)
+            ledger.remove(change.cluster, change.bundle, change.key)
 
 
 def _skip_rest(unit: _Unit, steps: Sequence[Change], *, reason: str) -> None:

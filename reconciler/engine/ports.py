@@ -6,22 +6,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from reconciler.core.desired import BundleId
-from reconciler.core.inventory import BundleInventory, Inventory
+from reconciler.core.inventory import BundleInventory, Inventory, InventoryChange
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.stagegates import StageMark, UnitStatus
 from reconciler.core.statuses import Outcome, Reachability, RunStatus
 from reconciler.store.applied import AppliedRecord
-from reconciler.store.records import ClusterStatus
+from reconciler.store.records import ClusterStatus, StepWrite
 
 
 class InventoryPort(Protocol):
     def get(self, dest: str, bundle: BundleId) -> BundleInventory | None: ...
 
     def put(self, bundle_inventory: BundleInventory) -> None: ...
+
+    def update_many(self, changes: Iterable[InventoryChange]) -> None: ...
 
     def load_all(self) -> Inventory: ...
 
@@ -34,6 +36,8 @@ class RunsPort(Protocol):
     def record_step(self, run_id: str, *, cluster: str, bundle: BundleId, key: ObjectKey | str, action: str,
                     outcome: Outcome, error: str = "") -> object: ...
 
+    def record_steps(self, run_id: str, steps: Sequence[StepWrite]) -> None: ...
+
 
 class AppliedPort(Protocol):
     """The last applied desired objects (``store.applied``), kept for the drift scan."""
@@ -45,6 +49,8 @@ class AppliedPort(Protocol):
 
 class ClustersPort(Protocol):
     def set_status(self, name: str, status: Reachability, *, error: str = "") -> object: ...
+
+    def set_statuses(self, found: Iterable[tuple[str, Reachability, str]]) -> None: ...
 
     def retire(self, name: str) -> None: ...
 

@@ -29,7 +29,7 @@ from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import Change, Plan
 from reconciler.core.reasons import Reason
 from reconciler.core.statuses import PlanPhase, Reachability, RunStatus, UnitState
-from reconciler.engine import applied, apply, fleetrun, gates, notices, staleness, units
+from reconciler.engine import applied, apply, fleetrun, gates, notices, staleness, touched, units
 from reconciler.engine.ledgers import Ledger
 from reconciler.engine.ports import ClusterApi, StateStore
 from reconciler.errors import ClusterError, ConfigError
@@ -66,6 +66,10 @@ class Planned:
     scope: frozenset[str] = frozenset()
     """The fleet clusters planned (empty: all). A run over part of the fleet leaves stage marks alone:
     it cannot tell whether a stage is ready."""
+    inventory: Inventory | None = None
+    """The inventory the plan was made from (the apply's ledger starts from it, no store read)."""
+    whole: fleet.FleetRender | None = None
+    """The render of the whole fleet when ``render`` holds only some clusters' bundles."""
 
 
 @dataclass(frozen=True)
@@ -98,15 +102,20 @@ class ApplyReport:
 
 
 def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] = (), forced: bool = False,
-               on_phase: Callable[[PlanPhase], None] = lambda _: None) -> Planned:
+               on_phase: Callable[[PlanPhase], None] = lambda _: None,
+               since: fleet.FleetRender | None = None) -> Planned:
     """Render, observe and plan the fleet (or only the fleet clusters in ``clusters``).
 
     ``forced``: the revision does not descend from the last one applied (a force-push), so the
     planner marks every deletion as needing approval. ``on_phase`` is called as each phase begins.
+    ``since``: the render last applied in full; only the fleet clusters whose render differs from it
+    are observed and planned (``engine.touched``; nothing at all when none does).
     """
     on_phase(PlanPhase.RENDER)
-    rendered = render_step(repo, session=session, clusters=clusters)
-    inventory = inventory_step(session.store, clusters=clusters, destinations=session.destinations)
+    whole = fleet.render(repo, options=session.render_options)
+    chosen: Collection[str] | None = touched.touched(since, whole) if since is not None else clusters or None
+    rendered = _only(whole, chosen, session.destinations)
+    inventory = _inventory(session.store, chosen, session.destinations)
     retiring = retiring_step(repo, inventory, session=session)
     on_phase(PlanPhase.OBSERVE)
     live = observe_step(rendered, inventory, session=session, fleet_name=repo.name)
@@ -116,7 +125,7 @@ def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] =
     paused = [c.name for c in session.store.clusters.all() if c.paused]  # paused through the API
     plan = plan_step(repo, rendered, live, inventory, now=session.now(), forced=forced,
                      retiring=frozenset(r.cluster for r in retiring), paused=paused)
-    return Planned(repo, rendered, live, plan, tuple(retiring), scope=frozenset(clusters))
+    return Planned(repo, rendered, live, plan, tuple(retiring), frozenset(chosen or ()), inventory, whole)
 
 
 def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = ApplyOptions()) -> ApplyReport:
@@ -142,7 +151,8 @@ def apply_plan(planned: Planned, *, session: Session, options: ApplyOptions = Ap
                    before=before, after=memory.units)
     report = ApplyReport(run_id, planned.plan.revision, tuple(outcomes))
     session.store.runs.finish(run_id, RunStatus.FAILED if report.failed else RunStatus.SUCCEEDED)
-    applied.record_applied(session.store, planned.render.bundles, revision=planned.plan.revision)  # for drift scans
+    applied.record_applied(session.store, planned.render.bundles, revision=planned.plan.revision,  # for drift scans
+                           only=ctx.ledger.written)
     retire_step(planned.retiring, session=session)
     return report
 
@@ -158,21 +168,26 @@ def apply_saved(plan: Plan, repo: FleetRepo, *, session: Session, options: Apply
     staleness.check(plan, revision=repo.revision, live=fresh.live, objects=objects)
     rechecks.check(plan, fresh=fresh.plan, live=fresh.live, inventory=inventory_step(session.store, clusters=clusters),
                    fleet=repo.name, declared=objects.keys())
-    return apply_plan(Planned(repo, fresh.render, fresh.live, plan, fresh.retiring, fresh.scope), session=session,
-                      options=options)
+    return apply_plan(Planned(repo, fresh.render, fresh.live, plan, fresh.retiring, fresh.scope, fresh.inventory),
+                      session=session, options=options)
 
 
 # ---- steps ----------------------------------------------------------------------------------------
 
 
 def render_step(repo: FleetRepo, *, session: Session, clusters: Collection[str]) -> fleet.FleetRender:
-    rendered = fleet.render(repo, options=session.render_options)
-    shard = session.destinations
-    if not clusters and shard is None:
+    return _only(fleet.render(repo, options=session.render_options), clusters or None, session.destinations)
+
+
+def _only(rendered: fleet.FleetRender, clusters: Collection[str] | None,
+          shard: Collection[str] | None) -> fleet.FleetRender:
+    """The bundles and failures of the fleet clusters in ``clusters`` (all for None) sent to ``shard``'s
+    destinations (all for None)."""
+    if clusters is None and shard is None:
         return rendered
 
     def wanted(cluster: str, dest: str) -> bool:
-        return (not clusters or cluster in clusters) and (shard is None or dest in shard)
+        return (clusters is None or cluster in clusters) and (shard is None or dest in shard)
 
     return fleet.FleetRender(rendered.revision, tuple(b for b in rendered.bundles if wanted(b.id.cluster, b.dest)),
                              tuple(f for f in rendered.failures if wanted(f.id.cluster, f.dest)))
@@ -180,8 +195,19 @@ def render_step(repo: FleetRepo, *, session: Session, clusters: Collection[str])
 
 def inventory_step(store: StateStore, *, clusters: Collection[str],
                    destinations: Collection[str] | None = None) -> Inventory:
+    return _inventory(store, clusters or None, destinations)
+
+
+def _inventory(store: StateStore, clusters: Collection[str] | None,
+               destinations: Collection[str] | None) -> Inventory:
+    """The stored inventory of the fleet clusters in ``clusters`` (all for None; none for an empty one)
+    at ``destinations`` (all for None)."""
+    if clusters is not None and not clusters:
+        return Inventory.of(())
     found = store.inventories.load_all()
-    return Inventory.of(b for b in found if (not clusters or b.bundle.cluster in clusters)
+    if clusters is None and destinations is None:
+        return found
+    return Inventory.of(b for b in found if (clusters is None or b.bundle.cluster in clusters)
                         and (destinations is None or b.dest in destinations))
 
 
@@ -247,9 +273,8 @@ def plan_step(repo: FleetRepo, rendered: fleet.FleetRender, live: Mapping[str, L
 
 
 def record_step(store: StateStore, live: Mapping[str, LiveCluster]) -> None:
-    """What every observed cluster answered, for the dashboard and the API."""
-    for name, cluster in sorted(live.items()):
-        store.clusters.set_status(name, cluster.status, error=cluster.reason)
+    """What every observed cluster answered, for the dashboard and the API (one transaction)."""
+    store.clusters.set_statuses((n, c.status, c.reason) for n, c in sorted(live.items()))
 
 
 # ---- helpers --------------------------------------------------------------------------------------
@@ -277,8 +302,9 @@ def _context(planned: Planned, *, run_id: str, session: Session, options: ApplyO
     objects = rendered_objects(planned.render.bundles)
     policies: dict[tuple[str, BundleId], BundlePolicy] = {(b.dest, b.id): b.policy for b in planned.render.bundles}
     return apply.Context(
-        run_id=run_id, runs=session.store.runs, ledger=Ledger(session.store.inventories, planned.plan.revision,
-                                                                 versions=_versions(planned)),
+        run_id=run_id, runs=session.store.runs,
+        ledger=Ledger(session.store.inventories, planned.plan.revision, versions=_versions(planned),
+                      known=planned.inventory),
         client=_client_getter(session), objects=objects, policies=policies,
         progress=apply.Progress(known=frozenset(c.step for c in planned.plan.steps if c.step is not None)),
         timing=session.timing, approve=options.approve, on_step=options.on_step, heal=options.heal,

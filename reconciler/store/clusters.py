@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -23,17 +24,18 @@ class Clusters:
 
     def set_status(self, name: str, status: Reachability, *, error: str = "") -> ClusterStatus:
         """Record what the last contact with ``name`` gave; ``last_seen`` moves only when it answered."""
-        now = self._ctx.clock()
-        values: dict[str, Any] = {
-            "status": status.value,
-            "last_error": self._ctx.redactor.text(error),
-            "updated_at": now,
-        }
-        if status is Reachability.REACHABLE:
-            values["last_seen"] = now
-        with self._ctx.write() as conn:
-            upserts.upsert(conn, T, where=T.c.name == name, keys={"name": name}, values=values)
+        self.set_statuses([(name, status, error)])
         return self.get(name)
+
+    def set_statuses(self, found: Iterable[tuple[str, Reachability, str]]) -> None:
+        """``set_status`` for many clusters (``(name, status, error)``) in one transaction, with no read back."""
+        now, redact = self._ctx.clock(), self._ctx.redactor
+        with self._ctx.write() as conn:
+            for name, status, error in found:
+                values: dict[str, Any] = {"status": status.value, "last_error": redact.text(error), "updated_at": now}
+                if status is Reachability.REACHABLE:
+                    values["last_seen"] = now
+                upserts.upsert(conn, T, where=T.c.name == name, keys={"name": name}, values=values)
 
     def set_paused(self, name: str, *, paused: bool) -> ClusterStatus:
         values = {"paused": paused, "updated_at": self._ctx.clock()}

@@ -1,4 +1,5 @@
-"""Inventories per (destination cluster, bundle), replaced atomically one bundle at a time.
+"""Inventories per (destination cluster, bundle), replaced atomically one bundle at a time, or
+changed entry by entry (``update_many``: what an apply put and removed, several bundles at once).
 
 A bundle's header row (revision, time) and its entry rows (``Entry.to_dict`` as JSON, one per
 object) change in one transaction: a reader sees the old inventory or the new one, never a mix, and
@@ -12,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from reconciler.core import inventory
@@ -23,6 +24,8 @@ from reconciler.store.contexts import Context
 
 H = tables.inventories
 E = tables.inventory_entries
+_CHUNK = 500
+"""Keys per ``IN (...)`` list (SQLite's limit on bound parameters is far above)."""
 
 
 class Inventories:
@@ -39,6 +42,25 @@ class Inventories:
         with self._ctx.write() as conn:
             for bundle_inventory in bundle_inventories:
                 self._replace(conn, bundle_inventory)
+
+    def update_many(self, changes: Iterable[inventory.InventoryChange]) -> None:
+        """Apply what an apply changed, in one transaction: only the entries put or removed are
+        written (the others stay as they are), and each header gets the revision and its entry count."""
+        with self._ctx.write() as conn:
+            for change in changes:
+                keys = rows.bundle_values(change.dest, change.bundle)
+                where = rows.match_bundle(E, change.dest, change.bundle)
+                gone = [rows.key_text(k) for k in (*(e.key for e in change.put), *change.removed)]
+                for start in range(0, len(gone), _CHUNK):
+                    conn.execute(E.delete().where(where, E.c.object_key.in_(gone[start:start + _CHUNK])))
+                if change.put:
+                    conn.execute(E.insert(), [{**keys, "object_key": rows.key_text(e.key),
+                                               "body": rows.dumps(self._ctx.redactor.data(e.to_dict()))}
+                                              for e in change.put])
+                count = conn.execute(select(func.count()).select_from(E).where(where)).scalar_one()
+                upserts.upsert(conn, H, where=rows.match_bundle(H, change.dest, change.bundle), keys=keys,
+                               values={"revision": change.revision, "objects": count,
+                                       "stack_version": change.version, "updated_at": self._ctx.clock()})
 
     def get(self, dest: str, bundle: BundleId) -> inventory.BundleInventory | None:
         with self._ctx.read() as conn:

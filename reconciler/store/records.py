@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.core.desired import BundleId
+from reconciler.core.objects import ObjectKey
 from reconciler.core.statuses import Outcome, PlanStatus, PrPlanState, Reachability, RevisionStatus, RunStatus
 
 
@@ -150,3 +151,15 @@ class BundleRow:
     updated_at: datetime | None
     version: str = ""
     """The stack version its inventory was last applied at (``""`` before the first apply)."""
+
+
+@dataclass(frozen=True)
+class StepWrite:
+    """A finished step to record (``Runs.record_steps`` writes a batch of them in one transaction)."""
+
+    cluster: str
+    bundle: BundleId
+    key: ObjectKey | str
+    action: str
+    outcome: Outcome
+    error: str = ""

@@ -1,12 +1,14 @@
 """Apply runs and their steps, written one by one so a crash leaves exactly what was done.
 
 The engine writes a step as ``started`` before it sends a request and finishes it after (or writes a
-finished step in one go with ``record_step``). Each write is its own committed transaction, and
-finishing a step also updates the bundle's row in ``bundle_states`` (the dashboard's latest state).
+finished step in one go with ``record_step``, or a wave's finished steps with ``record_steps``). Each
+call is its own committed transaction, and finishing a step also updates the bundle's row in
+``bundle_states`` (the dashboard's latest state).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +20,7 @@ from reconciler.core.statuses import Outcome, RunStatus
 from reconciler.errors import StoreError
 from reconciler.store import rows, tables, upserts
 from reconciler.store.contexts import Context
-from reconciler.store.records import RunRecord, StepRecord
+from reconciler.store.records import RunRecord, StepRecord, StepWrite
 
 R = tables.runs
 S = tables.steps
@@ -86,6 +88,21 @@ class Runs:
             self._update_bundle_state(conn, row)
         return _step(row)
 
+    def record_steps(self, run_id: str, steps: Sequence[StepWrite]) -> None:
+        """Write a batch of finished steps (one wave's, say) in one transaction, with no read back;
+        each bundle's state becomes its last step's."""
+        if not steps:
+            return
+        now, redact = self._ctx.clock(), self._ctx.redactor
+        values = [{**self._step_values(run_id, cluster=s.cluster, bundle=s.bundle, key=s.key, action=s.action),
+                   "outcome": s.outcome.value, "error": redact.text(s.error), "finished_at": now} for s in steps]
+        last = {(s.cluster, s.bundle): v for s, v in zip(steps, values, strict=True)}
+        with self._ctx.write() as conn:
+            conn.execute(S.insert(), values)
+            for (cluster, bundle), value in last.items():
+                self._set_bundle_state(conn, cluster, bundle, run_id=run_id, outcome=value["outcome"],
+                                       error=value["error"], at=now)
+
     def get(self, run_id: str) -> RunRecord:
         with self._ctx.read() as conn:
             row = conn.execute(select(R).where(R.c.id == run_id)).first()
@@ -131,19 +148,18 @@ class Runs:
         }
 
     def _update_bundle_state(self, conn: Connection, step: Any) -> None:
-        bundle = rows.bundle_of(step)
-        values = {
-            "run_id": step.run_id,
-            "outcome": step.outcome,
-            "error": step.error,
-            "updated_at": step.finished_at or step.started_at,
-        }
-        where = rows.match_bundle(tables.bundle_states, step.cluster, bundle)
+        self._set_bundle_state(conn, step.cluster, rows.bundle_of(step), run_id=step.run_id, outcome=step.outcome,
+                               error=step.error, at=step.finished_at or step.started_at)
+
+    @staticmethod
+    def _set_bundle_state(conn: Connection, cluster: str, bundle: BundleId, *, run_id: str, outcome: str,
+                          error: str, at: Any) -> None:
+        values = {"run_id": run_id, "outcome": outcome, "error": error, "updated_at": at}
         upserts.upsert(
             conn,
             tables.bundle_states,
-            where=where,
-            keys=rows.bundle_values(step.cluster, bundle),
+            where=rows.match_bundle(tables.bundle_states, cluster, bundle),
+            keys=rows.bundle_values(cluster, bundle),
             values=values,
         )
 
