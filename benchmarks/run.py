@@ -22,6 +22,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -33,8 +34,9 @@ from typing import Any
 
 from benchmarks import baselines, fleetscale
 from reconciler.core.objects import Obj
+from reconciler.daemon.pipelines import EnginePipeline
 from reconciler.daemon.repos import Upstream
-from reconciler.engine import drift, fleetrun, gates, reconcile, sessions
+from reconciler.engine import drift
 from reconciler.kube.connections import ClientSettings
 from reconciler.render import fleet as fleet_render
 from reconciler.source import opening
@@ -126,51 +128,49 @@ def measure(sim: SimProcess, name: str, group: Sequence[str], run: Callable[[], 
 
 @dataclass
 class Stackfleet:
+    """The daemon's pipeline (``daemon.pipelines.EnginePipeline``) over the upstream's work tree."""
+
     upstream: Upstream
     kubeconfig: Path
     state: Path
     names: list[str]
     workers: int = 32
     store: stores.Store = field(init=False)
-    session: reconcile.Session = field(init=False)
-    repo: loader.FleetRepo = field(init=False)
+    pipeline: EnginePipeline = field(init=False)
 
     def __post_init__(self) -> None:
         self.store = stores.open_store(self.state)
-        self.repo = self.load()
-        connections = sessions.connections_for(self.repo, kubeconfig=str(self.kubeconfig),
-                                               settings=ClientSettings(qps=1000, burst=1000))
-        self.session = reconcile.Session(connections=connections, store=self.store, workers=self.workers,
-                                         render_options=fleet_render.Options(), timing=gates.Timing(poll=0.02))
+        self.pipeline = EnginePipeline(self.store, kubeconfig=str(self.kubeconfig), workers=self.workers,
+                                       client_settings=ClientSettings(qps=1000, burst=1000))
 
-    def load(self) -> loader.FleetRepo:
+    @property
+    def repo(self) -> loader.FleetRepo:
         return loader.load(opening.open_tree(str(self.upstream.work)))
 
     def cycle(self) -> tuple[int, int]:
-        """What the daemon does per revision: plan, apply; returns (changed objects, writes)."""
-        planned = reconcile.plan_fleet(self.repo, session=self.session)
-        options = reconcile.ApplyOptions(rollout=fleetrun.Options(sleep=lambda _: None))
-        report = reconcile.apply_plan(planned, session=self.session, options=options)
-        failed = [o for o in report.outcomes if o.result.value not in ("succeeded", "unchanged")]
-        if failed:
-            raise RuntimeError(f"{len(failed)} cluster(s) failed, first: {failed[0].cluster}: {failed[0].detail}")
-        return sum(1 for c in planned.plan.steps), report.writes
+        """What the daemon does per revision (and per interval): plan, apply; returns (writes, writes)."""
+        outcome = self.pipeline.reconcile(opening.open_tree(str(self.upstream.work)), revision=self.upstream.head(),
+                                          source="bench", stop=threading.Event())
+        if not outcome.ok:
+            raise RuntimeError(f"the reconcile failed: {outcome.summary}")
+        return outcome.writes, outcome.writes
 
     def dry_runs(self) -> int:
-        return sum(self.session.connections.client(n).stats["dry-run"] for n in self.names)
+        connections = self.pipeline.connections_for(self.repo)
+        return sum(connections.client(n).stats["dry-run"] for n in self.names)
 
     def push(self, clusters: Sequence[str]) -> None:
         files = {f"clusters/{n}.yaml": fleetscale.cluster_yaml(n, push="2") for n in clusters}
         self.upstream.commit("push: one object changes on 10 % of the clusters", files)
-        self.repo = self.load()
 
     def scan(self) -> tuple[int, int]:
-        report = drift.scan(self.store, connections=self.session.connections, fleet_name=self.repo.name,
-                            policies=drift.policies_of(self.repo), now=datetime.now(UTC), workers=self.workers)
+        repo = self.repo
+        report = drift.scan(self.store, connections=self.pipeline.connections_for(repo), fleet_name=repo.name,
+                            policies=drift.policies_of(repo), now=datetime.now(UTC), workers=self.workers)
         return len(report.entries), 0
 
     def rendered(self) -> dict[str, list[Obj]]:
-        rendered = fleet_render.render(self.repo, options=self.session.render_options)
+        rendered = fleet_render.render(self.repo, options=self.pipeline.render_options)
         out: dict[str, list[Obj]] = {}
         for bundle in rendered.bundles:
             out.setdefault(bundle.dest, []).extend(bundle.objects)

@@ -69,6 +69,10 @@ class EnginePipeline:
     """What rollout pauses and soaks are measured with (kept in the store, so restarts honour them)."""
     _connections: tuple[Mapping[str, Connection], Connections] | None = None
     _terms: dict[str, int] = field(default_factory=dict)
+    _applied: tuple[str, frozenset[str] | None, fleet.FleetRender] | None = None
+    """The revision last applied with every cluster succeeded, this replica's destinations then, and the
+    render: a newer revision with the same destinations plans only the clusters it touched
+    (``engine.touched``); the same revision again (the interval) plans all."""
 
     def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event,
                   forced_from: str | None = None) -> Outcome:
@@ -77,7 +81,11 @@ class EnginePipeline:
         if self.replica is not None:
             self.replica.clusters = frozenset(repo.clusters)
         session = self.session_for(repo)  # the ownership terms this reconcile writes under (see _fence)
-        planned = engine.plan_fleet(repo, session=session, forced=forced_from is not None)
+        forced = forced_from is not None
+        shard = frozenset(session.destinations) if session.destinations is not None else None
+        last = self._applied
+        since = last[2] if last and last[0] != revision and last[1] == shard and not forced else None
+        planned = engine.plan_fleet(repo, session=session, forced=forced, since=since)
         if stop.is_set():
             return Outcome(revision, "stopped before applying", ok=False)
         if self.reviews is not None:  # a merged pull request: its reviewed plan, if still the one to apply
@@ -92,6 +100,8 @@ class EnginePipeline:
         except PlanError:
             self.store.plans.set_status(plan_id, PlanStatus.REFUSED)
             raise
+        whole = planned.whole
+        self._applied = (revision, shard, whole) if whole is not None and not report.failed else None
         outcome = outcome_of(report)
         self.store.plans.set_status(plan_id, PlanStatus.APPLIED if outcome.ok else PlanStatus.FAILED)
         for cluster, counts in object_states(planned.plan, report).items():

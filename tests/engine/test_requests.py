@@ -8,6 +8,7 @@ cycle, as the daemon keeps it. Counts are the sim's own request counters and SQL
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
+from reconciler.daemon.pipelines import EnginePipeline
+from reconciler.daemon.ports import Outcome
 from reconciler.engine import reconcile
 from reconciler.sim import testing
+from reconciler.source import opening
 from tests.engine.conftest import World
 
 CLUSTERS = 4
@@ -27,12 +31,20 @@ KINDS = 3  # Namespace, ConfigMap, Service
 def _objects() -> str:
     docs = ["apiVersion: v1\nkind: Namespace\nmetadata: {name: bench}\n"]
     for i in range(OBJECTS - 1):
-        if i % 2:
+        if i == 1:
+            docs.append("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-1}\ndata: {n: '${values.n}'}\n")
+        elif i % 2:
             docs.append(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}}}\ndata: {{n: '{i}'}}\n")
         else:
             docs.append(f"apiVersion: v1\nkind: Service\nmetadata: {{name: svc-{i}}}\n"
                         f"spec: {{selector: {{app: a{i}}}, ports: [{{port: 80}}]}}\n")
     return "---\n".join(docs)
+
+
+def _cluster(name: str, *, n: str | None = None) -> str:
+    values = f"values: {{n: '{n}'}}, " if n else ""
+    return (f"apiVersion: stackfleet.dev/v1alpha1\nkind: Cluster\nmetadata: {{name: {name}}}\n"
+            f"spec: {{{values}connection: {{context: {name}}}}}\n")
 
 
 def _fleet(root: Path) -> Path:
@@ -41,11 +53,10 @@ def _fleet(root: Path) -> Path:
                       "  layers: [addons]\n  assignments:\n    - {name: all, selector: {}, "
                       "stacks: [{name: app, version: 1.0.0}], rollout: {maxInFlight: 4, failureBudget: 0}}\n",
         "stacks/app/1.0.0/stack.yaml": "apiVersion: stackfleet.dev/v1alpha1\nkind: Stack\nmetadata: {name: app}\n"
-                                       "spec:\n  version: 1.0.0\n  bundles:\n"
+                                       "spec:\n  version: 1.0.0\n  values: {n: '1'}\n  bundles:\n"
                                        "    - {name: web, layer: addons, namespace: bench, manifests: {path: web}}\n",
         "stacks/app/1.0.0/web/objects.yaml": _objects(),
-        **{f"clusters/c{i}.yaml": f"apiVersion: stackfleet.dev/v1alpha1\nkind: Cluster\nmetadata: {{name: c{i}}}\n"
-                                  f"spec: {{connection: {{context: c{i}}}}}\n" for i in range(CLUSTERS)},
+        **{f"clusters/c{i}.yaml": _cluster(f"c{i}") for i in range(CLUSTERS)},
     }
     for relative, text in files.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -80,11 +91,19 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
 def _requests(world: World) -> Counter[str]:
     """Requests by verb over every cluster since the last call (discovery GETs counted as ``discovery``)."""
     total: Counter[str] = Counter()
-    for cluster in world.running.server.clusters.values():
-        for (verb, resource), n in cluster.faults.requests.items():
-            total["discovery" if verb == "get" and resource in ("api", "apis") else verb] += n
-        cluster.faults.requests.clear()
+    for counts in _requests_by_cluster(world).values():
+        total.update(counts)
     return total
+
+
+def _requests_by_cluster(world: World) -> dict[str, Counter[str]]:
+    found: dict[str, Counter[str]] = {}
+    for name, cluster in world.running.server.clusters.items():
+        counts = found.setdefault(name, Counter())
+        for (verb, resource), n in cluster.faults.requests.items():
+            counts["discovery" if verb == "get" and resource in ("api", "apis") else verb] += n
+        cluster.faults.requests.clear()
+    return found
 
 
 def _transactions(world: World) -> list[int]:
@@ -121,7 +140,7 @@ def test_an_unchanged_cycle_writes_nothing_to_the_clusters_and_nothing_per_objec
 def test_a_changed_object_rewrites_only_its_own_inventory_entry(fleet):
     fleet.cycle()
     before = {b.dest: b for b in fleet.store.inventories.load_all()}
-    fleet.edit("stacks/app/1.0.0/web/objects.yaml", "data: {n: '1'}", "data: {n: 'one'}")
+    fleet.edit("stacks/app/1.0.0/web/objects.yaml", "data: {n: '3'}", "data: {n: 'three'}")
     commits = _transactions(fleet)
     report = fleet.cycle()
     assert report.writes == CLUSTERS
@@ -130,5 +149,26 @@ def test_a_changed_object_rewrites_only_its_own_inventory_entry(fleet):
         moved = {e.key.name for e in held.entries} ^ {e.key.name for e in before[dest].entries}
         assert not moved
         changed = {e.key.name for e in held.entries if e != before[dest].entry(e.key)}
-        assert changed == {"cm-1"}
+        assert changed == {"cm-3"}
     assert len(commits) <= 3 + 3 * CLUSTERS  # per unit: its inventory change, its steps, its applied set
+
+
+def test_a_push_plans_and_applies_only_the_clusters_it_touched_and_the_interval_plans_all(fleet):
+    pipeline = EnginePipeline(fleet.store, kubeconfig=str(fleet.running.kubeconfig), client_settings=fleet.settings)
+    stop = threading.Event()
+
+    def reconcile(revision: str) -> Outcome:
+        return pipeline.reconcile(opening.open_tree(str(fleet.fleet)), revision=revision, source="test", stop=stop)
+
+    assert reconcile("r1").ok
+    _requests(fleet)
+    (fleet.fleet / "clusters/c0.yaml").write_text(_cluster("c0", n="2"))
+    pushed = reconcile("r2")
+    assert pushed.ok and pushed.writes == 1
+    asked = _requests_by_cluster(fleet)
+    assert {name: sum(counts.values()) for name, counts in asked.items() if name != "c0"} == {
+        f"c{i}": 0 for i in range(1, CLUSTERS)}
+    assert asked["c0"] == {"list": KINDS, "patch": 2}  # observe; the update's dry-run and its write
+    again = reconcile("r2")  # the interval: the same revision, every cluster planned, nothing to write
+    assert again.ok and again.writes == 0
+    assert _requests(fleet) == {"list": KINDS * CLUSTERS}
