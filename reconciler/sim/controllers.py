@@ -6,8 +6,11 @@ simulated provider (``load_balancers``); APIServices are marked Available; ``cai
 webhook CA bundles as cert-manager's cainjector does.
 
 ``Controllers.tick()`` does one pass over every cluster of a server; a background thread calls it
-every ``interval`` seconds. Time comes from the server's clock, so a test with a fake clock decides
-when ``ready_after`` has passed.
+every ``interval`` seconds. A pass is driven by writes, as kube-controller-manager's informers are:
+the first pass over a cluster reads every workload and hooks the cluster's ``on_change``; later
+passes look only at the workloads written since (the hook queues their keys) and at those still
+waiting for ``ready_after`` to pass, so an idle fleet costs the sim nothing. Time comes from the
+server's clock, so a test with a fake clock decides when ``ready_after`` has passed.
 """
 
 from __future__ import annotations
@@ -33,37 +36,84 @@ class Controllers:
     def __init__(self, server: SimServer, *, ready_after: float = 0.0, interval: float = 0.05,
                  provision_after: float = 0.0, upgrade_after: float = 0.0, load_balancers: bool = True) -> None:
         self.server, self.ready_after, self.interval = server, ready_after, interval
-        self.load_balancers = load_balancers
-        """A simulated provider gives LoadBalancer Services an address; off, they wait forever, as on a
-        cluster without a cloud controller manager."""
+        self._load_balancers = load_balancers
         self.capi = capi.Provisioner(server, provision_after=provision_after, upgrade_after=upgrade_after)
         self._seen: dict[tuple[str, str, int], float] = {}
+        self._written: dict[int, set[tuple[ResourceType, str, str]]] = {}
+        """Per cluster hooked (by ``id``, the cluster kept in ``_hooked``): workloads written since the last
+        pass, and those not yet ready."""
+        self._hooked: dict[int, Cluster] = {}
+        self._queue_lock = threading.Lock()
+        self._rescan = False
         self._owned: set[tuple[str, str, int]] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def load_balancers(self) -> bool:
+        """A simulated provider gives LoadBalancer Services an address; off, they wait forever, as on a
+        cluster without a cloud controller manager. Turning it on makes the next pass read every workload."""
+        return self._load_balancers
+
+    @load_balancers.setter
+    def load_balancers(self, on: bool) -> None:
+        self._load_balancers = on
+        if on:
+            with self._queue_lock:
+                self._rescan = True
+
     def tick(self) -> None:
         for cluster in list(self.server.clusters.values()):
-            for group, plural in workloads.KINDS:
-                if (group, plural) == workloads.LOAD_BALANCERS and not self.load_balancers:
-                    continue
-                rt = cluster.registry.lookup(group, "v1", plural)
-                if rt is None:
-                    continue
-                for obj in cluster.objects(rt):
-                    self._reconcile(cluster, rt, obj)
+            for rt, obj in self._to_look_at(cluster):
+                self._reconcile(cluster, rt, obj)
             cainjectors.tick(cluster)
+        with self._queue_lock:
+            self._rescan = False
         self.capi.tick()
+
+    def _to_look_at(self, cluster: Cluster) -> list[tuple[ResourceType, Obj]]:
+        """Every workload the first time ``cluster`` is seen (hooking its writes), then the ones written since."""
+        with self._queue_lock:
+            first = self._hooked.get(id(cluster)) is not cluster
+            if first:
+                self._hooked[id(cluster)], self._written[id(cluster)] = cluster, set()
+                cluster.on_change.append(self._queue)
+            keys, self._written[id(cluster)] = self._written[id(cluster)], set()
+            everything = first or self._rescan
+        if everything:
+            return [(rt, obj) for rt in self._workload_types(cluster) for obj in cluster.objects(rt)]
+        found = [(rt, cluster.find(rt, namespace, name)) for rt, namespace, name in keys]
+        return [(rt, obj) for rt, obj in found if obj is not None]
+
+    @staticmethod
+    def _workload_types(cluster: Cluster) -> list[ResourceType]:
+        found = (cluster.registry.lookup(group, "v1", plural) for group, plural in workloads.KINDS)
+        return [rt for rt in found if rt is not None]
+
+    def _queue(self, cluster: Cluster, event: str, rt: ResourceType, obj: Obj) -> None:
+        """``Cluster.on_change`` hook: a workload was written (never deleted: nothing to do for those)."""
+        if event != "DELETED" and (rt.group, rt.plural) in workloads.KINDS:
+            self._again(cluster, rt, obj)
+
+    def _again(self, cluster: Cluster, rt: ResourceType, obj: Obj) -> None:
+        meta = obj["metadata"]
+        with self._queue_lock:
+            self._written[id(cluster)].add((rt, str(meta.get("namespace") or ""), str(meta["name"])))
 
     def _reconcile(self, cluster: Cluster, rt: ResourceType, obj: Obj) -> None:
         handlers = workloads.KINDS.get((rt.group, rt.plural))
         if handlers is None or obj["metadata"].get("deletionTimestamp"):
             return
+        if (rt.group, rt.plural) == workloads.LOAD_BALANCERS and not self.load_balancers:
+            return
         status_for, is_current = handlers
         if (rt.group, rt.plural) == ("apps", "deployments") and self._generation_key(cluster, obj) not in self._owned:
             self._own_replica_set(cluster, obj)
             self._owned.add(self._generation_key(cluster, obj))
-        if is_current(obj) or not self._due(cluster, obj):
+        if is_current(obj):
+            return
+        if not self._due(cluster, obj):
+            self._again(cluster, rt, obj)  # not ready yet: look again next pass
             return
         try:
             cluster.write_status(rt, obj, status_for(obj, metas.timestamp(self.server.clock())), manager=MANAGER)

@@ -49,6 +49,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16
+    """Buffered: a response's headers and body leave in one write (one TLS record) when the handler
+    flushes after the request; watch streams flush every chunk themselves."""
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -106,13 +109,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _stream(self, response: handlers.Response) -> None:
         self.end_headers()
         try:
+            self.wfile.flush()  # the headers now: a watcher waits for them before any event
             for chunk in response.stream or ():
                 if not chunk:
                     if self._client_gone():
                         break
                     continue
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
         except OSError:
             self.close_connection = True
 
