@@ -1,4 +1,4 @@
-"""Which objects of a wave are dry-run before any of the wave is written (docs/adr/0014-hot-paths.md).
+"""Which objects of a wave are dry-run before any of the wave is written (docs/adr/0023-hot-paths.md).
 
 A dry-run is sent where the apply can fail for reasons the plan cannot see:
 
