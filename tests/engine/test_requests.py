@@ -134,7 +134,9 @@ def test_an_unchanged_cycle_writes_nothing_to_the_clusters_and_nothing_per_objec
     report = fleet.cycle()
     assert report.writes == 0
     assert _requests(fleet) == {"list": KINDS * CLUSTERS}
-    assert len(commits) == 3  # the run's start and end, the clusters' statuses; no inventory, step or applied set
+    # one each: the clusters' statuses, the run's start, the rollout's memory, its notice, the run's end;
+    # none per cluster, bundle or object (no inventory, step or applied set)
+    assert len(commits) == 5
 
 
 def test_a_changed_object_rewrites_only_its_own_inventory_entry(fleet):
@@ -150,7 +152,7 @@ def test_a_changed_object_rewrites_only_its_own_inventory_entry(fleet):
         assert not moved
         changed = {e.key.name for e in held.entries if e != before[dest].entry(e.key)}
         assert changed == {"cm-3"}
-    assert len(commits) <= 3 + 3 * CLUSTERS  # per unit: its inventory change, its steps, its applied set
+    assert len(commits) <= 5 + 3 * CLUSTERS  # per unit: its inventory change, its steps, its applied set
 
 
 def test_a_push_plans_and_applies_only_the_clusters_it_touched_and_the_interval_plans_all(fleet):
