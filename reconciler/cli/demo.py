@@ -19,7 +19,8 @@ import click
 
 from reconciler import logs
 from reconciler.cli.options import EXIT_ERROR
-from reconciler.daemon import demos, repos, signals, worlds
+from reconciler.daemon import signals
+from reconciler.demo import repos, stories, worlds
 
 
 @click.command("demo")
@@ -36,11 +37,11 @@ def command(once: bool, port: int, log_level: str) -> None:
     stop = signals.stop_event()
     scratch = Path(tempfile.mkdtemp(prefix="stackfleet-demo-"))
     click.echo(f"starting simulated clusters for {fleet_dir} ...")
-    demo = demos.start(fleet_dir, scratch, port=port)
+    demo = stories.start(fleet_dir, scratch, port=port)
     try:
-        click.echo(demos.tell(demo) + "\n")
-        demos.story(demo, echo=click.echo)
-        click.echo(demos.summary(demo))
+        click.echo(stories.tell(demo) + "\n")
+        stories.story(demo, echo=click.echo)
+        click.echo(stories.summary(demo))
         if not once:
             click.echo("\nstill serving; press Ctrl-C to stop.")
             stop.wait()

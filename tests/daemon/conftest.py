@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.daemon.repos import GitDaemon, Upstream
+from reconciler.demo.repos import GitDaemon, Upstream
 from reconciler.store import stores
 
 

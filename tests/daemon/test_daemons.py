@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from reconciler.core.statuses import RevisionStatus
-from reconciler.daemon import waits
 from reconciler.daemon.daemons import Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.ports import Outcome
-from reconciler.daemon.repos import GitDaemon
 from reconciler.daemon.tracks import Track
+from reconciler.demo import waits
+from reconciler.demo.repos import GitDaemon
 from reconciler.source.git import Mirror
 from reconciler.source.sources import Backoff, GitSource
 from reconciler.source.webhooks import WebhookReceiver

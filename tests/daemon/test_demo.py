@@ -120,7 +120,7 @@ def test_without_git_the_demo_fails_with_one_line(tmp_path: Path, repo_root: Pat
 
 
 def test_the_demo_outside_a_checkout_still_finds_the_shipped_fleet(tmp_path: Path):
-    from reconciler.daemon import worlds
+    from reconciler.demo import worlds
 
     assert (worlds.find_fleet(tmp_path) / "fleet.yaml").is_file()
 

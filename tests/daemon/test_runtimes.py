@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from reconciler import settings
-from reconciler.daemon import readiness, runtimes, sourcing, waits
-from reconciler.daemon.repos import GitDaemon, Upstream
+from reconciler.daemon import readiness, runtimes, sourcing
 from reconciler.daemon.tracks import Track
+from reconciler.demo import waits
+from reconciler.demo.repos import GitDaemon, Upstream
 from reconciler.errors import ConfigError
 from reconciler.source import credentials
 from reconciler.source.git import Mirror

@@ -25,8 +25,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from reconciler.core.statuses import RevisionStatus
-from reconciler.daemon import waits
-from reconciler.daemon.repos import GitDaemon, Upstream
+from reconciler.demo import waits
+from reconciler.demo.repos import GitDaemon, Upstream
 from reconciler.sim import testing
 from reconciler.store import stores
 

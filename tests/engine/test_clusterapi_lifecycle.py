@@ -9,9 +9,9 @@ from reconciler.core import report as plan_views
 from reconciler.core import rollout
 from reconciler.core.objects import ObjectKey
 from reconciler.core.plans import Action
+from reconciler.core.statuses import Outcome
 from reconciler.core.upgrades import VersionChange
 from reconciler.engine import apply, fleetrun, gates, reconcile
-from reconciler.store.records import Outcome
 
 CHILDREN = ["dev-eu-1", "dev-us-1", "prod-eu-1", "prod-eu-2", "prod-us-1", "stage-eu-1"]
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import ObjectKey
+from reconciler.core.statuses import Outcome, RunStatus
 from reconciler.store import retention, stores, tables
-from reconciler.store.records import Outcome, RunStatus
 
 BUNDLE = BundleId(cluster="eu-1", stack="platform", bundle="ingress")
 DAY = 86_400.0

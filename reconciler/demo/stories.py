@@ -30,10 +30,11 @@ from pathlib import Path
 from reconciler import binaries, settings
 from reconciler.core import rollout
 from reconciler.core.objects import ObjectKey
-from reconciler.daemon import runtimes, waits
+from reconciler.daemon import runtimes
 from reconciler.daemon.daemons import Daemon, Schedule
 from reconciler.daemon.ports import Outcome
-from reconciler.daemon.worlds import World
+from reconciler.demo import waits
+from reconciler.demo.worlds import World
 from reconciler.sim import faults
 
 SOURCE = "fleet"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import reconciler
-from reconciler.daemon.repos import GitDaemon, Upstream
+from reconciler.demo.repos import GitDaemon, Upstream
 from reconciler.errors import ConfigError
 from reconciler.sim import fleets
 from reconciler.sim.controllers import Controllers
