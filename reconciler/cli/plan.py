@@ -24,7 +24,7 @@ from reconciler.cli.options import (
     output_option,
     planning_errors,
 )
-from reconciler.core import plans, report, signatures
+from reconciler.core import plan_views, plans, signatures
 from reconciler.engine import reconcile, serverdryruns, sessions
 from reconciler.kube.connections import ClientSettings
 from reconciler.source import opening
@@ -118,8 +118,8 @@ def _pr_refused(*, clusters: tuple[str, ...], out: str | None, server_dry_run: b
 def _view(plan: plans.Plan, *, output: str) -> str:
     """The plan as a document: JSON (the artifact), YAML (the same document) or Markdown."""
     if output == "yaml":
-        return yaml.safe_dump(json.loads(report.json(plan)), sort_keys=False, allow_unicode=True)
-    return report.markdown(plan) if output == "markdown" else report.json(plan)
+        return yaml.safe_dump(json.loads(plan_views.json(plan)), sort_keys=False, allow_unicode=True)
+    return plan_views.markdown(plan) if output == "markdown" else plan_views.json(plan)
 
 
 def _exit_code(planned: reconcile.Planned, *, errors: tuple[str, ...]) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json as jsonlib
 from collections.abc import Iterable, Sequence
 
-from reconciler.core import escapes, report
+from reconciler.core import escapes, plan_views
 from reconciler.core.plans import ACTIONABLE, Action, Change, Plan
 from reconciler.core.prplans import BundleDiff, PullRequestPlan
 
@@ -74,7 +74,7 @@ def markdown(plan: PullRequestPlan, *, limit: int = MARKDOWN_LIMIT, link: str = 
     if plan.changes:
         scoped = Plan(revision=plan.head, created_at=plan.created_at, changes=plan.changes)
         head += ["**On the live clusters** (what merging does to these objects)", "",
-                 *_capped_table(report.markdown_table(scoped)), ""]
+                 *_capped_table(plan_views.markdown_table(scoped)), ""]
     tail = _md_on_base(plan)
     return _capped(head, _md_details(plan), tail, limit=limit, link=link)
 
@@ -223,7 +223,7 @@ def _counts(changes: Iterable[Change]) -> dict[Action, int]:
 
 
 def _change_line(change: Change) -> str:
-    return report.step_line(change) if change.action in ACTIONABLE else report.held_line(change)
+    return plan_views.step_line(change) if change.action in ACTIONABLE else plan_views.held_line(change)
 
 
 def _base_line(change: Change) -> str:

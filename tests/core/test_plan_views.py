@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reconciler.core import inventory, planner, plans, report
+from reconciler.core import inventory, plan_views, planner, plans
 from reconciler.core.desired import BundleId, DesiredBundle
 from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
@@ -101,9 +101,9 @@ def test_summary_counts_per_action_cluster_and_bundle() -> None:
 
 
 VIEWS = {
-    "json": lambda p: report.json(p),
-    "text": lambda p: report.text(p, detail=True),
-    "markdown": lambda p: report.markdown(p),
+    "json": lambda p: plan_views.json(p),
+    "text": lambda p: plan_views.text(p, detail=True),
+    "markdown": lambda p: plan_views.markdown(p),
 }
 
 
@@ -114,7 +114,7 @@ def test_no_view_holds_a_secret_value(view: str) -> None:
 
 
 def test_text_view_lists_steps_and_diffs() -> None:
-    text = report.text(make_plan(), detail=True)
+    text = plan_views.text(make_plan(), detail=True)
     assert "   1. create  c0 c0/web/app ConfigMap/n/a" in text and "\n+kind: ConfigMap\n" in text
 
 
@@ -124,22 +124,22 @@ def test_diff_lines_carry_their_kind_for_the_views_that_style_them() -> None:
 
 
 def test_the_text_view_has_no_colour() -> None:
-    assert "\x1b[" not in report.text(make_plan(), detail=True)
+    assert "\x1b[" not in plan_views.text(make_plan(), detail=True)
 
 
 def test_markdown_is_capped_with_a_note() -> None:
-    text = report.markdown(make_plan(clusters=30), limit=4000)
+    text = plan_views.markdown(make_plan(clusters=30), limit=4000)
     assert len(text) < 4600 and "Output capped at 4000 characters" in text
 
 
 def test_markdown_puts_each_cluster_in_details() -> None:
-    text = report.markdown(make_plan(clusters=2))
+    text = plan_views.markdown(make_plan(clusters=2))
     assert text.count("<details><summary>") == 2 and text.index("| cluster |") < text.index("<details>")
 
 
 def test_no_changes_headline() -> None:
     empty = plans.Plan(revision="r", created_at=NOW.isoformat())
-    assert report.headline(empty) == "Plan at r: no changes."
+    assert plan_views.headline(empty) == "Plan at r: no changes."
 
 
 def test_inventory_round_trip() -> None:
@@ -165,7 +165,7 @@ def test_markdown_fence_outlasts_backticks_in_a_diff() -> None:
         step=1,
         diff="-a: ````\n+a: b",
     )
-    text = report.markdown(plans.Plan(revision="r", created_at="t", changes=(change,)))
+    text = plan_views.markdown(plans.Plan(revision="r", created_at="t", changes=(change,)))
     assert "`````diff" in text and "<script>" not in text
 
 
@@ -175,7 +175,7 @@ def test_tables_list_bundles_with_changes_and_count_the_unchanged_rest() -> None
         dataclasses.replace(c, action=plans.Action.UNCHANGED, step=None) if c.cluster != "c0" else c for c in plan.changes
     )
     plan = dataclasses.replace(plan, changes=quiet)
-    for view in (report.text(plan), report.markdown(plan)):
+    for view in (plan_views.text(plan), plan_views.markdown(plan)):
         assert ("c0" in view, "c1" in view, "2 bundle(s) unchanged on 2 cluster(s)." in view) == (True, False, True)
 
 
@@ -184,4 +184,4 @@ def test_a_plan_with_nothing_to_do_shows_only_the_count() -> None:
     plan = dataclasses.replace(
         plan, changes=tuple(dataclasses.replace(c, action=plans.Action.UNCHANGED, step=None) for c in plan.changes)
     )
-    assert "| cluster |" not in report.markdown(plan) and "2 bundle(s) unchanged on 2 cluster(s)." in report.text(plan)
+    assert "| cluster |" not in plan_views.markdown(plan) and "2 bundle(s) unchanged on 2 cluster(s)." in plan_views.text(plan)

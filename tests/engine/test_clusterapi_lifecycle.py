@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.core import report as plan_views
-from reconciler.core import rollout
+from reconciler.core import plan_views, rollout
 from reconciler.core.objects import ObjectKey
 from reconciler.core.plans import Action
 from reconciler.core.statuses import Outcome

@@ -32,7 +32,7 @@ import httpx
 import pytest
 
 from reconciler import errors, logs
-from reconciler.core import plans, report
+from reconciler.core import plan_views, plans
 from reconciler.core.objects import read_owner
 from reconciler.engine import drift, fleetrun, gates, reconcile, sessions
 from reconciler.kube.connections import ClientSettings
@@ -308,9 +308,9 @@ class Rig:
         """Plan the fleet directory (or ``repo``, e.g. loaded from a Git commit)."""
         repo = repo or self.repo()
         planned = reconcile.plan_fleet(repo, session=self.session(repo))
-        self.keep("diff", report.text(planned.plan, detail=True))
+        self.keep("diff", plan_views.text(planned.plan, detail=True))
         self.keep("plan file", plans.to_json(planned.plan))
-        self.keep("report", report.markdown(planned.plan))
+        self.keep("report", plan_views.markdown(planned.plan))
         return planned
 
     def apply(self, planned: reconcile.Planned | None = None, *, approve: bool = True) -> reconcile.ApplyReport:

@@ -7,7 +7,7 @@ import re
 
 from kubernetes import client as kube
 
-from reconciler.core import drift_views, report
+from reconciler.core import drift_views, plan_views
 
 AREA = "escaping"
 RLO, ZWSP = "\u202e", "\u200b"
@@ -34,7 +34,7 @@ def test_hostile_values_stay_inside_their_fence_and_hidden_characters_show(appli
     core = kube.CoreV1Api(applied.running.api_client("c0"))
     core.patch_namespaced_config_map("cm-0", "apps", {"data": {"index": HOSTILE}}, field_manager="intruder")
     applied.edit("stacks/apps/1.0.0/config/cms.yaml", "data: {index: '1'}", f"data: {{index: '1{RLO}{ZWSP}'}}")
-    plan_md = report.markdown(applied.plan().plan)
+    plan_md = plan_views.markdown(applied.plan().plan)
     drift_md = drift_views.markdown(applied.scan_drift())
     for shown in (plan_md, drift_md):
         assert re.search(r"^# INJECTED", outside_fences(shown), re.MULTILINE) is None
