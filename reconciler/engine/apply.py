@@ -12,7 +12,7 @@ cluster), ``apply_unit`` goes wave by wave (``engine.waves``):
    confirmed it; the wave's inventory changes and step records go to the store once the wave's writes
    are done, one transaction each;
 4. the health gate waits until the wave's objects are healthy (the bundle's health timeout); Helm hook
-   objects are deleted by their policies once their phase is over (``engine.hooks``);
+   objects are deleted by their policies once their phase is over (``engine.hookruns``);
 5. delete waves come last (prune): DELETE with the uid precondition the plan saw; a refused delete
    is recorded as failed and keeps its inventory entry, the other deletes go on.
 
@@ -39,7 +39,7 @@ from reconciler.core.objects import FIELD_MANAGER, Obj, ObjectKey
 from reconciler.core.plans import Action, Change
 from reconciler.core.reasons import Reason
 from reconciler.core.statuses import Outcome
-from reconciler.engine import gates, hooks, prechecks, waves
+from reconciler.engine import gates, hookruns, prechecks, waves
 from reconciler.engine.ledgers import Ledger, UnitLedger
 from reconciler.engine.ports import ClusterApi, RunsPort
 from reconciler.errors import ApplyError, ClusterAuthFailed, ClusterError, StackfleetError, StalePlanError
@@ -142,7 +142,7 @@ class _Unit:
     namespaces: set[str] = field(default_factory=set)
     """Namespaces known to exist on the unit's clusters (live when planned, or written by this unit)."""
     results: list[StepResult] = field(default_factory=list)
-    pending: hooks.Pending = field(default_factory=hooks.Pending)
+    pending: hookruns.Pending = field(default_factory=hookruns.Pending)
     stopped: set[tuple[str, BundleId]] = field(default_factory=set)
     """Bundles (destination, bundle) that failed or wait for a failed step: their later waves are skipped."""
     failures: list[ApplyError] = field(default_factory=list)
@@ -211,10 +211,10 @@ def _skip_wave(unit: _Unit, wave: waves.Wave, *, reason: str) -> None:
     _skip_rest(unit, wave.changes, reason=reason)
 
 
-def _spot(wave: waves.Wave) -> hooks.Spot:
+def _spot(wave: waves.Wave) -> hookruns.Spot:
     first = wave.changes[0]
-    rank = len(hooks.RANKS) if wave.delete else hooks.RANKS[first.hook.phase if first.hook else ""]
-    return hooks.Spot(wave.dest, wave.bundle, rank)
+    rank = len(hookruns.RANKS) if wave.delete else hookruns.RANKS[first.hook.phase if first.hook else ""]
+    return hookruns.Spot(wave.dest, wave.bundle, rank)
 
 
 def _status(results: Sequence[StepResult]) -> rollout.Result:
@@ -282,7 +282,7 @@ def _hold_reason(change: Change, ctx: Context) -> tuple[Reason, str] | None:
 def _apply(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
     for change in changes:
         if change.hook and change.live_uid and "before-hook-creation" in change.hook.delete_policies:
-            hooks.replace_previous(client, change)
+            hookruns.replace_previous(client, change)
     sends = [(c, _object(c, unit.ctx, client)) for c in changes]
     now, claimed, later = unit.ctx.checks.split(sends, namespaces=unit.namespaces)
     passed = False

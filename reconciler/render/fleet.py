@@ -3,7 +3,7 @@
 The pipeline, per target:
 
 1. source: manifests, Kustomize or Helm to documents, substituted (``render.sources``, cached);
-2. Helm hooks split off (``render.hooks``): test hooks dropped, pre/post hooks kept as ``HelmHook``;
+2. Helm hooks split off (``render.helmhooks``): test hooks dropped, pre/post hooks kept as ``HelmHook``;
 3. namespace defaulting: namespaced objects without a namespace get the bundle's namespace (for Helm,
    the release namespace), else ``default``; cluster-scoped objects lose any namespace. Cluster-scoped
    means a built-in cluster-scoped kind, or a custom kind whose CRD, rendered for the same destination
@@ -35,7 +35,7 @@ from reconciler.core.jsonvalues import clone
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.targeting import Target
 from reconciler.errors import DuplicateObjectError, StackfleetError
-from reconciler.render import helm, hooks, patches, scopes, sops, sources
+from reconciler.render import helm, helmhooks, patches, scopes, sops, sources
 from reconciler.render.cache import Cache
 from reconciler.render.capabilities import DEFAULT, Capabilities
 from reconciler.render.manifests import Doc
@@ -189,7 +189,7 @@ def finish(
     target: Target, docs: list[Doc], *, custom: Collection[tuple[str, str]], lines: LineIndex | None = None
 ) -> _Finished:
     """Steps 2 to 6 of the pipeline for one target (``lines``: of its stack.yaml, for patch errors)."""
-    plain, found_hooks = hooks.split(docs) if target.bundle.helm is not None else (docs, [])
+    plain, found_hooks = helmhooks.split(docs) if target.bundle.helm is not None else (docs, [])
     namespace = bundle_namespace(target)
     # Substitution builds new mappings and lists, so only Helm output (cached as is) needs a copy.
     fresh = clone if target.bundle.helm is not None else _same

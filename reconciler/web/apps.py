@@ -37,7 +37,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
-from reconciler.web import apis, filters, hooks, openapis, operations, pages, probes, prplans, sessions
+from reconciler.web import apis, filters, logins, openapis, operations, pages, probes, prplans, pushes
 from reconciler.web.guards import TokenGuard
 from reconciler.web.headers import SecurityHeaders
 from reconciler.web.services import Services
@@ -57,15 +57,15 @@ def routes() -> list[BaseRoute]:
         Route("/events", pages.events),
         Route("/rollouts", pages.rollout_list),
         Route("/rollouts/{assignment}", pages.rollout),
-        Route("/login", sessions.login_form, methods=["GET"]),
-        Route("/login", sessions.login_submit, methods=["POST"]),
-        Route("/login/oidc", sessions.oidc_start),
-        Route("/login/oidc/callback", sessions.oidc_callback),
-        Route("/logout", sessions.logout, methods=["GET", "POST"]),
+        Route("/login", logins.login_form, methods=["GET"]),
+        Route("/login", logins.login_submit, methods=["POST"]),
+        Route("/login/oidc", logins.oidc_start),
+        Route("/login/oidc/callback", logins.oidc_callback),
+        Route("/logout", logins.logout, methods=["GET", "POST"]),
         Route("/healthz", probes.healthz),
         Route("/readyz", probes.readyz),
         Route("/metrics", probes.metrics),
-        Route("/hooks/{provider}", hooks.receive, methods=["POST"]),
+        Route("/hooks/{provider}", pushes.receive, methods=["POST"]),
         Mount("/api/v1", routes=api_routes()),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -126,7 +126,7 @@ def create_app(services: Services) -> Starlette:
 
 
 def _login_refusal(scope: Scope, status: int, next_path: str) -> Response:
-    return sessions.login_page(Request(scope), status=status, next_path=next_path)
+    return logins.login_page(Request(scope), status=status, next_path=next_path)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
