@@ -15,7 +15,7 @@ from pathlib import Path
 
 from reconciler import logs, settings
 from reconciler.daemon import readiness, replicas, sourcing
-from reconciler.daemon.daemons import Chore, Daemon, Schedule
+from reconciler.daemon.jobs import Chore, Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.operators import DaemonOperator
 from reconciler.daemon.pipelines import EnginePipeline

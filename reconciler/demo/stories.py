@@ -31,7 +31,7 @@ from reconciler import binaries, settings
 from reconciler.core import rollout
 from reconciler.core.objects import ObjectKey
 from reconciler.daemon import runtimes
-from reconciler.daemon.daemons import Daemon, Schedule
+from reconciler.daemon.jobs import Daemon, Schedule
 from reconciler.daemon.ports import Outcome
 from reconciler.demo import waits
 from reconciler.demo.worlds import World

@@ -17,7 +17,7 @@ import pytest
 
 from reconciler import logs
 from reconciler.daemon import waits
-from reconciler.daemon.daemons import Daemon, Schedule
+from reconciler.daemon.jobs import Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.ports import Outcome
 from reconciler.daemon.repos import GitDaemon, Upstream

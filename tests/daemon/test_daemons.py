@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.core.statuses import RevisionStatus
-from reconciler.daemon.daemons import Daemon, Schedule
+from reconciler.daemon.jobs import Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.ports import Outcome
 from reconciler.daemon.tracks import Track

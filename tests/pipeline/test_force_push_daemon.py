@@ -12,7 +12,7 @@ from pathlib import Path
 from reconciler.core.rollout import Result
 from reconciler.core.statuses import RunStatus
 from reconciler.daemon import sourcing
-from reconciler.daemon.daemons import Daemon
+from reconciler.daemon.jobs import Daemon
 from reconciler.daemon.ports import Outcome
 from reconciler.daemon.tracks import Track
 from reconciler.source.git import Mirror

@@ -17,7 +17,7 @@ import pytest
 
 from reconciler import metrics, settings
 from reconciler.core.statuses import PrPlanState
-from reconciler.daemon.daemons import Daemon
+from reconciler.daemon.jobs import Daemon
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.pipelines import EnginePipeline
 from reconciler.daemon.reviews import Planner, Reviews
