@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from reconciler.errors import StoreError
 from reconciler.redactions import Redactor
-from reconciler.store import engines
+from reconciler.store import databases
 
 Clock = Callable[[], datetime]
 
@@ -45,7 +45,7 @@ class Context:
     def write(self) -> Iterator[Connection]:
         with self.write_lock:
             try:
-                conn = self.engine.connect().execution_options(**{engines.BEGIN_OPTION: "IMMEDIATE"})
+                conn = self.engine.connect().execution_options(**{databases.BEGIN_OPTION: "IMMEDIATE"})
                 with conn, conn.begin():
                     yield conn
             except SQLAlchemyError as exc:

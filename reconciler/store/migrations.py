@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from reconciler.errors import StoreError
-from reconciler.store import engines, tables
+from reconciler.store import databases, tables
 
 Migration = Callable[[Connection], None]
 
@@ -175,7 +175,7 @@ def upgrade(
 
 
 def _apply(engine: Engine, version: int, migration: Migration, *, clock: Callable[[], datetime]) -> None:
-    with engine.connect().execution_options(**{engines.BEGIN_OPTION: "IMMEDIATE"}) as conn, conn.begin():
+    with engine.connect().execution_options(**{databases.BEGIN_OPTION: "IMMEDIATE"}) as conn, conn.begin():
         if current_version(conn) >= version:  # another process got here first
             return
         if version == 1:

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import update
 
 from reconciler import redactions
-from reconciler.store import engines, migrations, tables
+from reconciler.store import databases, migrations, tables
 from reconciler.store.applied import AppliedObjects
 from reconciler.store.clusters import Clusters
 from reconciler.store.contexts import Clock, Context
@@ -90,7 +90,7 @@ def open_store(
     event_cap: int = DEFAULT_CAP,
 ) -> Store:
     """Open ``database`` (a path or URL), upgrading an older schema; a newer one is refused."""
-    engine = engines.open_engine(database)
+    engine = databases.open_engine(database)
     try:
         migrations.upgrade(engine, clock=clock)
     except Exception:

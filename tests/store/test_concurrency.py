@@ -12,7 +12,7 @@ from pathlib import Path
 from reconciler.core import inventory
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import ObjectKey
-from reconciler.store import engines, migrations, stores
+from reconciler.store import databases, migrations, stores
 
 BUNDLE = BundleId(cluster="eu-1", stack="platform", bundle="ingress")
 
@@ -29,7 +29,7 @@ def inventory_of(prefix: str, size: int = 20) -> inventory.BundleInventory:
 
 def test_a_reader_is_not_blocked_by_an_open_write_transaction(store: stores.Store) -> None:
     store.events.add("sync", "first")
-    writer = store.context.engine.connect().execution_options(**{engines.BEGIN_OPTION: "IMMEDIATE"})
+    writer = store.context.engine.connect().execution_options(**{databases.BEGIN_OPTION: "IMMEDIATE"})
     with writer:
         transaction = writer.begin()
         writer.exec_driver_sql(
@@ -113,7 +113,7 @@ def test_processes_opening_a_fresh_database_at_once_migrate_it_once(database: st
     time.sleep(3)
     go.touch()
     codes = [p.wait(timeout=120) for p in procs]
-    engine = engines.open_engine(database)
+    engine = databases.open_engine(database)
     with engine.connect() as conn:
         versions = conn.exec_driver_sql("SELECT version FROM schema_version ORDER BY version").scalars().all()
     engine.dispose()

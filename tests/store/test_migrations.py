@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from reconciler.errors import StoreError
-from reconciler.store import engines, migrations, stores, tables
+from reconciler.store import databases, migrations, stores, tables
 
 
 def fixed() -> datetime:
@@ -19,7 +19,7 @@ def fixed() -> datetime:
 
 
 def columns_of(database: str | Path) -> dict[str, set[str]]:
-    engine = engines.open_engine(database)
+    engine = databases.open_engine(database)
     try:
         found = inspect(engine)
         return {name: {c["name"] for c in found.get_columns(name)} for name in found.get_table_names()}
@@ -40,9 +40,9 @@ def test_migrated_schema_matches_the_table_definitions(database: str) -> None:
 
 
 def test_v1_database_keeps_its_data_and_gains_the_new_tables(database: str) -> None:
-    engine = engines.open_engine(database)
+    engine = databases.open_engine(database)
     migrations.upgrade(engine, clock=fixed, target=1)
-    with engine.connect().execution_options(**{engines.BEGIN_OPTION: "IMMEDIATE"}) as conn, conn.begin():
+    with engine.connect().execution_options(**{databases.BEGIN_OPTION: "IMMEDIATE"}) as conn, conn.begin():
         conn.execute(
             text(
                 "INSERT INTO clusters (name, status, last_error, updated_at) VALUES ('eu-1', 'reachable', '', :t)"
@@ -56,7 +56,7 @@ def test_v1_database_keeps_its_data_and_gains_the_new_tables(database: str) -> N
 
 
 def test_v1_database_lacks_what_v2_adds(database: str) -> None:
-    engine = engines.open_engine(database)
+    engine = databases.open_engine(database)
     migrations.upgrade(engine, clock=fixed, target=1)
     engine.dispose()
     found = columns_of(database)
@@ -66,7 +66,7 @@ def test_v1_database_lacks_what_v2_adds(database: str) -> None:
 def test_reopening_applies_nothing_twice(database: str) -> None:
     stores.open_store(database, clock=fixed).close()
     stores.open_store(database, clock=fixed).close()
-    engine = engines.open_engine(database)
+    engine = databases.open_engine(database)
     with engine.connect() as conn:
         versions = conn.execute(text("SELECT version FROM schema_version ORDER BY version")).scalars().all()
     engine.dispose()
@@ -75,8 +75,8 @@ def test_reopening_applies_nothing_twice(database: str) -> None:
 
 def test_newer_database_is_refused_with_a_clear_error(database: str) -> None:
     stores.open_store(database, clock=fixed).close()
-    engine = engines.open_engine(database)
-    with engine.connect().execution_options(**{engines.BEGIN_OPTION: "IMMEDIATE"}) as conn, conn.begin():
+    engine = databases.open_engine(database)
+    with engine.connect().execution_options(**{databases.BEGIN_OPTION: "IMMEDIATE"}) as conn, conn.begin():
         conn.execute(tables.schema_version.insert(), {"version": 99, "applied_at": fixed()})
     engine.dispose()
     with pytest.raises(StoreError, match="schema version 99, newer than this stackfleet understands"):
@@ -110,9 +110,9 @@ def test_postgres_without_its_driver_names_the_extra(tmp_path: Path) -> None:
         "except StoreError as exc:\n    print(exc)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
-    assert (done.returncode, done.stdout.strip()) == (0, engines.DRIVER_HINT)
+    assert (done.returncode, done.stdout.strip()) == (0, databases.DRIVER_HINT)
 
 
 def test_libpq_spellings_of_a_url_select_psycopg() -> None:
-    found = [engines.url_of(url) for url in ("postgresql://u@h/db", "postgres://u@h/db", "postgresql+psycopg://u@h/db")]
+    found = [databases.url_of(url) for url in ("postgresql://u@h/db", "postgres://u@h/db", "postgresql+psycopg://u@h/db")]
     assert found == ["postgresql+psycopg://u@h/db"] * 3
