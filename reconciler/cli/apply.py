@@ -141,7 +141,7 @@ def _progress(output: str) -> Iterator[Callable[[apply.StepResult], None]]:
 def _line(result: apply.StepResult) -> None:
     change = result.change
     tail = f": {result.error}" if result.error else ""
-    click.echo(f"[{change.bundle.cluster}] step {change.step} {change.action.value} {change.cluster} "
+    click.echo(f"[{change.bundle.cluster}] step {change.step} {change.action.value} {change.dest} "
                f"{change.key} -> {result.outcome.value}{tail}", err=True)
 
 

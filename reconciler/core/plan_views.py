@@ -36,7 +36,7 @@ def table_rows(plan: Plan) -> list[tuple[str, str, dict[str, int]]]:
     """``(cluster, bundle, counts per action)`` for every cluster and bundle the plan touches."""
     rows: dict[tuple[str, str], dict[str, int]] = {}
     for change in plan.changes:
-        counts = rows.setdefault((change.cluster, str(change.bundle)), {})
+        counts = rows.setdefault((change.dest, str(change.bundle)), {})
         counts[change.action.value] = counts.get(change.action.value, 0) + 1
     return [(cluster, bundle, counts) for (cluster, bundle), counts in sorted(rows.items())]
 
@@ -123,11 +123,11 @@ def step_line(change: Change) -> str:
     after = f" (after {', '.join(map(str, change.after))})" if change.after else ""
     approval = f" [needs approval: {change.approval}]" if change.approval else ""
     drift = " [drift]" if change.drift else ""
-    return f"{change.step:>4}. {change.action.value:<7} {change.cluster} {change.bundle} {change.key}{after}{drift}{approval}"
+    return f"{change.step:>4}. {change.action.value:<7} {change.dest} {change.bundle} {change.key}{after}{drift}{approval}"
 
 
 def held_line(change: Change) -> str:
-    return f"      {change.action.value:<9} {change.cluster} {change.bundle} {change.key}: {change.reason}"
+    return f"      {change.action.value:<9} {change.dest} {change.bundle} {change.key}: {change.reason}"
 
 
 def version_lines(plan: Plan) -> list[str]:
@@ -186,7 +186,7 @@ def markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     by_cluster: dict[str, list[Change]] = {}
     for change in plan.changes:
         if change.action is not Action.UNCHANGED:
-            by_cluster.setdefault(change.cluster, []).append(change)
+            by_cluster.setdefault(change.dest, []).append(change)
     clusters = sorted(by_cluster)
     for index, cluster in enumerate(clusters):
         section = _cluster_section(cluster, by_cluster[cluster])

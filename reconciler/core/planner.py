@@ -199,7 +199,7 @@ def _base(
     """A change about ``key`` recording the live uid and resourceVersion the planner saw."""
     return Change(
         action=action,
-        cluster=dest,
+        dest=dest,
         bundle=bundle,
         key=key,
         why=why,
@@ -425,7 +425,7 @@ def _number(changes: Sequence[Change], desired: Sequence[DesiredBundle]) -> tupl
         for i, waits in order
     ]
     rest = sorted(
-        (c for c in changes if c.action not in ACTIONABLE), key=lambda c: (c.cluster, c.bundle, c.key)
+        (c for c in changes if c.action not in ACTIONABLE), key=lambda c: (c.dest, c.bundle, c.key)
     )
     return (*numbered, *rest)
 
@@ -434,7 +434,7 @@ def _item(change: Change) -> ordering.Item:
     obj = change.object
     return ordering.Item(
         bundle=change.bundle,
-        dest=change.cluster,
+        dest=change.dest,
         key=change.key,
         wave=change.hook.weight if change.hook else ordering.wave_of(obj),
         delete=change.action is Action.DELETE,
@@ -459,7 +459,7 @@ def _bundle_records(
 
 
 def _cluster_records(live: Mapping[str, LiveCluster], changes: Iterable[Change]) -> tuple[ClusterRecord, ...]:
-    names = sorted({*live, *(c.cluster for c in changes)})
+    names = sorted({*live, *(c.dest for c in changes)})
     return tuple(_cluster_record(live.get(n) or lives.unobserved(n)) for n in names)
 
 

@@ -32,7 +32,8 @@ from reconciler.core.upgrades import VersionChange
 from reconciler.errors import PlanError, StalePlanError
 
 SCHEMA_VERSION = "stackfleet.dev/plan/v2"
-"""v2: ``why`` on changes (``core.reasons``) and cluster statuses of ``core.statuses.Reachability``."""
+"""v2: ``why`` on changes (``core.reasons``), ``dest`` (was ``cluster``) and cluster statuses of
+``core.statuses.Reachability``."""
 
 
 class Action(StrEnum):
@@ -90,7 +91,8 @@ class Change:
     """What the plan does (or why it does nothing) about one object in one cluster."""
 
     action: Action
-    cluster: str
+    dest: str
+    """The cluster the object lives in: the bundle's fleet cluster, or the management cluster."""
     bundle: BundleId
     key: ObjectKey
     step: int | None = None
@@ -123,7 +125,7 @@ class Change:
             "step": self.step,
             "after": list(self.after),
             "action": self.action.value,
-            "cluster": self.cluster,
+            "dest": self.dest,
             "bundle": inventory.bundle_to_dict(self.bundle),
             "key": inventory.key_to_dict(self.key),
             "why": self.why.value if self.why else None,
@@ -144,7 +146,7 @@ class Change:
         live = data.get("live") or {}
         return cls(
             action=Action(data["action"]),
-            cluster=str(data["cluster"]),
+            dest=str(data["dest"]),
             bundle=BundleId(**data["bundle"]),
             key=inventory.key_from_dict(data["key"]),
             step=data.get("step"),
@@ -263,7 +265,7 @@ class Plan:
         clusters: dict[str, Counter[str]] = defaultdict(Counter)
         bundles: dict[str, Counter[str]] = defaultdict(Counter)
         for change in self.changes:
-            clusters[change.cluster][change.action.value] += 1
+            clusters[change.dest][change.action.value] += 1
             bundles[str(change.bundle)][change.action.value] += 1
         return Summary(
             actions=_ordered(sum(clusters.values(), Counter())),
@@ -334,7 +336,7 @@ def check_live(change: Change, live: Obj | None) -> None:
     if seen != now:
         raise StalePlanError(
             "live object changed since the plan was made",
-            cluster=change.cluster,
+            cluster=change.dest,
             bundle=str(change.bundle),
             object=str(change.key),
         )
@@ -345,7 +347,7 @@ def check_object(change: Change, rendered: Obj) -> Obj:
     if inventory.fingerprint(rendered) != change.object_hash:
         raise StalePlanError(
             "rendered object differs from the planned one",
-            cluster=change.cluster,
+            cluster=change.dest,
             bundle=str(change.bundle),
             object=str(change.key),
         )

@@ -116,7 +116,7 @@ def _md_details(plan: PullRequestPlan) -> list[tuple[str, str]]:
     by_cluster: dict[str, list[Change]] = {}
     for change in plan.changes:
         if change.action is not Action.UNCHANGED:
-            by_cluster.setdefault(change.cluster, []).append(change)
+            by_cluster.setdefault(change.dest, []).append(change)
     sections = []
     for cluster in sorted(by_cluster):
         changes = by_cluster[cluster]
@@ -133,7 +133,7 @@ def _md_details(plan: PullRequestPlan) -> list[tuple[str, str]]:
 
 def _diffs(plan: PullRequestPlan, change: Change) -> list[tuple[str, str]]:
     """``(title, diff)``: the rendered diff of the object, then the live diff when the live object is not the base render."""
-    rendered = next((o.diff for b in plan.bundles if (b.dest, b.bundle) == (change.cluster, change.bundle)
+    rendered = next((o.diff for b in plan.bundles if (b.dest, b.bundle) == (change.dest, change.bundle)
                      for o in b.objects if o.key == change.key), "")
     found = [("", rendered)] if rendered else []
     if change.diff and _body(change.diff) != _body(rendered):
@@ -229,4 +229,4 @@ def _change_line(change: Change) -> str:
 def _base_line(change: Change) -> str:
     drift = " (drift)" if change.drift else ""
     why = f": {change.reason or change.approval}" if change.reason or change.approval else ""
-    return f"{change.action.value} {change.cluster} {change.bundle} {change.key}{drift}{why}"
+    return f"{change.action.value} {change.dest} {change.bundle} {change.key}{drift}{why}"

@@ -178,10 +178,10 @@ def compose(*, base: Sequence[DesiredBundle], head: Sequence[DesiredBundle], bas
     bundles = _bundle_diffs(_by_side(base), _by_side(head), base_plan, head_plan)
     scope = {(b.dest, b.bundle, o.key) for b in bundles for o in b.objects}
     scope |= {(r.dest, r.bundle, c.key) for r in _errors(head_plan) for c in head_plan.changes
-              if (c.cluster, c.bundle) == (r.dest, r.bundle)}
-    changes = tuple(c for c in head_plan.changes if (c.cluster, c.bundle, c.key) in scope)
+              if (c.dest, c.bundle) == (r.dest, r.bundle)}
+    changes = tuple(c for c in head_plan.changes if (c.dest, c.bundle, c.key) in scope)
     on_base = tuple(c for c in base_plan.changes
-                    if c.action in ON_BASE and (c.cluster, c.bundle, c.key) not in scope and not _idle(c))
+                    if c.action in ON_BASE and (c.dest, c.bundle, c.key) not in scope and not _idle(c))
     return PullRequestPlan(
         base=base_plan.revision, head=head_plan.revision, bundles=bundles, changes=changes,
         approvals=_approvals(changes, gates), on_base=on_base, content_hash=content_hash(head_plan),
@@ -208,7 +208,7 @@ def matches(reviewed: Plan, fresh: Plan) -> str:
 
 
 def _step_identity(change: Change) -> tuple[str, str, str, str, str, str, str]:
-    return (change.cluster, str(change.key), change.action.value, str(change.bundle), change.object_hash,
+    return (change.dest, str(change.key), change.action.value, str(change.bundle), change.object_hash,
             change.live_uid or "", change.live_resource_version or "")
 
 
@@ -267,7 +267,7 @@ def _idle(change: Change) -> bool:
 
 
 def _approvals(changes: Sequence[Change], gates: Iterable[StageGate]) -> tuple[Approval, ...]:
-    found = [Approval(Hold.STEP, c.cluster, c.bundle, c.approval, c.key) for c in changes if c.approval]
+    found = [Approval(Hold.STEP, c.dest, c.bundle, c.approval, c.key) for c in changes if c.approval]
     acting = {(c.bundle.cluster, c.bundle) for c in changes if c.action in ACTIONABLE}
     staged: dict[tuple[str, str], Approval] = {}
     for gate in sorted(gates, key=lambda g: (g.cluster, g.stage, g.bundle)):

@@ -187,13 +187,13 @@ def held_of(report: engine.ApplyReport) -> str:
 
 def object_states(plan: Plan, report: engine.ApplyReport) -> dict[str, dict[str, int]]:
     """Per destination cluster, how many objects are in sync, failed, pending or in conflict after an apply."""
-    ended = {(s.change.cluster, s.change.key): s.outcome for o in report.outcomes if o.unit for s in o.unit.steps}
+    ended = {(s.change.dest, s.change.key): s.outcome for o in report.outcomes if o.unit for s in o.unit.steps}
     counts: dict[str, dict[str, int]] = {}
     for change in plan.changes:
         if change.action is Action.DELETE:
             continue
-        state = _state_of(change.action, ended.get((change.cluster, change.key)))
-        per_cluster = counts.setdefault(change.cluster, {})
+        state = _state_of(change.action, ended.get((change.dest, change.key)))
+        per_cluster = counts.setdefault(change.dest, {})
         per_cluster[state] = per_cluster.get(state, 0) + 1
     return counts
 

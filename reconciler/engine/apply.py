@@ -122,7 +122,7 @@ class Context:
     """Put drifted fields back in every bundle (a person's apply), not only in those with ``selfHeal``."""
 
     def policy(self, change: Change) -> BundlePolicy:
-        return self.policies.get((change.cluster, change.bundle), BundlePolicy())
+        return self.policies.get((change.dest, change.bundle), BundlePolicy())
 
     def heals(self, change: Change) -> bool:
         """Whether drift of ``change``'s object is corrected in this run."""
@@ -151,7 +151,7 @@ class _Unit:
     def record(self, change: Change, outcome: Outcome, error: str = "", why: Reason | None = None) -> None:
         result = StepResult(change, outcome, error, why)
         self.results.append(result)
-        self._steps.append(StepWrite(change.cluster, change.bundle, change.key, change.action.value, outcome, error))
+        self._steps.append(StepWrite(change.dest, change.bundle, change.key, change.action.value, outcome, error))
         self.ctx.on_step(result)
 
     def flush(self) -> None:
@@ -322,7 +322,7 @@ def _write(unit: _Unit, client: ClusterApi, change: Change, obj: Obj) -> Obj:
     if change.key.group_kind == "Namespace":
         unit.namespaces.add(change.key.name)
     if change.hook is None:  # hook objects stay out of the inventory: never pruned
-        unit.ledger.add(change.cluster, change.bundle, Entry(change.key, uid, change.object_hash or fingerprint(obj)))
+        unit.ledger.add(change.dest, change.bundle, Entry(change.key, uid, change.object_hash or fingerprint(obj)))
     unit.record(change, Outcome.APPLIED)
     return kept
 
@@ -331,7 +331,7 @@ def _gate(unit: _Unit, client: ClusterApi, changes: Sequence[Change], applied: M
     timeout = unit.ctx.policy(changes[0]).health_timeout_seconds
     gate = gates.wait_healthy(client, applied, timeout=timeout, timing=unit.ctx.timing, rules=unit.ctx.health_rules)
     if not gate.ok:
-        raise _Halt(ApplyError(gate.reason, cluster=changes[0].cluster, bundle=str(changes[0].bundle)),
+        raise _Halt(ApplyError(gate.reason, cluster=changes[0].dest, bundle=str(changes[0].bundle)),
                     rollout.Result.FAILED)
     return True
 
@@ -346,9 +346,9 @@ def _may_force(change: Change, ctx: Context) -> bool:
 
 
 def _object(change: Change, ctx: Context, client: ClusterApi) -> Obj:
-    rendered = ctx.objects.get((change.cluster, change.key))
+    rendered = ctx.objects.get((change.dest, change.key))
     if rendered is None:
-        raise _Halt(StalePlanError("object is no longer rendered", cluster=change.cluster,
+        raise _Halt(StalePlanError("object is no longer rendered", cluster=change.dest,
                                          bundle=str(change.bundle), object=str(change.key)), rollout.Result.FAILED)
     try:
         checked = plans.check_object(change, rendered)
@@ -400,7 +400,7 @@ def _prune(unit: _Unit, client: ClusterApi, changes: Sequence[Change]) -> bool:
                 unit.record(change, Outcome.FAILED, gone.reason)  # kept in the inventory: deleted again next run
                 ok = False
                 continue
-        unit.ledger.remove(change.cluster, change.bundle, change.key)
+        unit.ledger.remove(change.dest, change.bundle, change.key)
         unit.record(change, Outcome.DELETED)
     return ok
 
@@ -410,11 +410,11 @@ def _keep_unchanged(ledger: UnitLedger, ctx: Context, changes: Sequence[Change])
     for change in changes:
         if change.action is not Action.UNCHANGED:
             continue
-        rendered = ctx.objects.get((change.cluster, change.key))
+        rendered = ctx.objects.get((change.dest, change.key))
         if change.live_uid and rendered is not None:
-            ledger.add(change.cluster, change.bundle, Entry(change.key, change.live_uid, fingerprint(rendered)))
+            ledger.add(change.dest, change.bundle, Entry(change.key, change.live_uid, fingerprint(rendered)))
         elif change.live_uid is None:
-            ledger.remove(change.cluster, change.bundle, change.key)
+            ledger.remove(change.dest, change.bundle, change.key)
 
 
 def _skip_rest(unit: _Unit, steps: Sequence[Change], *, reason: str) -> None:

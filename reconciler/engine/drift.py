@@ -246,7 +246,7 @@ def only(plan: Plan, wanted: Collection[tuple[str, BundleId, str]], *, inventory
     kept = [
         c
         for c in plan.changes
-        if c.action in ACTIONABLE and (c.cluster, c.bundle, str(c.key)) in wanted and unmoved(c, inventory)
+        if c.action in ACTIONABLE and (c.dest, c.bundle, str(c.key)) in wanted and unmoved(c, inventory)
     ]
     steps = {c.step for c in kept}
     changes = tuple(dataclasses.replace(c, after=tuple(s for s in c.after if s in steps)) for c in kept)
@@ -255,6 +255,6 @@ def only(plan: Plan, wanted: Collection[tuple[str, BundleId, str]], *, inventory
 
 def unmoved(change: Change, inventory: Inventory) -> bool:
     """True when the inventory holds ``change``'s object with the fingerprint of what it would apply."""
-    held = inventory.get(change.cluster, change.bundle)
+    held = inventory.get(change.dest, change.bundle)
     entry = held.entry(change.key) if held is not None else None
     return entry is not None and entry.fingerprint == change.object_hash

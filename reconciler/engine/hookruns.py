@@ -67,7 +67,7 @@ class Pending:
 
 
 def _over(change: Change, upcoming: Spot | None) -> bool:
-    if upcoming is None or (upcoming.dest, upcoming.bundle) != (change.cluster, change.bundle):
+    if upcoming is None or (upcoming.dest, upcoming.bundle) != (change.dest, change.bundle):
         return True
     return change.hook is not None and upcoming.rank > RANKS[change.hook.until]
 

@@ -396,7 +396,7 @@ def _execute(unit: str, changes: Sequence[Change], plan: Plan, ctx: apply.Contex
 def _held_result(unit: str, changes: Sequence[Change], plan: Plan) -> tuple[rollout.Result, str] | None:
     """Paused or unreadable clusters: reported as such, never as success."""
     status = {c.name: c for c in plan.clusters}
-    for dest in sorted({c.cluster for c in changes}):
+    for dest in sorted({c.dest for c in changes}):
         record = status.get(dest)
         if record is not None and record.status in _HELD:
             return _HELD[record.status], f"cluster {dest}: {record.reason}"

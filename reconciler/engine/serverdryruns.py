@@ -46,19 +46,19 @@ def _created_in_plan(planned: Planned) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for change in planned.plan.steps:
         if change.action is Action.CREATE and change.key.kind == "Namespace":
-            found.add((change.cluster, f"ns/{change.key.name}"))
+            found.add((change.dest, f"ns/{change.key.name}"))
         kind = ordering.provided_kind(change.object) if change.object else None
         if kind:
-            found.add((change.cluster, f"kind/{kind}"))
+            found.add((change.dest, f"kind/{kind}"))
     return found
 
 
 def _not_yet(change: Change, later: set[tuple[str, str]]) -> bool:
     if change.action is not Action.CREATE:
         return False
-    if (change.cluster, f"kind/{change.key.group_kind}") in later:
+    if (change.dest, f"kind/{change.key.group_kind}") in later:
         return True
-    return bool(change.key.namespace) and (change.cluster, f"ns/{change.key.namespace}") in later
+    return bool(change.key.namespace) and (change.dest, f"ns/{change.key.namespace}") in later
 
 
 def _comparable(obj: Obj) -> Obj:
@@ -68,20 +68,20 @@ def _comparable(obj: Obj) -> Obj:
 
 def _confirm(change: Change, objects: Mapping[tuple[str, ObjectKey], Obj], live_objects: Mapping[tuple[str, ObjectKey], Obj],
              session: Session, errors: list[str]) -> Change:
-    obj = objects.get((change.cluster, change.key))
+    obj = objects.get((change.dest, change.key))
     if change.action not in CONFIRMED or obj is None:
         return change
     try:
-        answer = session.connections.client(change.cluster).apply(obj, dry_run=True,
+        answer = session.connections.client(change.dest).apply(obj, dry_run=True,
                                                                   force=change.action is Action.ADOPT)
     except KubeconfigPending:
         return change  # a cluster still being provisioned: nothing there to ask
     except ClusterError as exc:
-        errors.append(f"{change.cluster} {change.key}: {exc.message}")
+        errors.append(f"{change.dest} {change.key}: {exc.message}")
         return change
     except StackfleetError:
         return change
-    live = live_objects.get((change.cluster, change.key))
+    live = live_objects.get((change.dest, change.key))
     if change.action is Action.UPDATE and live is not None and _comparable(answer) == _comparable(live):
         return dataclasses.replace(change, action=Action.UNCHANGED, step=None, after=(), patch=(), diff="",
                                    object=None, reason="server dry-run: no change")

@@ -25,10 +25,10 @@ def check(plan: Plan, *, revision: str, live: Mapping[str, LiveCluster],
         raise StalePlanError(f"the fleet repo moved from {plan.revision} to {revision}", revision=plan.revision)
     for change in plan.steps:
         if change.action is not Action.DELETE:
-            rendered = objects.get((change.cluster, change.key))
+            rendered = objects.get((change.dest, change.key))
             if rendered is None:
-                raise StalePlanError("object is no longer rendered", cluster=change.cluster, object=str(change.key))
+                raise StalePlanError("object is no longer rendered", cluster=change.dest, object=str(change.key))
             plans.check_object(change, rendered)
-        cluster = live.get(change.cluster)
+        cluster = live.get(change.dest)
         if cluster is not None and cluster.is_reachable:
             plans.check_live(change, cluster.get(change.key))

@@ -36,7 +36,7 @@ def _stage(change: Change) -> int:
 def _cut(change: Change) -> tuple[object, ...]:
     delete = change.action is Action.DELETE
     hook = (change.hook.phase, change.hook.weight, change.key) if change.hook else ()
-    return (change.cluster, change.bundle, delete, ordering.wave_of(change.object), 0 if delete else _stage(change),
+    return (change.dest, change.bundle, delete, ordering.wave_of(change.object), 0 if delete else _stage(change),
             hook)
 
 
@@ -48,4 +48,4 @@ def split(steps: Iterable[Change]) -> list[Wave]:
             found[-1].append(change)
         else:
             found.append([change])
-    return [Wave(g[0].cluster, g[0].bundle, g[0].action is Action.DELETE, tuple(g)) for g in found]
+    return [Wave(g[0].dest, g[0].bundle, g[0].action is Action.DELETE, tuple(g)) for g in found]

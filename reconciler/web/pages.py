@@ -165,7 +165,7 @@ def plan_detail(request: Request) -> Response:
     except (StoreError, PlanError):
         raise HTTPException(404, f"no plan {plan_id!r}") from None
     wanted = request.query_params.get("cluster", "")
-    changes = [c for c in plan.changes if not wanted or c.cluster == wanted]
+    changes = [c for c in plan.changes if not wanted or c.dest == wanted]
     unchanged = [c for c in changes if c.action is core_plans.Action.UNCHANGED]
     return render(request, "plan.html", record=record, plan=plan, cluster=wanted, unchanged=unchanged,
                   changes=[c for c in changes if c.action is not core_plans.Action.UNCHANGED],

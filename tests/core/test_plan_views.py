@@ -159,7 +159,7 @@ def test_inventory_round_trip() -> None:
 def test_markdown_fence_outlasts_backticks_in_a_diff() -> None:
     change = plans.Change(
         action=plans.Action.UPDATE,
-        cluster="c<script>",
+        dest="c<script>",
         bundle=BundleId("c", "s", "b"),
         key=ObjectKey("", "ConfigMap", "n", "x"),
         step=1,
@@ -172,7 +172,7 @@ def test_markdown_fence_outlasts_backticks_in_a_diff() -> None:
 def test_tables_list_bundles_with_changes_and_count_the_unchanged_rest() -> None:
     plan = make_plan(clusters=3)
     quiet = tuple(
-        dataclasses.replace(c, action=plans.Action.UNCHANGED, step=None) if c.cluster != "c0" else c for c in plan.changes
+        dataclasses.replace(c, action=plans.Action.UNCHANGED, step=None) if c.dest != "c0" else c for c in plan.changes
     )
     plan = dataclasses.replace(plan, changes=quiet)
     for view in (plan_views.text(plan), plan_views.markdown(plan)):

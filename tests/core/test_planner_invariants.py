@@ -37,9 +37,9 @@ def test_steps_are_numbered_one_to_n(case: str) -> None:
 @pytest.mark.parametrize("case", sorted(PLANS))
 def test_deletes_come_after_every_apply_of_their_cluster(case: str) -> None:
     steps = [c for c in changes(case) if c["step"] is not None]
-    last_apply = {c["cluster"]: c["step"] for c in steps if c["action"] != "delete"}
+    last_apply = {c["dest"]: c["step"] for c in steps if c["action"] != "delete"}
     early = [
-        c["step"] for c in steps if c["action"] == "delete" and c["step"] < last_apply.get(c["cluster"], 0)
+        c["step"] for c in steps if c["action"] == "delete" and c["step"] < last_apply.get(c["dest"], 0)
     ]
     assert early == []
 
@@ -57,5 +57,5 @@ def test_only_actionable_changes_are_steps(case: str) -> None:
 @pytest.mark.parametrize("case", sorted(PLANS))
 def test_no_step_on_a_cluster_that_could_not_be_read(case: str) -> None:
     unread = {c["name"] for c in PLANS[case]["clusters"] if c["status"] != Reachability.REACHABLE.value}
-    touched = [c["key"]["name"] for c in changes(case) if c["step"] is not None and c["cluster"] in unread]
+    touched = [c["key"]["name"] for c in changes(case) if c["step"] is not None and c["dest"] in unread]
     assert touched == []

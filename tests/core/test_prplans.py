@@ -86,7 +86,7 @@ def test_only_the_pull_requests_bundles_and_objects_are_its_changes() -> None:
     plan = scene()
     assert [(b.dest, b.bundle.bundle, b.base_version, b.head_version) for b in plan.bundles] == [
         ("c1", "app", "1.4.0", "1.5.0"), ("c1", "old", "1.4.0", "")]
-    assert sorted((c.action.value, c.cluster, c.key.name) for c in plan.changes) == [
+    assert sorted((c.action.value, c.dest, c.key.name) for c in plan.changes) == [
         ("delete", "c1", "leftover"), ("update", "c1", "settings")]
 
 
@@ -106,7 +106,7 @@ def test_a_first_install_held_by_a_stage_says_so() -> None:
 
 
 def test_drift_on_base_is_apart() -> None:
-    assert [(c.cluster, c.key.name, c.drift) for c in scene().on_base] == [("c2", "other", True)]
+    assert [(c.dest, c.key.name, c.drift) for c in scene().on_base] == [("c2", "other", True)]
 
 
 def test_the_text_view_has_the_four_parts_in_order() -> None:

@@ -38,7 +38,7 @@ def held_plan() -> plans.Plan:
 
 def test_held_changes_carry_their_code_through_a_plan_file() -> None:
     again = plans.from_json(plans.to_json(held_plan()))
-    assert {c.cluster: c.why for c in again.changes} == {
+    assert {c.dest: c.why for c in again.changes} == {
         "c1": Reason.PAUSED, "c2": Reason.UNREACHABLE, "c3": Reason.UNREACHABLE,
     }
 

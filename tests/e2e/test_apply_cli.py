@@ -39,7 +39,7 @@ def test_a_saved_plan_is_refused_once_a_live_object_moved(bare, tmp_path):
     plan = json.loads(saved.read_text())
     step = next(c for c in plan["changes"] if c["step"] is not None)
     bare.running.server.kubeconfig(bare.running.kubeconfig)  # add the contexts of the provisioned children
-    client = bare.running.dynamic_client(step["cluster"])
+    client = bare.running.dynamic_client(step["dest"])
     api = client.resources.get(api_version="apps/v1" if step["key"]["group"] == "apps" else "v1", kind=step["key"]["kind"])
     api.patch(name=step["key"]["name"], namespace=step["key"]["namespace"] or None,
               body={"metadata": {"labels": {"touched": "yes"}}}, content_type="application/merge-patch+json")

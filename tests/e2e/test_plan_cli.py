@@ -7,7 +7,7 @@ import json
 
 def steps(plan: dict) -> list[tuple[str, str, str]]:
     """(action, cluster, object) of every actionable change."""
-    return sorted((c["action"], c["cluster"], f'{c["key"]["kind"]}/{c["key"]["namespace"]}/{c["key"]["name"]}')
+    return sorted((c["action"], c["dest"], f'{c["key"]["kind"]}/{c["key"]["namespace"]}/{c["key"]["name"]}')
                   for c in plan["changes"] if c["step"] is not None)
 
 

@@ -77,7 +77,7 @@ def test_a_pull_request_bumping_one_ring_names_exactly_that_rings_clusters(appli
     plan = planned(applied, "ring-1-to-1.5")
     assert plan["clusters"] == ["stage-eu-1"]
     assert {(b["dest"], b["baseVersion"], b["headVersion"]) for b in plan["bundles"]} == {("stage-eu-1", "1.4.0", "1.5.0")}
-    assert {c["cluster"] for c in plan["changes"]} == {"stage-eu-1"}
+    assert {c["dest"] for c in plan["changes"]} == {"stage-eu-1"}
     assert any(c["action"] == "update" and c["diff"] for c in plan["changes"])
 
 
@@ -102,7 +102,7 @@ def test_a_pull_request_deleting_a_bundle_shows_the_deletions_and_their_approval
     plan = planned(applied, "drop-policies")
     deletes = [c for c in plan["changes"] if c["action"] == "delete"]
     assert deletes and {c["bundle"]["bundle"] for c in deletes} == {"namespace-policies"}
-    assert {c["cluster"] for c in deletes} == {"prod-eu-1", "prod-eu-2", "prod-us-1", "stage-eu-1"}
+    assert {c["dest"] for c in deletes} == {"prod-eu-1", "prod-eu-2", "prod-us-1", "stage-eu-1"}
     assert all("bundle left the desired state" in c["approval"] for c in deletes)
     held = {a["cluster"] for a in plan["approvals"] if a["hold"] == "step"}
     assert held == {"prod-eu-1", "prod-eu-2", "prod-us-1", "stage-eu-1"}
@@ -117,8 +117,8 @@ def test_drift_present_on_base_is_listed_apart(applied: Fleet) -> None:
         text = (applied.repo / clusters).read_text() + "  stacks:\n    - {name: platform, version: 1.5.0}\n"
         pull_request(applied, "ring-1-with-drift", {clusters: text})
         plan = planned(applied, "ring-1-with-drift")
-        assert {c["cluster"] for c in plan["changes"]} == {"stage-eu-1"}
-        drifted = [(c["cluster"], c["key"]["name"], c["drift"]) for c in plan["onBase"]]
+        assert {c["dest"] for c in plan["changes"]} == {"stage-eu-1"}
+        drifted = [(c["dest"], c["key"]["name"], c["drift"]) for c in plan["onBase"]]
         assert drifted == [("prod-eu-2", "app-settings", True)]
         shown = plan_pr(applied, "ring-1-with-drift", output="markdown").stdout
         apart = shown.split("**Already so on base**", 1)

@@ -40,7 +40,7 @@ def apply_watching(world: Any, *, approve: bool = True) -> tuple[reconcile.Apply
     first: dict[str, dict[str, Any]] = {}
 
     def on_step(result: apply.StepResult) -> None:
-        child = result.change.cluster
+        child = result.change.dest
         if child in CHILDREN and result.outcome is Outcome.APPLIED and child not in first:
             first[child] = snapshot(world, child)
 
@@ -66,7 +66,7 @@ def test_a_version_bump_is_planned_as_such_and_holds_the_addons_until_the_upgrad
     world.edit("clusters/prod-us-1.yaml", "version: 1.0.0", "version: 1.1.0")
     planned = world.plan()
     moved = [c for c in planned.plan.steps if c.kubernetes is not None]
-    assert [(c.cluster, c.key.kind, c.kubernetes, c.approval) for c in moved] == [
+    assert [(c.dest, c.key.kind, c.kubernetes, c.approval) for c in moved] == [
         ("mgmt", "Cluster", VersionChange("prod-us-1", "v1.30.6", "v1.31.2"), "")]
     assert "Kubernetes v1.30.6 → v1.31.2 on prod-us-1" in plan_views.text(planned.plan)
     report, first = apply_watching(world)
@@ -81,7 +81,7 @@ def test_a_downgrade_is_refused_unless_approved(world):
                                                        "  values:\n")
     planned = world.plan()
     downgrade = next(c for c in planned.plan.steps if c.kubernetes is not None)
-    assert (downgrade.cluster, downgrade.kubernetes, downgrade.approval) == (
+    assert (downgrade.dest, downgrade.kubernetes, downgrade.approval) == (
         "mgmt", VersionChange("prod-eu-1", "v1.31.2", "v1.30.6"),
         "Kubernetes v1.31.2 → v1.30.6 on prod-eu-1 is a downgrade (Kubernetes does not support downgrading a "
         "control plane)")

@@ -152,8 +152,8 @@ def test_revoked_credentials_are_auth_failed_after_one_request(small):
 
 def test_a_crd_and_its_custom_resources_in_one_bundle_wait_for_established(world):
     planned = world.plan()
-    crd = next(c for c in planned.plan.steps if c.key.kind == "CustomResourceDefinition" and c.cluster == "dev-eu-1")
-    cr = next(c for c in planned.plan.steps if c.key.kind == "BackupSchedule" and c.cluster == "dev-eu-1")
+    crd = next(c for c in planned.plan.steps if c.key.kind == "CustomResourceDefinition" and c.dest == "dev-eu-1")
+    cr = next(c for c in planned.plan.steps if c.key.kind == "BackupSchedule" and c.dest == "dev-eu-1")
     assert cr.step > crd.step
     report = world.apply(planned)
     assert {o.cluster: o.result for o in report.outcomes}["dev-eu-1"] is rollout.Result.SUCCEEDED

@@ -14,7 +14,7 @@ def change(step: int, kind: str, *, bundle=B1, dest="c", action=Action.CREATE, w
     group = "apiextensions.k8s.io" if kind == "CustomResourceDefinition" else ""
     obj = {"apiVersion": "v1", "kind": kind,
            "metadata": {"name": f"n{step}", "annotations": {"stackfleet.dev/wave": str(wave)}}}
-    return Change(action=action, cluster=dest, bundle=bundle, key=ObjectKey(group, kind, "", f"n{step}"), step=step,
+    return Change(action=action, dest=dest, bundle=bundle, key=ObjectKey(group, kind, "", f"n{step}"), step=step,
                   object=obj)
 
 

@@ -65,5 +65,5 @@ def test_one_cluster_changed_by_two_assignments_honours_the_gated_ones_stage(ref
 def test_after_the_approval_nothing_is_left_to_do(reference) -> None:
     reference.apply(approve=True)
     reference.apply(approve=True, stages=frozenset({"platform-stable/prod-rest"}))
-    left = [f"{c.cluster} {c.action.value} {c.key}: {c.approval}" for c in reference.plan().plan.steps]
+    left = [f"{c.dest} {c.action.value} {c.key}: {c.approval}" for c in reference.plan().plan.steps]
     assert left == []

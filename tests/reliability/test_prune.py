@@ -11,7 +11,7 @@ AREA = "prune"
 
 
 def changes_of(planned, *, name: str, cluster: str | None = None) -> list:
-    return [c for c in planned.plan.changes if c.key.name == name and (cluster is None or c.cluster == cluster)]
+    return [c for c in planned.plan.changes if c.key.name == name and (cluster is None or c.dest == cluster)]
 
 
 def test_an_object_whose_marks_someone_removed_is_skipped_as_not_owned(applied, captured_logs):
@@ -56,7 +56,7 @@ def test_a_denied_delete_stays_in_the_inventory_and_is_retried(applied, captured
     applied.check(area=AREA, dropped=applied.config_maps_of(["cm-4", "cm-5"]), logs_text=captured_logs.text())
     applied.running.faults("c1").clear()
     retried = applied.plan()
-    assert [(c.cluster, c.key.name) for c in retried.plan.changes if c.action is Action.DELETE] == [("c1", "cm-4")]
+    assert [(c.dest, c.key.name) for c in retried.plan.changes if c.action is Action.DELETE] == [("c1", "cm-4")]
     applied.apply(retried)
     applied.check(area=AREA, dropped=applied.config_maps_of(["cm-4"], clusters=["c1"]), logs_text=captured_logs.text())
 

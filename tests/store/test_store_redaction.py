@@ -21,7 +21,7 @@ def leaky_plan() -> plans.Plan:
     env = [{"name": "PGPASSWORD", "value": "hunter2-plain"}, {"name": "X", "value": f"url {CANARY}"}]
     obj = {"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"env": env, "password": "hunter2-plain"}}
     change = plans.Change(
-        action=plans.Action.UPDATE, cluster="eu-1", bundle=BUNDLE, key=KEY, step=1, object=obj
+        action=plans.Action.UPDATE, dest="eu-1", bundle=BUNDLE, key=KEY, step=1, object=obj
     )
     return plans.Plan(revision="main@sha1:abc", created_at="2026-01-01T00:00:00Z", changes=(change,))
 

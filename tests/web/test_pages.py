@@ -230,7 +230,7 @@ def test_the_cluster_view_lists_recent_applies(web: httpx.Client, reader: dict[s
 def planned_change(cluster: str, diff: str) -> plans.Change:
     return plans.Change(
         action=plans.Action.UPDATE,
-        cluster=cluster,
+        dest=cluster,
         bundle=BundleId(cluster, "platform", "web"),
         key=ObjectKey("", "ConfigMap", "apps", "web"),
         step=1,
