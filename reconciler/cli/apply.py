@@ -125,15 +125,15 @@ def _progress(output: str) -> Iterator[Callable[[apply.StepResult], None]]:
     if output != "text" or not consoles.styled(err):
         yield _line if output == "text" else (lambda _: None)
         return
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
     with Progress(console=err, transient=True) as bars:
-        tasks: dict[str, object] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(result: apply.StepResult) -> None:
             unit = result.change.bundle.cluster
             task = tasks.setdefault(unit, bars.add_task(unit, total=None))
-            bars.update(task, advance=1, description=f"{unit}: step {result.change.step} {result.outcome.value}")  # type: ignore[arg-type]
+            bars.update(task, advance=1, description=f"{unit}: step {result.change.step} {result.outcome.value}")
 
         yield advance
 

@@ -23,7 +23,7 @@ from reconciler.cli.options import (
     output_option,
 )
 from reconciler.cli.plan import cluster_option, state_option
-from reconciler.core import drift_views
+from reconciler.core import drift_views, targeting
 from reconciler.core.drift import Report
 from reconciler.engine import drift, reconcile, sessions
 
@@ -44,10 +44,11 @@ def command(fleet: str, path: str, kubeconfig: str | None, clusters: tuple[str, 
     clusters = targets.pick(repo, clusters=clusters, contexts=contexts)
     session = targets.open_session(repo, kubeconfig=kubeconfig, state=state)
     try:
-        report = drift.scan(session.store, connections=session.connections, fleet_name=repo.name,  # type: ignore[arg-type]
-                            policies=drift.policies_of(repo), now=datetime.now(UTC), clusters=clusters,
+        built = targeting.build(repo)
+        report = drift.scan(session.store, connections=session.connections, fleet_name=repo.name,
+                            policies=drift.policies_of(built), now=datetime.now(UTC), clusters=clusters,
                             health_rules=reconcile.health_rules(repo))
-        healed = drift.heal(report, repo=repo, session=session) if heal else None
+        healed = drift.heal(report, repo=repo, session=session, targets=built) if heal else None
     finally:
         sessions.close(session)
     click.echo(_view(report, output=output, detail=detail), nl=False)

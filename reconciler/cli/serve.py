@@ -22,9 +22,9 @@ from reconciler.daemon import runtimes, signals
               help="JSON lines, or readable lines (auto: readable on a terminal).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True)
-def command(config_path: Path, log_format: str, log_level: str) -> None:
+def command(config_path: Path, log_format: logs.Format, log_level: str) -> None:
     """Run the reconciler daemon with its dashboard."""
-    logs.configure(level=log_level, output=log_format)  # type: ignore[arg-type]
+    logs.configure(level=log_level, output=log_format)
     config = settings.load(config_path)
     stop = signals.stop_event()
     runtime = runtimes.start(config, base=config_path.resolve().parent)

@@ -30,6 +30,11 @@ class Health(Enum):
     def rank(self) -> int:
         return self.value[1]
 
+    @classmethod
+    def of_label(cls, text: str) -> Health:
+        """The member a stored label names; text outside the set is ``UNKNOWN`` (as a failed check is)."""
+        return next((h for h in cls if h.label == text), cls.UNKNOWN)
+
 
 @dataclass(frozen=True)
 class Status:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -86,6 +87,15 @@ class Manager:
 
 
 NOBODY = Manager(UNKNOWN)
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who changed a drifted object, as the store keeps it: the first known manager of its fields."""
+
+    manager: str = ""
+    operation: str = ""
+    time: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,7 @@ from reconciler.core import drift
 from reconciler.core.desired import BundleId, DesiredBundle
 from reconciler.core.inventory import Inventory, fingerprint
 from reconciler.core.objects import Obj, ObjectKey
-from reconciler.engine.ports import StateStore
-from reconciler.store.applied import AppliedRecord
+from reconciler.engine.ports import AppliedView, StateStore
 
 Slot = tuple[str, BundleId]
 
@@ -66,7 +65,7 @@ def confirmed(bundle: DesiredBundle, inventory: Inventory, *, earlier: Mapping[s
     return out
 
 
-def _by_slot(records: Iterable[AppliedRecord]) -> dict[Slot, dict[str, Obj]]:
+def _by_slot(records: Iterable[AppliedView]) -> dict[Slot, dict[str, Obj]]:
     out: dict[Slot, dict[str, Obj]] = {}
     for record in records:
         out.setdefault((record.cluster, record.bundle), {})[record.object_key] = record.body

@@ -39,11 +39,11 @@ from reconciler.core.objects import FIELD_MANAGER, Obj, ObjectKey
 from reconciler.core.plans import Action, Change
 from reconciler.core.reasons import Reason
 from reconciler.core.statuses import Outcome
+from reconciler.core.steps import StepWrite
 from reconciler.engine import gates, hookruns, prechecks, waves
 from reconciler.engine.ledgers import Ledger, UnitLedger
 from reconciler.engine.ports import ClusterApi, RunsPort
 from reconciler.errors import ApplyError, ClusterAuthFailed, ClusterError, StackfleetError, StalePlanError
-from reconciler.store.records import StepWrite
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@
 
     applied.record_applied(store, planned.render.bundles, revision=...)            # reconcile.apply_plan does it
     report = drift.scan(store, connections=conns, fleet_name=repo.name,
-                        policies=drift.policies_of(repo), now=now)                 # on its interval
+                        policies=drift.policies_of(targeting.build(repo)), now=now)                 # on its interval
     drift.heal(report, repo=repo, session=session)                                 # selfHeal bundles
 
 Each scan also records, per bundle, the worst health (``core.health``) of its live objects, for the
@@ -28,19 +28,18 @@ from datetime import datetime
 
 from reconciler import metrics
 from reconciler.core import drift, health, targeting
+from reconciler.core.conditions import Health
 from reconciler.core.desired import BundleId, BundlePolicy
+from reconciler.core.drift import Who
 from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import Obj, ObjectKey
 from reconciler.core.plans import ACTIONABLE, Change, Plan
 from reconciler.engine import fleetrun, reconcile
-from reconciler.errors import ClusterError, ConfigError
+from reconciler.engine.ports import AppliedView, StateStore
 from reconciler.kube import observe
-from reconciler.kube.connections import Connections, KubeconfigPending
+from reconciler.kube.connections import Connections
 from reconciler.spec.loader import FleetRepo
-from reconciler.store.applied import AppliedRecord
-from reconciler.store.records import Who
-from reconciler.store.stores import Store
 
 Slot = tuple[str, BundleId]
 """(destination cluster, bundle)."""
@@ -49,13 +48,13 @@ Slot = tuple[str, BundleId]
 # ---- the scan -------------------------------------------------------------------------------------
 
 
-def policies_of(repo: FleetRepo) -> dict[Slot, BundlePolicy]:
+def policies_of(targets: Iterable[targeting.Target]) -> dict[Slot, BundlePolicy]:
     """Each target's bundle policy (selfHeal, ignore rules) from the fleet spec; no render needed."""
-    return {(t.dest, t.id): t.policy for t in targeting.build(repo)}
+    return {(t.dest, t.id): t.policy for t in targets}
 
 
 def scan(
-    store: Store,
+    store: StateStore,
     *,
     connections: Connections,
     fleet_name: str,
@@ -83,7 +82,7 @@ def scan(
     return report
 
 
-def _applied(record: AppliedRecord, policy: BundlePolicy | None) -> drift.Applied:
+def _applied(record: AppliedView, policy: BundlePolicy | None) -> drift.Applied:
     chosen = policy or BundlePolicy()
     return drift.Applied(
         record.cluster, record.bundle, record.body, self_heal=chosen.self_heal, ignore=chosen.ignore
@@ -100,7 +99,7 @@ def _key(text: str) -> ObjectKey:
 
 def bundle_health(
     applied: Sequence[drift.Applied], live: Mapping[str, LiveCluster], *, rules: Sequence[health.Rule] = ()
-) -> list[tuple[str, BundleId, str, str]]:
+) -> list[tuple[str, BundleId, Health, str]]:
     """``(dest, bundle, health, reason)`` per bundle on a reachable cluster: its worst object's health."""
     found: dict[Slot, list[health.Status]] = {}
     for item in applied:
@@ -110,7 +109,7 @@ def bundle_health(
     out = []
     for (dest, bundle), statuses in sorted(found.items()):
         worst = health.aggregate(statuses)
-        out.append((dest, bundle, worst.health.label, worst.reason))
+        out.append((dest, bundle, worst.health, worst.reason))
     return out
 
 
@@ -136,18 +135,11 @@ def observe_all(
 
 def observe_one(dest: str, *, connections: Connections, fleet_name: str, objects: list[Obj]) -> LiveCluster:
     """One cluster's live objects; a cluster we cannot read (or not yet) is unreachable, never "missing"."""
-    try:
-        client = connections.client(dest)
-    except KubeconfigPending:
-        return LiveCluster.unreachable(dest, reason="kubeconfig not available yet")
-    except ClusterError as exc:
-        return observe.unreachable(dest, exc)
-    except ConfigError as exc:
-        return LiveCluster.unreachable(dest, reason=exc.message)
-    return observe.observe(client, fleet=fleet_name, desired=objects, inventory=())
+    pending = LiveCluster.unreachable(dest, reason="kubeconfig not available yet")
+    return observe.observe_dest(dest, connections, fleet=fleet_name, desired=objects, inventory=(), pending=pending)
 
 
-def persist(store: Store, report: drift.Report, *, scanned: Iterable[Slot]) -> int:
+def persist(store: StateStore, report: drift.Report, *, scanned: Iterable[Slot]) -> int:
     """Upsert the entries, resolve the scanned bundles' other open drift (returns how many), refresh
     the drift gauges."""
     found: dict[Slot, list[ObjectKey]] = {}
@@ -168,7 +160,7 @@ def persist(store: Store, report: drift.Report, *, scanned: Iterable[Slot]) -> i
     return resolved
 
 
-def announce(store: Store, new: Sequence[drift.Entry], *, resolved: int) -> None:
+def announce(store: StateStore, new: Sequence[drift.Entry], *, resolved: int) -> None:
     """One event per newly drifted object, one for what resolved (the dashboard's event log)."""
     for entry in new:
         by = ", ".join(str(m) for m in entry.managers) or "deleted out of band"
@@ -214,7 +206,8 @@ def _time(text: str) -> datetime | None:
 
 
 def heal(
-    report: drift.Report, *, repo: FleetRepo, session: reconcile.Session
+    report: drift.Report, *, repo: FleetRepo, session: reconcile.Session,
+    targets: Sequence[targeting.Target] | None = None,
 ) -> reconcile.ApplyReport | None:
     """Re-apply the drifted objects of self-heal bundles (only those); ``apply_plan`` records them."""
     wanted = {(e.dest, e.bundle, str(e.key)) for e in drift.to_heal(report.entries)}
@@ -227,7 +220,8 @@ def heal_objects(wanted: Collection[tuple[str, BundleId, str]], *, repo: FleetRe
     ``selfHeal`` says: the caller chose them (the daemon's self-heal, or a person through the API)."""
     if not wanted:
         return None
-    planned = reconcile.plan_fleet(repo, session=session, clusters=sorted({b.cluster for _, b, _ in wanted}))
+    planned = reconcile.plan_fleet(repo, session=session, clusters=sorted({b.cluster for _, b, _ in wanted}),
+                                   targets=targets)
     inventory = session.store.inventories.load_all()
     narrowed = dataclasses.replace(planned, plan=only(planned.plan, wanted, inventory=inventory))
     options = reconcile.ApplyOptions(heal=True, rollout=fleetrun.Options(ungated=True))

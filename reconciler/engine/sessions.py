@@ -40,4 +40,4 @@ def default_render_options() -> fleet.Options:
 
 def close(session: Session) -> None:
     session.connections.close()
-    session.store.close()  # type: ignore[attr-defined]
+    session.store.close()

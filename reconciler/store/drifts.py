@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from reconciler.core.desired import BundleId
+from reconciler.core.drift import Who
 from reconciler.core.objects import ObjectKey
 from reconciler.store import rows, tables
 from reconciler.store.contexts import Context
-from reconciler.store.records import DriftRecord, Who
+from reconciler.store.records import DriftRecord
 
 T = tables.drifts
 NOBODY = Who()

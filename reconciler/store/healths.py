@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from reconciler.core.conditions import Health
 from reconciler.core.desired import BundleId
 from reconciler.store import rows, tables, upserts
 from reconciler.store.contexts import Context
@@ -24,7 +25,7 @@ T = tables.bundle_health
 class HealthRecord:
     cluster: str
     bundle: BundleId
-    health: str
+    health: Health
     reason: str
     updated_at: datetime
 
@@ -33,12 +34,12 @@ class Healths:
     def __init__(self, context: Context) -> None:
         self._ctx = context
 
-    def record(self, found: Iterable[tuple[str, BundleId, str, str]]) -> None:
+    def record(self, found: Iterable[tuple[str, BundleId, Health, str]]) -> None:
         """Upsert ``(cluster, bundle, health, reason)`` for every bundle given, in one transaction."""
         now, redact = self._ctx.clock(), self._ctx.redactor
         with self._ctx.write() as conn:
             for cluster, bundle, health, reason in found:
-                values = {"health": health, "reason": redact.text(reason), "updated_at": now}
+                values = {"health": health.label, "reason": redact.text(reason), "updated_at": now}
                 upserts.upsert(conn, T, where=rows.match_bundle(T, cluster, bundle),
                                keys=rows.bundle_values(cluster, bundle), values=values)
 
@@ -49,5 +50,5 @@ class Healths:
 
 
 def _record(row: Any) -> HealthRecord:
-    return HealthRecord(cluster=row.cluster, bundle=rows.bundle_of(row), health=row.health, reason=row.reason,
+    return HealthRecord(cluster=row.cluster, bundle=rows.bundle_of(row), health=Health.of_label(row.health), reason=row.reason,
                         updated_at=row.updated_at)

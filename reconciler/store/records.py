@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.core.desired import BundleId
-from reconciler.core.objects import ObjectKey
+from reconciler.core.drift import Who
 from reconciler.core.statuses import Outcome, PlanStatus, PrPlanState, Reachability, RevisionStatus, RunStatus
 
 
@@ -88,15 +88,6 @@ class StepRecord:
 
 
 @dataclass(frozen=True)
-class Who:
-    """Who changed a drifted field, from the object's managedFields."""
-
-    manager: str = ""
-    operation: str = ""
-    time: datetime | None = None
-
-
-@dataclass(frozen=True)
 class DriftRecord:
     cluster: str
     bundle: BundleId
@@ -151,15 +142,3 @@ class BundleRow:
     updated_at: datetime | None
     version: str = ""
     """The stack version its inventory was last applied at (``""`` before the first apply)."""
-
-
-@dataclass(frozen=True)
-class StepWrite:
-    """A finished step to record (``Runs.record_steps`` writes a batch of them in one transaction)."""
-
-    cluster: str
-    bundle: BundleId
-    key: ObjectKey | str
-    action: str
-    outcome: Outcome
-    error: str = ""

@@ -17,10 +17,11 @@ from sqlalchemy.engine import Connection
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import ObjectKey
 from reconciler.core.statuses import Outcome, RunStatus
+from reconciler.core.steps import StepWrite
 from reconciler.errors import StoreError
 from reconciler.store import rows, tables, upserts
 from reconciler.store.contexts import Context
-from reconciler.store.records import RunRecord, StepRecord, StepWrite
+from reconciler.store.records import RunRecord, StepRecord
 
 R = tables.runs
 S = tables.steps

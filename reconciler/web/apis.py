@@ -143,7 +143,7 @@ def cluster(request: Request) -> Response:
     deps = pages.services(request)
     name = request.path_params["name"]
     entry, cells, units = pages.cluster_cells(deps, name)
-    health = {(h.cluster, h.bundle): h.health for h in deps.store.health.of_cluster(name)}
+    health = {(h.cluster, h.bundle): h.health.label for h in deps.store.health.of_cluster(name)}
     return JSONResponse(
         {
             "name": name,

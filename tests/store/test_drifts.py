@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from reconciler.core.desired import BundleId
+from reconciler.core.drift import Who
 from reconciler.core.objects import ObjectKey
 from reconciler.store import stores
-from reconciler.store.records import Who
 
 Clock = Callable[[], datetime]
 Advance = Callable[[float], datetime]
