@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from reconciler.core import clusterapi
 from reconciler.core.conditions import Health, Status, conditions, integer, is_true, observed, status_of
-from reconciler.core.objects import Obj, ObjectKey
+from reconciler.core.objects import CRD, Obj, ObjectKey
 
 __all__ = ["Health", "Rule", "Status", "aggregate", "check", "conditions"]
 
@@ -124,7 +124,7 @@ RULES: Mapping[str, Callable[[Obj], Status]] = {
     "StatefulSet.apps": stateful_set,
     "DaemonSet.apps": daemon_set,
     "Job.batch": job,
-    "CustomResourceDefinition.apiextensions.k8s.io": crd,
+    CRD: crd,
     "Namespace": namespace,
     "PersistentVolumeClaim": pvc,
     "Service": service,

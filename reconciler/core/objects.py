@@ -32,6 +32,8 @@ ANNOTATION_CREATED_NAMESPACE = "stackfleet.dev/created-namespace"
 LEGACY_ANNOTATIONS = frozenset({"stackfleet.dev/stack-version"})
 """Marks earlier releases wrote on every object and this one no longer does: never compared, so they
 cause no change of their own (an apply for another reason drops them)."""
+CRD = "CustomResourceDefinition.apiextensions.k8s.io"
+"""The ``group_kind`` of a CustomResourceDefinition (ordering, health and the client's discovery refresh)."""
 
 
 @dataclass(frozen=True, order=True)

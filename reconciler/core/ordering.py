@@ -19,11 +19,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.core.desired import BundleId, DesiredBundle
-from reconciler.core.objects import ANNOTATION_WAVE, Obj, ObjectKey
+from reconciler.core.objects import ANNOTATION_WAVE, CRD, Obj, ObjectKey
 from reconciler.errors import PlanError
 
 CLUSTER_LAYER = "cluster"
-CRD = "CustomResourceDefinition.apiextensions.k8s.io"
 KIND_RANKS: Mapping[str, int] = {
     CRD: 0,
     "Namespace": 1,

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from reconciler import metrics
-from reconciler.core import rollout
+from reconciler.core import rollout, targeting
 from reconciler.core.desired import BundleId
 from reconciler.core.plans import Action, Plan
 from reconciler.core.statuses import Outcome as StepOutcome
@@ -61,6 +61,8 @@ class EnginePipeline:
     catalog: catalogs.Catalog = field(default_factory=catalogs.Catalog)
     repo: FleetRepo | None = None
     """The last fleet repo that loaded: what drift scans compare against."""
+    targets: Sequence[targeting.Target] = ()
+    """``repo``'s targets, built once when it loaded."""
     render_options: fleet.Options = field(default_factory=fleet.Options)
     """Kept across reconciles, so unchanged bundles come from the render cache."""
     reviews: Settle | None = None
@@ -77,7 +79,8 @@ class EnginePipeline:
     def reconcile(self, tree: FileTree, *, revision: str, source: str, stop: threading.Event,
                   forced_from: str | None = None) -> Outcome:
         repo = loader.load(tree)
-        self.repo, self.catalog = repo, catalogs.from_repo(repo)
+        targets = targeting.build(repo)  # once per revision: the catalog, the render and drift scans use them
+        self.repo, self.targets, self.catalog = repo, targets, catalogs.from_repo(repo, targets)
         if self.replica is not None:
             self.replica.clusters = frozenset(repo.clusters)
         session = self.session_for(repo)  # the ownership terms this reconcile writes under (see _fence)
@@ -85,7 +88,7 @@ class EnginePipeline:
         shard = frozenset(session.destinations) if session.destinations is not None else None
         last = self._applied
         since = last[2] if last and last[0] != revision and last[1] == shard and not forced else None
-        planned = engine.plan_fleet(repo, session=session, forced=forced, since=since)
+        planned = engine.plan_fleet(repo, session=session, forced=forced, since=since, targets=targets)
         if stop.is_set():
             return Outcome(revision, "stopped before applying", ok=False)
         if self.reviews is not None:  # a merged pull request: its reviewed plan, if still the one to apply
@@ -114,11 +117,11 @@ class EnginePipeline:
         if repo is None:
             return 0
         report = drift.scan(self.store, connections=self.connections_for(repo), fleet_name=repo.name,
-                            policies=drift.policies_of(repo), now=datetime.now(UTC), workers=self.workers,
+                            policies=drift.policies_of(self.targets), now=datetime.now(UTC), workers=self.workers,
                             health_rules=engine.health_rules(repo),
                             destinations=replicas.owned_filter(self.replica, repo.clusters))
         if not stop.is_set():
-            drift.heal(report, repo=repo, session=self.session_for(repo))
+            drift.heal(report, repo=repo, session=self.session_for(repo), targets=self.targets)
         return len(report.entries)
 
     def _fence(self, cluster: str) -> None:

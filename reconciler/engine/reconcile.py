@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from reconciler.core import generated, guards, healthrules, planner, rechecks, retirements, rollout
+from reconciler.core import generated, guards, healthrules, planner, rechecks, retirements, rollout, targeting
 from reconciler.core.desired import BundleId, BundlePolicy, DesiredBundle
 from reconciler.core.inventory import Inventory
 from reconciler.core.live import LiveCluster
@@ -32,7 +32,6 @@ from reconciler.core.statuses import PlanPhase, Reachability, RunStatus, UnitSta
 from reconciler.engine import applied, apply, fleetrun, gates, notices, staleness, touched, units
 from reconciler.engine.ledgers import Ledger
 from reconciler.engine.ports import ClusterApi, StateStore
-from reconciler.errors import ClusterError, ConfigError
 from reconciler.kube import observe
 from reconciler.kube.connections import Connections, KubeconfigPending
 from reconciler.render import fleet
@@ -103,16 +102,19 @@ class ApplyReport:
 
 def plan_fleet(repo: FleetRepo, *, session: Session, clusters: Collection[str] = (), forced: bool = False,
                on_phase: Callable[[PlanPhase], None] = lambda _: None,
-               since: fleet.FleetRender | None = None) -> Planned:
+               since: fleet.FleetRender | None = None,
+               targets: Sequence[targeting.Target] | None = None) -> Planned:
     """Render, observe and plan the fleet (or only the fleet clusters in ``clusters``).
 
     ``forced``: the revision does not descend from the last one applied (a force-push), so the
     planner marks every deletion as needing approval. ``on_phase`` is called as each phase begins.
     ``since``: the render last applied in full; only the fleet clusters whose render differs from it
-    are observed and planned (``engine.touched``; nothing at all when none does).
+    are observed and planned (``engine.touched``; nothing at all when none does). ``targets``: the
+    repo's targets, when the caller (the daemon's cycle) built them once for everything it does with
+    this revision.
     """
     on_phase(PlanPhase.RENDER)
-    whole = fleet.render(repo, options=session.render_options)
+    whole = fleet.render(repo, options=session.render_options, targets=targets)
     chosen: Collection[str] | None = touched.touched(since, whole) if since is not None else clusters or None
     rendered = _only(whole, chosen, session.destinations)
     inventory = _inventory(session.store, chosen, session.destinations)
@@ -175,8 +177,10 @@ def apply_saved(plan: Plan, repo: FleetRepo, *, session: Session, options: Apply
 # ---- steps ----------------------------------------------------------------------------------------
 
 
-def render_step(repo: FleetRepo, *, session: Session, clusters: Collection[str]) -> fleet.FleetRender:
-    return _only(fleet.render(repo, options=session.render_options), clusters or None, session.destinations)
+def render_step(repo: FleetRepo, *, session: Session, clusters: Collection[str],
+                targets: Sequence[targeting.Target] | None = None) -> fleet.FleetRender:
+    rendered = fleet.render(repo, options=session.render_options, targets=targets)
+    return _only(rendered, clusters or None, session.destinations)
 
 
 def _only(rendered: fleet.FleetRender, clusters: Collection[str] | None,
@@ -287,15 +291,9 @@ def rendered_objects(bundles: Iterable[DesiredBundle]) -> dict[tuple[str, Object
 
 def _observe(dest: str, connections: Connections, *, fleet_name: str, desired: list[Obj],
              held: set[ObjectKey]) -> LiveCluster:
-    try:
-        client = connections.client(dest)
-    except KubeconfigPending:
-        return LiveCluster.reachable(dest, objects=[])  # still being provisioned: nothing there yet
-    except ClusterError as exc:
-        return observe.unreachable(dest, exc)
-    except ConfigError as exc:
-        return LiveCluster.unreachable(dest, reason=exc.message)
-    return observe.observe(client, fleet=fleet_name, desired=desired, inventory=held)
+    nothing_yet = LiveCluster.reachable(dest, objects=[])  # still being provisioned: nothing there yet
+    return observe.observe_dest(dest, connections, fleet=fleet_name, desired=desired, inventory=held,
+                                pending=nothing_yet)
 
 
 def _context(planned: Planned, *, run_id: str, session: Session, options: ApplyOptions) -> apply.Context:

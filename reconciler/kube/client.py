@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import metrics
-from reconciler.core.objects import FIELD_MANAGER, Obj, ObjectKey
+from reconciler.core.objects import CRD, FIELD_MANAGER, Obj, ObjectKey
 from reconciler.errors import ApplyError, ClusterAuthFailed, ClusterError, ClusterUnreachable
 from reconciler.kube import retries
 from reconciler.kube.discovery import Discovery, Resource
@@ -36,7 +36,6 @@ from reconciler.kube.transports import APPLY_PATCH, ConnectionFailed, Request, R
 PAGE_SIZE = 500
 KUBE_VERBS = {"apply": "patch", "dry-run": "patch", "discovery": "get"}
 """Our verbs that the API server names otherwise; the rest (get, list, create, update, delete) are the same."""
-CRD = "CustomResourceDefinition.apiextensions.k8s.io"
 
 
 class WriteConflict(ApplyError):

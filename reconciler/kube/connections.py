@@ -3,8 +3,8 @@
 ``Cluster.spec.connection`` says how: ``context`` names a context of ``--kubeconfig``;
 ``kubeconfigSecret`` names a Secret on another fleet cluster (as Cluster API writes them). Kubeconfigs
 whose user runs an ``exec`` or ``auth-provider`` plugin are refused unless the operator allow-listed that
-plugin (the command's base name, or the auth-provider's name): a kubeconfig from a Secret or a repo must
-not make us run programs. TLS is exactly what the kubeconfig says. Each cluster gets its own token
+plugin (the command exactly as the kubeconfig spells it, a bare name or a full path, or the
+auth-provider's name): a kubeconfig from a Secret or a repo must not make us run programs. TLS is exactly what the kubeconfig says. Each cluster gets its own token
 bucket (QPS, burst) and retry policy; urllib3's own retries are off so a write is never re-sent behind
 our back.
 

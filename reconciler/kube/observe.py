@@ -6,10 +6,11 @@ those LISTs did not find, to spot objects that exist without our marks (adoption
 inventory object whose labels someone removed, which must be reported "not owned", never planned as a
 create or as already gone; ``core.live`` says so): none in a namespace that does not exist, else one
 GET or one LIST per kind and namespace (``look_up``). A cluster that cannot be read comes back
-``Unreachable`` or ``AuthFailed`` and the planner never prunes there. An API group discovery marks
+``unreachable`` or ``auth-failed`` (``core.statuses.Reachability``) and the planner never prunes there. An API group discovery marks
 Stale, or whose requests fail past their retries (an aggregated API server that is down), is named in
 ``LiveCluster.unknown_groups`` and only its kinds are left alone; a failing core group still makes the
-cluster unreachable.
+cluster unreachable. ``observe_dest`` is the one ladder from a destination's name to its
+``LiveCluster``: build its client, then observe.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from collections.abc import Iterable, Sequence
 from reconciler.core import statuses
 from reconciler.core.live import LiveCluster
 from reconciler.core.objects import LABEL_FLEET, Obj, ObjectKey
-from reconciler.errors import ClusterAuthFailed, ClusterError, ClusterUnreachable
+from reconciler.errors import ClusterAuthFailed, ClusterError, ClusterUnreachable, ConfigError
 from reconciler.kube.client import Client
+from reconciler.kube.connections import Connections, KubeconfigPending
 
 SERVICE_UNAVAILABLE = 503
 
@@ -33,6 +35,24 @@ def observe(client: Client, *, fleet: str, desired: Iterable[Obj], inventory: It
         return LiveCluster.unreachable(client.name, status=statuses.Reachability.AUTH_FAILED, reason=exc.message)
     except ClusterError as exc:
         return LiveCluster.unreachable(client.name, reason=exc.message)
+
+
+def observe_dest(dest: str, connections: Connections, *, fleet: str, desired: Iterable[Obj],
+                 inventory: Iterable[ObjectKey], pending: LiveCluster) -> LiveCluster:
+    """``dest`` observed through its client; ``pending`` while its kubeconfig is still being provisioned.
+
+    A client that cannot be built (the cluster refused us, or its connection is misconfigured) makes the
+    cluster unreachable, never "empty".
+    """
+    try:
+        client = connections.client(dest)
+    except KubeconfigPending:
+        return pending
+    except ClusterError as exc:
+        return unreachable(dest, exc)
+    except ConfigError as exc:
+        return LiveCluster.unreachable(dest, reason=exc.message)
+    return observe(client, fleet=fleet, desired=desired, inventory=inventory)
 
 
 def unreachable(name: str, error: ClusterError) -> LiveCluster:

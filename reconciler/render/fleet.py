@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -89,12 +89,14 @@ def render(
     options: Options | None = None,
     clusters: Collection[str] | None = None,
     bundles: Collection[str] | None = None,
+    targets: Sequence[Target] | None = None,
 ) -> FleetRender:
     """Render ``repo``: every target, or those for destination ``clusters`` and of ``bundles``
     (``<bundle>`` or ``<stack>/<bundle>``; other bundles of those destinations still count for CRD
-    scopes and duplicates)."""
+    scopes and duplicates). ``targets``: the repo's targets when the caller already built them."""
     options = options or Options()
-    targets = [t for t in targeting.build(repo) if clusters is None or t.dest in clusters]
+    built = targeting.build(repo) if targets is None else targets
+    targets = [t for t in built if clusters is None or t.dest in clusters]
     ctx = sources.Context(
         repo=repo, cache=options.cache, fetcher=options.fetcher, kustomize_timeout=options.kustomize_timeout,
         age_keys=options.age_keys,

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.objects import Obj
-from reconciler.sim import statuses
+from reconciler.sim import ssa, statuses
 from reconciler.sim.resources import ResourceType
+from reconciler.sim.ssa import validation
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,6 @@ class FieldManagers:
     """Server-side apply and update bookkeeping for one cluster (its own copy of the schema)."""
 
     def __init__(self, *, defaulting: bool, allocate_ip: Callable[[], str]) -> None:
-        from reconciler.sim import ssa
-
         self.defaulting = defaulting
         self._crds: dict[tuple[str, str], Mapping[str, Any]] = {}
         """(apiVersion, kind) of each served custom resource version: its structural schema."""
@@ -61,7 +60,7 @@ class FieldManagers:
     def register_crd(self, crd: Obj) -> None:
         from reconciler.sim import structurals
 
-        self._fm.schema.register_crd(crd)
+        ssa.register_crd(self._fm.schema, crd)
         spec = crd.get("spec") or {}
         kind = str((spec.get("names") or {}).get("kind", ""))
         for version in spec.get("versions") or ():
@@ -93,11 +92,9 @@ class FieldManagers:
         type_name = self._fm.type_name(obj.get("apiVersion", ""), obj.get("kind", ""))
         if type_name is None:
             return []
-        return list(self._fm.schema.unknown_fields(obj, type_name))
+        return validation.unknown_in(self._fm.schema, obj, type_name)
 
     def apply(self, rt: ResourceType, live: Obj | None, config: Obj, **how: Any) -> Written:
-        from reconciler.sim import ssa
-
         try:
             outcome = self._fm.apply(live, config, manager=how["manager"], force=how["force"], now=how["now"],
                                      subresource=how.get("subresource", ""))
@@ -108,8 +105,6 @@ class FieldManagers:
         return Written(outcome.object, outcome.changed)
 
     def update(self, live: Obj | None, new: Obj, *, manager: str, now: str, subresource: str = "") -> Written:
-        from reconciler.sim import ssa
-
         try:
             outcome = self._fm.update(live, new, manager=manager, now=now, subresource=subresource)
         except ssa.InvalidObject as exc:

@@ -7,7 +7,7 @@ label and the cluster view can list stacks and versions without reading Git per 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.core import rollout, targeting
@@ -58,9 +58,10 @@ class Catalog:
         return sorted({f"{k}={v}" for c in self.clusters.values() for k, v in c.labels.items()})
 
 
-def from_repo(repo: FleetRepo) -> Catalog:
-    """The catalog of a loaded fleet repo (its targets give each cluster's stack versions)."""
-    targets = targeting.build(repo)
+def from_repo(repo: FleetRepo, targets: Sequence[targeting.Target] | None = None) -> Catalog:
+    """The catalog of a loaded fleet repo (its targets, built here unless given, give each cluster's
+    stack versions)."""
+    targets = targeting.build(repo) if targets is None else targets
     stacks: dict[str, dict[str, str]] = {}
     dests: dict[str, set[str]] = {}
     for target in targets:

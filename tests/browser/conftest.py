@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from reconciler.core import targeting
 from reconciler.core.drift import Report
 from reconciler.core.objects import ObjectKey
 from reconciler.engine import drift, fleetrun, gates, reconcile, sessions
@@ -108,7 +109,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, fleet_dir: Path) -> Iter
             store,
             connections=session.connections,
             fleet_name=repo.name,
-            policies=drift.policies_of(repo),
+            policies=drift.policies_of(targeting.build(repo)),
             now=datetime.now(UTC),
         )
         catalog = catalogs.from_repo(repo)

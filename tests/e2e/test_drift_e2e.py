@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import main
 from reconciler.core import drift as core_drift
+from reconciler.core import targeting
 from reconciler.core.objects import ObjectKey
 from reconciler.engine import drift, fleetrun, gates, reconcile, sessions
 from reconciler.kube.connections import ClientSettings
@@ -106,7 +107,7 @@ class Scene:
             self.store,
             connections=self.session.connections,
             fleet_name=self.repo.name,
-            policies=drift.policies_of(self.repo),
+            policies=drift.policies_of(targeting.build(self.repo)),
             now=NOW,
         )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.core import drift as core_drift
+from reconciler.core import targeting
 from reconciler.engine import drift, fleetrun, gates, reconcile, sessions
 from reconciler.kube.connections import ClientSettings
 from reconciler.sim import fleets, testing
@@ -55,7 +56,7 @@ class Bench:
         """A drift scan of everything applied, as ``stackfleet drift`` runs it."""
         repo = loader.load(opening.open_tree(str(self.fleet)))
         return drift.scan(self.store, connections=self.session(repo).connections, fleet_name=repo.name,
-                          policies=drift.policies_of(repo), now=datetime.now(UTC))
+                          policies=drift.policies_of(targeting.build(repo)), now=datetime.now(UTC))
 
 
 CONFIG_BUNDLE = "{name: config, layer: addons, manifests: {path: config}}"

@@ -32,7 +32,7 @@ import httpx
 import pytest
 
 from reconciler import errors, logs
-from reconciler.core import plan_views, plans
+from reconciler.core import plan_views, plans, targeting
 from reconciler.core.objects import read_owner
 from reconciler.engine import drift, fleetrun, gates, reconcile, sessions
 from reconciler.kube.connections import ClientSettings
@@ -352,7 +352,7 @@ class Rig:
         """The real drift scan over what was applied; its report is kept for the canary scan."""
         repo = self.repo()
         found = drift.scan(self.store, connections=self.session(repo).connections, fleet_name=repo.name,
-                           policies=drift.policies_of(repo), now=datetime.now(UTC))
+                           policies=drift.policies_of(targeting.build(repo)), now=datetime.now(UTC))
         self.keep("report", repr(found))
         return found
 

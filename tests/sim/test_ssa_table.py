@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from reconciler.sim import ssa
-from reconciler.sim.ssa import fieldpaths
+from reconciler.sim.ssa import fieldpaths, validation
 
 NOW = "2026-01-01T00:00:00Z"
 LATER = "2026-01-01T00:05:00Z"
@@ -451,7 +451,8 @@ def test_a_registered_crd_keys_its_map_lists() -> None:
         "items": items,
     }
     root = {"type": "object", "properties": {"spec": {"type": "object", "properties": {"disks": listing}}}}
-    schema.register_crd(
+    ssa.register_crd(
+        schema,
         {
             "spec": {
                 "group": "example.com",
@@ -547,7 +548,7 @@ def test_an_update_with_duplicate_keys_owns_the_list_whole() -> None:
 
 def test_unknown_fields_can_be_dropped() -> None:
     obj = deployment({"replicas": 1, "replicaz": 2}, bogus="x")
-    kept = ssa.builtin_schema().drop_unknown_fields(obj, "io.k8s.api.apps.v1.Deployment")
+    kept = validation.without_unknown(ssa.builtin_schema(), obj, "io.k8s.api.apps.v1.Deployment")
     assert kept == deployment({"replicas": 1})
 
 
@@ -578,7 +579,7 @@ def _crd_schema() -> ssa.Schema:
     version = {"name": "v1", "schema": {"openAPIV3Schema": root}, "subresources": {"status": {}}}
     crd = {"spec": {"group": "example.com", "names": {"kind": "Gadget"}, "versions": [version]}}
     schema = ssa.builtin_schema().copy()
-    schema.register_crd(crd)
+    ssa.register_crd(schema, crd)
     return schema
 
 

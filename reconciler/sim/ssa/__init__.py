@@ -18,13 +18,17 @@ Usage::
     outcome = manager.apply(live, config, manager="stackfleet", force=False, now="2026-01-01T00:00:00Z")
     outcome.object, outcome.changed      # or ssa.ApplyConflict with .causes
 
-Custom resources: ``schema = ssa.builtin_schema().copy(); schema.register_crd(crd)``; a kind
-without a registered schema is deduced (maps merged per key, lists atomic).
+Custom resources: ``schema = ssa.builtin_schema().copy(); ssa.register_crd(schema, crd)``; a kind
+without a registered schema is deduced (maps merged per key, lists atomic). ``schemas`` holds the
+types only; registering CRDs (``crds``) and checking fields (``validation``) build on it, never the
+other way round.
 """
 
 from __future__ import annotations
 
+from reconciler.sim.ssa import validation
 from reconciler.sim.ssa.conflicts import ApplyConflict, ConflictCause
+from reconciler.sim.ssa.crds import register as register_crd
 from reconciler.sim.ssa.fieldmanager import FieldManager, Outcome
 from reconciler.sim.ssa.schemas import Schema, builtin_schema, load_schema
 from reconciler.sim.ssa.shapes import InvalidObject
@@ -32,7 +36,7 @@ from reconciler.sim.ssa.shapes import InvalidObject
 
 def unknown_fields(obj: dict[str, object], type_name: str | None) -> list[str]:
     """Fields of ``obj`` the built-in type ``type_name`` does not declare (``.spec.foo``)."""
-    return builtin_schema().unknown_fields(obj, type_name)
+    return validation.unknown_in(builtin_schema(), obj, type_name)
 
 
 __all__ = [
@@ -44,5 +48,6 @@ __all__ = [
     "Schema",
     "builtin_schema",
     "load_schema",
+    "register_crd",
     "unknown_fields",
 ]

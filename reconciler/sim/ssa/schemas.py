@@ -117,26 +117,6 @@ class Schema:
         """A copy to register CRDs into without touching the shared original."""
         return Schema(types=dict(self.types), kinds=dict(self.kinds), with_status=set(self.with_status))
 
-    def register_crd(self, crd: Mapping[str, Any]) -> list[str]:
-        """Add the types of a CustomResourceDefinition's served versions; returns their names."""
-        from reconciler.sim.ssa import crds
-
-        return crds.register(self, crd)
-
-    def unknown_fields(self, obj: Mapping[str, Any], type_name: str | None) -> list[str]:
-        """Paths (``.spec.foo``) of fields the type does not declare (for ``fieldValidation=Strict``)."""
-        from reconciler.sim.ssa import shapes, validation
-
-        with shapes.depth_guard():
-            return validation.unknown_fields(self, obj, self.root(type_name))
-
-    def drop_unknown_fields(self, obj: Mapping[str, Any], type_name: str | None) -> dict[str, Any]:
-        """A copy of ``obj`` without the fields ``unknown_fields`` reports (the default, non-strict decode)."""
-        from reconciler.sim.ssa import validation
-
-        dropped: dict[str, Any] = validation.drop_unknown_fields(self, obj, self.root(type_name))
-        return dropped
-
 
 def _atomic(atom: Atom) -> Atom:
     list_shape = atom.list and ListShape(element=atom.list.element, relationship="atomic")

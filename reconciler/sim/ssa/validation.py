@@ -9,6 +9,18 @@ from reconciler.sim.ssa import shapes
 from reconciler.sim.ssa.schemas import Schema, TypeRef
 
 
+def unknown_in(schema: Schema, obj: Mapping[str, Any], type_name: str | None) -> list[str]:
+    """Paths (``.spec.foo``) of fields type ``type_name`` does not declare (for ``fieldValidation=Strict``)."""
+    with shapes.depth_guard():
+        return unknown_fields(schema, obj, schema.root(type_name))
+
+
+def without_unknown(schema: Schema, obj: Mapping[str, Any], type_name: str | None) -> dict[str, Any]:
+    """A copy of ``obj`` without the fields ``unknown_in`` reports (the default, non-strict decode)."""
+    dropped: dict[str, Any] = drop_unknown_fields(schema, obj, schema.root(type_name))
+    return dropped
+
+
 def unknown_fields(schema: Schema, obj: Mapping[str, Any], ref: TypeRef) -> list[str]:
     """Paths (``.spec.foo``, ``.spec.containers[0].bar``) of fields ``ref``'s structs do not declare."""
     found: list[str] = []
