@@ -28,12 +28,12 @@ def check(saved: Plan, *, fresh: Plan, live: Mapping[str, LiveCluster], inventor
     """Raise ``RefusedStepError`` for the first step of ``saved`` that is not allowed now.
 
     ``declared``: (destination, key) of every object the fleet renders now; ``fleet``: its name."""
-    expected = {(c.cluster, c.bundle, c.key): c for c in fresh.steps}
+    expected = {(c.dest, c.bundle, c.key): c for c in fresh.steps}
     for step in saved.steps:
         if step.action is Action.DELETE:
             _check_delete(step, live=live, inventory=inventory, fleet=fleet,
-                          declared=(step.cluster, step.key) in declared)
-        now = expected.get((step.cluster, step.bundle, step.key))
+                          declared=(step.dest, step.key) in declared)
+        now = expected.get((step.dest, step.bundle, step.key))
         if now is None or now.action is not step.action:
             said = now.action.value if now is not None else "nothing"
             _refuse(step, f"a fresh plan makes no such step (it says {said} for this object)")
@@ -43,10 +43,10 @@ def check(saved: Plan, *, fresh: Plan, live: Mapping[str, LiveCluster], inventor
 
 def _check_delete(step: Change, *, live: Mapping[str, LiveCluster], inventory: Inventory, fleet: str,
                   declared: bool) -> None:
-    held = inventory.get(step.cluster, step.bundle)
+    held = inventory.get(step.dest, step.bundle)
     if held is None or step.key not in held.keys:
         _refuse(step, f"the object is not in the inventory of bundle {step.bundle}")
-    cluster = live.get(step.cluster)
+    cluster = live.get(step.dest)
     current = cluster.get(step.key) if cluster is not None else None
     owner = read_owner(current) if current is not None else None
     ours = owner is not None and (owner.fleet, owner.stack, owner.bundle) == (
@@ -59,4 +59,4 @@ def _check_delete(step: Change, *, live: Mapping[str, LiveCluster], inventory: I
 
 def _refuse(step: Change, why: str) -> None:
     raise RefusedStepError(f"saved plan refused: step {step.step} ({step.action.value} {step.key}): {why}",
-                           cluster=step.cluster, bundle=str(step.bundle), object=str(step.key))
+                           cluster=step.dest, bundle=str(step.bundle), object=str(step.key))

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler import logs, metrics, settings
-from reconciler.core import escapes, prplan_views, prplans, report
+from reconciler.core import escapes, plan_views, prplan_views, prplans
 from reconciler.core.plans import Plan
 from reconciler.core.statuses import PrPlanState
 from reconciler.daemon.tracks import Track
@@ -220,7 +220,7 @@ class Reviews:
         forge = self.forges.get(record.source)
         if forge is None:
             return
-        body = f"**{escapes.markdown(note)}**\n\n" + report.markdown(fresh, limit=min(report.MARKDOWN_LIMIT, forge.limit - 2000))
+        body = f"**{escapes.markdown(note)}**\n\n" + plan_views.markdown(fresh, limit=min(plan_views.MARKDOWN_LIMIT, forge.limit - 2000))
         self._publish(record, forge, Post(record.number, record.head_sha, body, CheckState.SUCCESS,
                                           "merged: re-planned at the merge", self._link(record)))
 

@@ -26,7 +26,7 @@ AREA = "plans"
 def delete_step(rig, *, cluster: str, namespace: str, name: str, number: int) -> Change:
     """A delete step for ConfigMap namespace/name on ``cluster``, with its live uid and resourceVersion."""
     live = kube.CoreV1Api(rig.running.api_client(cluster)).read_namespaced_config_map(name, namespace)
-    return Change(action=Action.DELETE, cluster=cluster, bundle=BundleId(cluster, "apps", "config"),
+    return Change(action=Action.DELETE, dest=cluster, bundle=BundleId(cluster, "apps", "config"),
                   key=ObjectKey("", "ConfigMap", namespace, name), step=number, live_uid=live.metadata.uid,
                   live_resource_version=live.metadata.resource_version)
 
@@ -87,7 +87,7 @@ def test_a_step_the_marks_or_the_inventory_do_not_allow_is_refused_even_with_a_v
     with pytest.raises(RefusedStepError) as refused:
         reconcile.apply_saved(signatures.from_json(forged, key=key), applied.repo(), session=applied.session())
         figures.tampered_plans_applied += 1
-    applied.error(refused.value, names=[step.cluster, str(step.key), f"step {step.step}"])
+    applied.error(refused.value, names=[step.dest, str(step.key), f"step {step.step}"])
     assert applied.writes() == writes
     applied.check(area=AREA, logs_text=captured_logs.text())
 
