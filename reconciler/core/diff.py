@@ -27,6 +27,9 @@ from reconciler.core.objects import Obj
 Patch = tuple[dict[str, Any], ...]
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
+ABSENT = "/dev/null"
+"""The side of a unified diff where the object does not exist (a create, or an object deleted out of band)."""
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -154,8 +157,8 @@ def unified(*, before: Obj | None, after: Obj | None, labels: tuple[str, str] = 
     lines = difflib.unified_diff(
         to_yaml(before).splitlines(),
         to_yaml(after).splitlines(),
-        fromfile=labels[0] if before is not None else "/dev/null",
-        tofile=labels[1] if after is not None else "/dev/null",
+        fromfile=labels[0] if before is not None else ABSENT,
+        tofile=labels[1] if after is not None else ABSENT,
         lineterm="",
     )
     return "\n".join(lines)

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from reconciler.core.desired import BundleId
-from reconciler.core.drift import Who
+from reconciler.core.diff import ABSENT
+from reconciler.core.drift import Kind, Who
 from reconciler.core.objects import ObjectKey
 from reconciler.store import rows, tables
 from reconciler.store.contexts import Context
@@ -92,6 +93,7 @@ def _record(row: Any) -> DriftRecord:
         object_key=row.object_key,
         patch=tuple(json.loads(row.patch)),
         diff=row.diff,
+        kind=Kind.MISSING if row.diff.startswith(f"--- {ABSENT}") else Kind.MODIFIED,
         who=Who(manager=row.manager, operation=row.operation, time=row.changed_at),
         first_seen=row.first_seen,
         last_seen=row.last_seen,

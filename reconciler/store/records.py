@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.core.desired import BundleId
-from reconciler.core.drift import Who
+from reconciler.core.drift import Kind, Who
 from reconciler.core.statuses import Outcome, PlanStatus, PrPlanState, Reachability, RevisionStatus, RunStatus
 
 
@@ -98,6 +98,8 @@ class DriftRecord:
     first_seen: datetime
     last_seen: datetime
     resolved_at: datetime | None = None
+    kind: Kind = Kind.MODIFIED
+    """Modified, or missing (deleted out of band): read back from the stored diff, see ``store.drifts``."""
 
     @property
     def open(self) -> bool:

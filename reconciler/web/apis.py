@@ -51,7 +51,7 @@ def drift_json(record: DriftRecord) -> dict[str, Any]:
         "cluster": record.cluster,
         "bundle": inventory.bundle_to_dict(record.bundle),
         "object": record.object_key,
-        "kind": "missing" if links.is_missing(record) else "modified",
+        "kind": record.kind.value,
         "changedBy": {
             "manager": record.who.manager,
             "operation": record.who.operation,

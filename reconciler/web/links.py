@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from reconciler.core.desired import BundleId
+from reconciler.core.drift import Kind
 from reconciler.store.records import DriftRecord
 
 
@@ -45,5 +46,5 @@ def fleet(*, label: str = "", state: str = "") -> str:
 
 
 def is_missing(record: DriftRecord) -> bool:
-    """A drift entry about an object deleted out of band (its diff creates the whole object)."""
-    return record.diff.startswith("--- /dev/null")
+    """A drift entry about an object deleted out of band."""
+    return record.kind is Kind.MISSING

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from reconciler.core import diff
 from reconciler.core.desired import BundleId
-from reconciler.core.drift import Who
+from reconciler.core.drift import Kind, Who
 from reconciler.core.objects import ObjectKey
 from reconciler.store import stores
 
@@ -66,3 +67,13 @@ def test_drift_that_comes_back_after_resolution_starts_again(
 def test_open_drift_is_counted(store: stores.Store) -> None:
     report(store)
     assert store.drifts.count_open() == 1
+
+
+def test_an_object_deleted_out_of_band_reads_back_as_missing(store: stores.Store) -> None:
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "controller"}}
+    gone = diff.compare(desired=deployment, live=None)
+    store.drifts.report("eu-1", BUNDLE, KEY, patch=list(gone.patch), diff=gone.text)
+    report(store, key=ObjectKey(group="apps", kind="Deployment", namespace="ingress", name="other"))
+    assert sorted((d.object_key, d.kind) for d in store.drifts.open()) == [
+        (str(KEY), Kind.MISSING), ("Deployment.apps/ingress/other", Kind.MODIFIED),
+    ]
