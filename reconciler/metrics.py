@@ -5,7 +5,7 @@ The series (issue 8)::
     stackfleet_reconcile_duration_seconds{source}          histogram  one reconcile pass
     stackfleet_drift_scan_duration_seconds{cluster}        histogram  one drift scan of a cluster
     stackfleet_api_requests_total{cluster,verb,code}       counter    Kubernetes API requests
-    stackfleet_objects{cluster,state}                      gauge      objects by state (in-sync, drifted, ...)
+    stackfleet_objects{cluster,state}                      gauge      objects by core.statuses.ObjectState
     stackfleet_drift_objects{cluster}                      gauge      objects drifted, per cluster
     stackfleet_errors_total{stage}                         counter    failures by pipeline stage
     stackfleet_last_applied_revision_info{source,revision} gauge      1 for the revision applied last
@@ -18,6 +18,7 @@ text exposition for ``/metrics``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -27,6 +28,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+from reconciler.core.statuses import ObjectState
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -119,10 +122,11 @@ def count_error(stage: str) -> None:
     ERRORS.labels(stage=stage).inc()
 
 
-def set_objects(cluster: str, counts: dict[str, int]) -> None:
+def set_objects(cluster: str, counts: Mapping[ObjectState, int]) -> None:
     """Set the per-state object counts of ``cluster`` (states not given drop to 0)."""
-    for state in set(counts) | _states_of(cluster):
-        OBJECTS.labels(cluster=cluster, state=state).set(counts.get(state, 0))
+    given = {state.value: count for state, count in counts.items()}
+    for state in set(given) | _states_of(cluster):
+        OBJECTS.labels(cluster=cluster, state=state).set(given.get(state, 0))
 
 
 def _states_of(cluster: str) -> set[str]:

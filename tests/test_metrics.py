@@ -7,6 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from reconciler import metrics
+from reconciler.core.statuses import ObjectState
 
 SERIES = {
     "stackfleet_reconcile_duration_seconds": "histogram",
@@ -24,7 +25,7 @@ def exercise() -> None:
     metrics.RECONCILE_SECONDS.labels(source="fleet").observe(1.5)
     metrics.DRIFT_SCAN_SECONDS.labels(cluster="eu-1").observe(0.2)
     metrics.API_REQUESTS.labels(cluster="eu-1", verb="patch", code="200").inc()
-    metrics.set_objects("eu-1", {"in-sync": 10, "drifted": 1})
+    metrics.set_objects("eu-1", {ObjectState.IN_SYNC: 10, ObjectState.PENDING: 1})
     metrics.DRIFT_OBJECTS.labels(cluster="eu-1").set(1)
     metrics.count_error("render")
     metrics.set_last_applied("fleet", "main@sha1:aaa", at=1_700_000_000)
@@ -62,14 +63,14 @@ def test_a_new_applied_revision_replaces_the_old_series() -> None:
 
 
 def test_object_states_not_reported_again_drop_to_zero() -> None:
-    metrics.set_objects("us-9", {"in-sync": 4, "drifted": 2})
-    metrics.set_objects("us-9", {"in-sync": 6})
+    metrics.set_objects("us-9", {ObjectState.IN_SYNC: 4, ObjectState.FAILED: 2})
+    metrics.set_objects("us-9", {ObjectState.IN_SYNC: 6})
     found = {
         labels["state"]: value
         for _, labels, value in samples("stackfleet_objects")
         if labels["cluster"] == "us-9"
     }
-    assert found == {"in-sync": 6.0, "drifted": 0.0}
+    assert found == {"in-sync": 6.0, "failed": 0.0}
 
 
 def errors_in(stage: str) -> float:

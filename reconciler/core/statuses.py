@@ -42,6 +42,16 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+class ObjectState(StrEnum):
+    """Where a planned object stands after an apply (the ``stackfleet_objects`` gauge's ``state``)."""
+
+    IN_SYNC = "in-sync"
+    PENDING = "pending"
+    """Not applied yet: held for an approval, a stage, or a unit that stopped earlier."""
+    FAILED = "failed"
+    CONFLICT = "conflict"
+
+
 class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"

@@ -22,6 +22,7 @@ from reconciler import metrics
 from reconciler.core import rollout, targeting
 from reconciler.core.desired import BundleId
 from reconciler.core.plans import Action, Plan
+from reconciler.core.statuses import ObjectState
 from reconciler.core.statuses import Outcome as StepOutcome
 from reconciler.core.statuses import PlanStatus, UnitState
 from reconciler.daemon import replicas
@@ -188,10 +189,10 @@ def held_of(report: engine.ApplyReport) -> str:
     return "; ".join(f"{HOLDS[state]} {stage}" for stage, state in found.items())
 
 
-def object_states(plan: Plan, report: engine.ApplyReport) -> dict[str, dict[str, int]]:
+def object_states(plan: Plan, report: engine.ApplyReport) -> dict[str, dict[ObjectState, int]]:
     """Per destination cluster, how many objects are in sync, failed, pending or in conflict after an apply."""
     ended = {(s.change.dest, s.change.key): s.outcome for o in report.outcomes if o.unit for s in o.unit.steps}
-    counts: dict[str, dict[str, int]] = {}
+    counts: dict[str, dict[ObjectState, int]] = {}
     for change in plan.changes:
         if change.action is Action.DELETE:
             continue
@@ -201,9 +202,9 @@ def object_states(plan: Plan, report: engine.ApplyReport) -> dict[str, dict[str,
     return counts
 
 
-def _state_of(action: Action, ended: StepOutcome | None) -> str:
+def _state_of(action: Action, ended: StepOutcome | None) -> ObjectState:
     if action is Action.UNCHANGED or ended in (StepOutcome.APPLIED, StepOutcome.UNCHANGED):
-        return "in-sync"
+        return ObjectState.IN_SYNC
     if action is Action.CONFLICT:
-        return "conflict"
-    return "failed" if ended is StepOutcome.FAILED else "pending"
+        return ObjectState.CONFLICT
+    return ObjectState.FAILED if ended is StepOutcome.FAILED else ObjectState.PENDING
