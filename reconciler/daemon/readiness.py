@@ -16,16 +16,16 @@ def sources_fresh(
     """A readiness check: a source is fresh once it has a revision and is not stale past its interval."""
 
     def check() -> Readiness:
-        checks = {f"source:{t.name}": _judge(t, t.poll_seconds or max_stale_seconds, clock()) for t in tracks}
-        return Readiness(ready=all(v == "ok" for v in checks.values()), checks=checks)
+        return Readiness.of({f"source:{t.name}": _judge(t, t.poll_seconds or max_stale_seconds, clock()) for t in tracks})
 
     return check
 
 
 def _judge(track: Track, max_stale_seconds: float, now: float) -> str:
+    """The source's problem; empty when it is fresh."""
     status = track.status
     if status.revision is None:
         return f"no revision yet: {status.error}" if status.error else "no revision yet"
     if status.stale_since is not None and now - status.stale_since > max_stale_seconds:
         return status.describe()
-    return "ok"
+    return ""

@@ -24,18 +24,18 @@ def readyz(request: Request) -> Response:
 
 def check(request: Request) -> Readiness:
     deps = pages.services(request)
-    checks = {"store": _store_check(request)}
+    store = Readiness.of({"store": _store_problem(request)})
     extra = deps.readiness() if deps.readiness is not None else Readiness(True)
-    checks.update(extra.checks)
-    return Readiness(ready=checks["store"] == "ok" and extra.ready, checks=checks)
+    return Readiness(ready=store.ready and extra.ready, checks={**store.checks, **extra.checks})
 
 
-def _store_check(request: Request) -> str:
+def _store_problem(request: Request) -> str:
+    """What keeps the store from serving the daemon; empty when nothing does."""
     store = pages.services(request).store
     try:
         if not store.ping():
             return "schema is not at the latest version"
-        return "ok" if store.writable() else "read-only"
+        return "" if store.writable() else "read-only"
     except StackfleetError as exc:
         return f"unreachable: {exc}"
 

@@ -18,6 +18,9 @@ from reconciler.web.access import Tokens
 from reconciler.web.catalogs import Catalog
 from reconciler.web.oidc import Logins
 
+OK = "ok"
+"""What ``/readyz`` says of a check that found nothing wrong."""
+
 
 @dataclass(frozen=True)
 class Readiness:
@@ -25,6 +28,11 @@ class Readiness:
 
     ready: bool
     checks: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, problems: Mapping[str, str]) -> Readiness:
+        """Ready when no check found a problem (``""``); each check reads ``OK`` or its problem."""
+        return cls(ready=not any(problems.values()), checks={name: p or OK for name, p in problems.items()})
 
 
 class Operator(Protocol):
