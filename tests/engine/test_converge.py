@@ -45,7 +45,7 @@ def test_child_bundles_wait_for_their_cluster_api_cluster(world):
     planned = world.plan()
     capi = next(c for c in planned.plan.steps if c.key == ObjectKey("cluster.x-k8s.io", "Cluster", "fleet-clusters", "dev-eu-1"))
     child = [c for c in planned.plan.steps if c.dest == "dev-eu-1"]
-    assert capi.cluster == "mgmt" and capi.action is Action.CREATE
+    assert capi.dest == "mgmt" and capi.action is Action.CREATE
     assert all(c.step > capi.step for c in child)
     assert "dev-eu-1" not in world.sim.server.clusters  # not provisioned before the apply
     world.apply(planned)

@@ -22,7 +22,7 @@ PLANTED = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: planted}\ndata: {in
 
 def changes_of(planned, *, cluster: str, name: str) -> set[tuple[str, Action, str]]:
     return {(c.bundle.bundle, c.action, c.reason) for c in planned.plan.changes
-            if c.cluster == cluster and c.key.name == name}
+            if c.dest == cluster and c.key.name == name}
 
 
 def test_marks_naming_a_bundle_that_never_applied_the_object_are_a_conflict(applied, captured_logs):
