@@ -304,10 +304,10 @@ def test_self_heal_leaves_a_changed_desired_state_to_the_next_reconcile(scene: S
 def test_each_scan_records_bundle_health(scene: Scene) -> None:
     scene.sim.tick()
     scene.scan()
-    before = {h.bundle.bundle: h.health for h in scene.store.health.of_cluster("c0")}
+    before = {h.bundle.bundle: h.health.label for h in scene.store.health.of_cluster("c0")}
     scene.resource("v1", "ConfigMap").delete(name="settings", namespace="apps")
     scene.scan()
-    after = {h.bundle.bundle: (h.health, h.reason) for h in scene.store.health.of_cluster("c0")}
+    after = {h.bundle.bundle: (h.health.label, h.reason) for h in scene.store.health.of_cluster("c0")}
     assert (before, after["healed"]) == (
         {"base": "Healthy", "healed": "Healthy", "watched": "Healthy"},
         ("Unknown", "object not found"),
