@@ -1,9 +1,9 @@
 """Terminal output of the CLI through rich: consoles, tables, plan views, progress.
 
-The core returns rows and plain lines (``core.report``); this edge decides how they look. A console
+The core returns rows and plain lines (``core.plan_views``); this edge decides how they look. A console
 writes colour and rich tables only to a terminal, never with ``NO_COLOR`` set (rich reads it, as
 no-color.org asks) and never with ``TERM=dumb``; redirected to a file or a pipe the output is the plain
-text of ``core.report``, with no ANSI codes, so logs and scripts read the same text every time.
+text of ``core.plan_views``, with no ANSI codes, so logs and scripts read the same text every time.
 Long work shows progress on a terminal only: the phases of a fleet plan (``planning``), apply steps.
 """
 
@@ -19,15 +19,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from reconciler.core import plans, report
+from reconciler.core import plan_views, plans
 from reconciler.core.statuses import PlanPhase
 
 DIFF_STYLES = {
-    report.DiffLine.HEADER: "bold",
-    report.DiffLine.HUNK: "cyan",
-    report.DiffLine.ADDED: "green",
-    report.DiffLine.REMOVED: "red",
-    report.DiffLine.CONTEXT: "",
+    plan_views.DiffLine.HEADER: "bold",
+    plan_views.DiffLine.HUNK: "cyan",
+    plan_views.DiffLine.ADDED: "green",
+    plan_views.DiffLine.REMOVED: "red",
+    plan_views.DiffLine.CONTEXT: "",
 }
 
 
@@ -46,9 +46,9 @@ def styled(out: Console) -> bool:
 
 
 def print_table(out: Console, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """A table: rich's on a terminal, plain aligned columns (``report.aligned``) otherwise."""
+    """A table: rich's on a terminal, plain aligned columns (``plan_views.aligned``) otherwise."""
     if not styled(out):
-        for line in report.aligned([header, *rows]):
+        for line in plan_views.aligned([header, *rows]):
             out.print(line, markup=False)
         return
     table = Table(*header, box=None, header_style="bold", pad_edge=False)
@@ -58,25 +58,25 @@ def print_table(out: Console, header: Sequence[str], rows: Sequence[Sequence[str
 
 
 def print_plan(out: Console, plan: plans.Plan, *, detail: bool) -> None:
-    """The plan's text view: ``report.text`` as it is off a terminal, styled with a rich table on one."""
+    """The plan's text view: ``plan_views.text`` as it is off a terminal, styled with a rich table on one."""
     if not styled(out):
-        out.print(report.text(plan, detail=detail), end="", markup=False)
+        out.print(plan_views.text(plan, detail=detail), end="", markup=False)
         return
-    out.print(Text(report.headline(plan), style="bold"))
+    out.print(Text(plan_views.headline(plan), style="bold"))
     out.print()
-    table = report.summary_table(plan)
+    table = plan_views.summary_table(plan)
     if table.rows:
         print_table(out, table.header, table.rows)
     if table.unchanged:
         out.print(table.unchanged, markup=False)
-    _section(out, "Kubernetes versions:", [f"  {line}" for line in report.version_lines(plan)])
-    _section(out, "Steps:", [report.step_line(c) for c in plan.steps])
-    _section(out, "Held back:", [report.held_line(c) for c in report.held_changes(plan)])
+    _section(out, "Kubernetes versions:", [f"  {line}" for line in plan_views.version_lines(plan)])
+    _section(out, "Steps:", [plan_views.step_line(c) for c in plan.steps])
+    _section(out, "Held back:", [plan_views.held_line(c) for c in plan_views.held_changes(plan)])
     if detail:
         for change in plan.steps:
             out.print()
-            out.print(Text(report.step_line(change).strip(), style="bold"))
-            for kind, line in report.diff_lines(change.diff):
+            out.print(Text(plan_views.step_line(change).strip(), style="bold"))
+            for kind, line in plan_views.diff_lines(change.diff):
                 out.print(Text(line, style=DIFF_STYLES[kind]))
 
 

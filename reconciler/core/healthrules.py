@@ -1,7 +1,7 @@
 """A fleet's own health rules for any kind (what Argo CD users write Lua health checks for). Pure.
 
 A rule names a kind (and optionally its API group) and gives expressions over the object
-(``core.expressions``: ``status``, ``spec``, ``metadata`` and ``object``)::
+(``spec.expressions``: ``status``, ``spec``, ``metadata`` and ``object``)::
 
     health:
       - kind: Database
@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reconciler.core import expressions
 from reconciler.core.conditions import Health, Status
 from reconciler.core.objects import Obj, ObjectKey
+from reconciler.spec import expressions
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class Pending:
     def fail(self, slot: tuple[str, BundleId] | None = None) -> None:
         """The unit (or the bundle at ``slot``, a destination and a bundle) halted: its waiting hooks
         are finished as failed."""
-        due = [i for i in self.items if slot is None or (i[1].cluster, i[1].bundle) == slot]
+        due = [i for i in self.items if slot is None or (i[1].dest, i[1].bundle) == slot]
         self.items = [i for i in self.items if i not in due]
         _finish(due, succeeded=False)
 

@@ -32,6 +32,7 @@ from reconciler.core.statuses import PlanPhase, Reachability, RunStatus, UnitSta
 from reconciler.engine import applied, apply, fleetrun, gates, notices, staleness, touched, units
 from reconciler.engine.ledgers import Ledger
 from reconciler.engine.ports import ClusterApi, StateStore
+from reconciler.errors import ClusterError, ConfigError
 from reconciler.kube import observe
 from reconciler.kube.connections import Connections, KubeconfigPending
 from reconciler.render import fleet

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from reconciler.core import expressions
+from reconciler.spec import expressions
 
 API_VERSION: Literal["stackfleet.dev/v1alpha1"] = "stackfleet.dev/v1alpha1"
 

@@ -1,4 +1,4 @@
-"""The CEL-like expression language of health rules (core.expressions) and the rules (core.healthrules)."""
+"""The CEL-like expression language of health rules (spec.expressions) and the rules (core.healthrules)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.core import expressions, health, healthrules
+from reconciler.core import health, healthrules
 from reconciler.core.health import Health
+from reconciler.spec import expressions
 
 OBJ: dict[str, Any] = {
     "apiVersion": "db.example.dev/v1", "kind": "Database", "metadata": {"name": "orders", "generation": 3},

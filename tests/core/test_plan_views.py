@@ -119,8 +119,8 @@ def test_text_view_lists_steps_and_diffs() -> None:
 
 
 def test_diff_lines_carry_their_kind_for_the_views_that_style_them() -> None:
-    kinds = dict((line, kind) for kind, line in report.diff_lines(make_plan().steps[0].diff))
-    assert kinds["+kind: ConfigMap"] is report.DiffLine.ADDED
+    kinds = dict((line, kind) for kind, line in plan_views.diff_lines(make_plan().steps[0].diff))
+    assert kinds["+kind: ConfigMap"] is plan_views.DiffLine.ADDED
 
 
 def test_the_text_view_has_no_colour() -> None:

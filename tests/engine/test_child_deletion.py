@@ -17,7 +17,7 @@ CAPI_CLUSTER = ObjectKey("cluster.x-k8s.io", "Cluster", "fleet-clusters", CHILD)
 
 
 def mentions(plan: Plan, name: str) -> list[Any]:
-    return ([c for c in plan.changes if name in (c.cluster, c.bundle.cluster)]
+    return ([c for c in plan.changes if name in (c.dest, c.bundle.cluster)]
             + [r for r in plan.clusters if r.name == name]
             + [b for b in plan.bundles if name in (b.dest, b.bundle.cluster)])
 
@@ -34,11 +34,11 @@ def converged_without_child(world: Any) -> None:
 def test_the_plan_deletes_the_childs_objects_first_and_its_cluster_with_approval(world):
     converged_without_child(world)
     planned = world.plan()
-    inside = [c for c in planned.plan.steps if c.cluster == CHILD]
+    inside = [c for c in planned.plan.steps if c.dest == CHILD]
     capi = next(c for c in planned.plan.steps if c.key == CAPI_CLUSTER)
     assert {c.action for c in inside} == {Action.DELETE} and len(inside) == sum(
         len(b.keys) for b in held_by(world, CHILD) if b.dest == CHILD)
-    assert (capi.cluster, capi.action, max(c.step for c in inside) < capi.step) == ("mgmt", Action.DELETE, True)
+    assert (capi.dest, capi.action, max(c.step for c in inside) < capi.step) == ("mgmt", Action.DELETE, True)
     assert set(capi.after) & {c.step for c in inside}
     assert f"deletes child cluster {CHILD} (Cluster API deprovisions it)" in capi.approval
 
@@ -70,7 +70,7 @@ def test_an_unreachable_child_that_left_the_fleet_is_abandoned_with_a_note_then_
     converged_without_child(world)
     world.sim.faults(CHILD).down = True
     planned = world.plan()
-    inside = [c for c in planned.plan.changes if c.cluster == CHILD]
+    inside = [c for c in planned.plan.changes if c.dest == CHILD]
     assert {(c.action, c.why) for c in inside} == {(Action.SKIPPED, Reason.ABANDONED)}
     assert all(c.reason.startswith("abandoned with its cluster, which is deleted through Cluster API: cluster "
                                    f"{CHILD} is ") for c in inside)
@@ -84,7 +84,7 @@ def test_an_unreachable_cluster_that_still_exists_keeps_its_inventory(world):
     before = sorted((b.dest, str(b.bundle), len(b.keys)) for b in held_by(world, CHILD))
     world.sim.faults(CHILD).down = True
     planned = world.plan()
-    assert {c.action for c in planned.plan.changes if c.cluster == CHILD} == {Action.SKIPPED}
+    assert {c.action for c in planned.plan.changes if c.dest == CHILD} == {Action.SKIPPED}
     world.apply(planned, stages=frozenset({"prod-rest"}))
     assert sorted((b.dest, str(b.bundle), len(b.keys)) for b in held_by(world, CHILD)) == before
     assert CHILD in world.sim.server.clusters

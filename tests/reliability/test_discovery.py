@@ -31,7 +31,7 @@ def widgets(applied):
 
 def changes_on(plan, cluster: str) -> dict[str, tuple[Action, str]]:
     return {c.key.name: (c.action, c.reason) for c in plan.changes
-            if c.cluster == cluster and c.key.kind in ("Widget", "ConfigMap") and c.action is not Action.UNCHANGED}
+            if c.dest == cluster and c.key.kind in ("Widget", "ConfigMap") and c.action is not Action.UNCHANGED}
 
 
 @pytest.mark.parametrize("fault", ["503", "stale"])
@@ -48,7 +48,7 @@ def test_a_failing_or_stale_group_leaves_exactly_its_kinds_alone(widgets, captur
     on_c1 = changes_on(planned.plan, "c1")
     assert {n: a for n, (a, _) in on_c1.items()} == {"w1": Action.SKIPPED, "w2": Action.SKIPPED, "cm-1": Action.UPDATE}
     assert all("API group example.dev" in why and "c1" in why for n, (_, why) in on_c1.items() if n != "cm-1")
-    assert {c.why for c in planned.plan.changes if c.cluster == "c1" and c.key.kind == "Widget"} == {Reason.UNKNOWN_GROUP}
+    assert {c.why for c in planned.plan.changes if c.dest == "c1" and c.key.kind == "Widget"} == {Reason.UNKNOWN_GROUP}
     assert {n: a for n, (a, _) in changes_on(planned.plan, "c0").items()} == {
         "w1": Action.DELETE, "w2": Action.CREATE, "cm-1": Action.UPDATE}
     report = widgets.apply(planned)

@@ -72,6 +72,6 @@ def test_an_explicit_waiver_lets_the_guard_it_names_through(applied, captured_lo
     applied.edit("fleet.yaml", "spec: {layers: [infra, addons],",
                  "spec: {layers: [infra, addons], policy: {guards: {stacks: [{stack: apps, waive: [system-namespaces]}]}},")
     planned = applied.plan()
-    actions = {(c.key.name, c.action) for c in planned.plan.changes if c.key.name in NAMES and c.cluster == "c0"}
+    actions = {(c.key.name, c.action) for c in planned.plan.changes if c.key.name in NAMES and c.dest == "c0"}
     assert actions == {("coredns", Action.CREATE), ("open-door", Action.REFUSED), ("takeover", Action.REFUSED)}
     applied.check(area=AREA, logs_text=captured_logs.text())
