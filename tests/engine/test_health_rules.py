@@ -43,5 +43,5 @@ def test_the_drift_scan_records_bundle_health_by_the_rule(small):
     session = small.session(repo)
     drift.scan(small.store, connections=session.connections, fleet_name=repo.name, policies=drift.policies_of(repo),
                now=datetime.now(UTC), health_rules=reconcile.health_rules(repo))
-    found = {(h.bundle.bundle, h.health, h.reason) for h in small.store.health.of_cluster("c0")}
+    found = {(h.bundle.bundle, h.health.label, h.reason) for h in small.store.health.of_cluster("c0")}
     assert found == {("base", "Healthy", ""), ("config", "Degraded", "config map 4")}
