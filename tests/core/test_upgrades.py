@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.core import clusterapi, planner, plans, report, upgrades
+from reconciler.core import clusterapi, plan_views, planner, plans, upgrades
 from reconciler.core.desired import BundleId, DesiredBundle
 from reconciler.core.health import Health
 from reconciler.core.inventory import Inventory
@@ -126,17 +126,17 @@ def plan_of(live_version: str, desired_version: str) -> plans.Plan:
 
 def test_the_plan_views_name_the_version_change_and_the_artifact_keeps_it() -> None:
     plan = plan_of("v1.30.6", "v1.31.2")
-    assert "Kubernetes versions:\n  Kubernetes v1.30.6 → v1.31.2 on prod-eu-1 (step 1)\n" in report.text(plan)
-    assert "- Kubernetes v1.30.6 → v1.31.2 on prod-eu-1 \\(step 1\\)" in report.markdown(plan)  # escaped Markdown
+    assert "Kubernetes versions:\n  Kubernetes v1.30.6 → v1.31.2 on prod-eu-1 (step 1)\n" in plan_views.text(plan)
+    assert "- Kubernetes v1.30.6 → v1.31.2 on prod-eu-1 \\(step 1\\)" in plan_views.markdown(plan)  # escaped Markdown
     assert plans.from_json(plans.to_json(plan)).changes == plan.changes
 
 
 def test_a_planned_downgrade_needs_approval_and_says_so_in_the_views() -> None:
     plan = plan_of("v1.31.2", "v1.30.6")
     assert [c.needs_approval for c in plan.steps] == [True]
-    assert "Kubernetes v1.31.2 → v1.30.6 on prod-eu-1 (step 1) [needs approval]" in report.text(plan)
+    assert "Kubernetes v1.31.2 → v1.30.6 on prod-eu-1 (step 1) [needs approval]" in plan_views.text(plan)
 
 
 def test_an_unchanged_version_is_not_mentioned() -> None:
     plan = plan_of("v1.31.2", "v1.31.2")
-    assert "Kubernetes" not in report.text(plan)
+    assert "Kubernetes" not in plan_views.text(plan)

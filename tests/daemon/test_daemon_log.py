@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from reconciler import logs
-from reconciler.daemon import waits
 from reconciler.daemon.jobs import Daemon, Schedule
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.ports import Outcome
-from reconciler.daemon.repos import GitDaemon, Upstream
 from reconciler.daemon.tracks import Track
+from reconciler.demo import waits
+from reconciler.demo.repos import GitDaemon, Upstream
 from reconciler.source.git import Mirror
 from reconciler.source.sources import GitSource
 from reconciler.spec import loader

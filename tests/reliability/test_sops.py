@@ -10,7 +10,7 @@ import yaml
 from kubernetes import client as kube
 
 from reconciler import settings
-from reconciler.core import plans, report, rollout
+from reconciler.core import plan_views, plans, rollout
 from reconciler.engine import fleetrun, reconcile
 from reconciler.render import fleet, sops
 from tests.reliability.conftest import CANARY, canary_in
@@ -28,8 +28,8 @@ def run(rig, keys_file) -> reconcile.ApplyReport:
     session.render_options = fleet.Options(age_keys=sops.AgeKeys.parse(text))
     planned = reconcile.plan_fleet(repo, session=session)
     rig.keep("plan file", plans.to_json(planned.plan))
-    rig.keep("diff", report.text(planned.plan, detail=True))
-    rig.keep("report", report.markdown(planned.plan))
+    rig.keep("diff", plan_views.text(planned.plan, detail=True))
+    rig.keep("report", plan_views.markdown(planned.plan))
     rig.keep("errors", "\n".join(f.error for f in planned.render.failures))
     options = reconcile.ApplyOptions(approve=True, rollout=fleetrun.Options(pause_limit=1e9, sleep=lambda _: None))
     done = reconcile.apply_plan(planned, session=session, options=options)

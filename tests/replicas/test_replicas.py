@@ -22,8 +22,8 @@ from pathlib import Path
 import kubernetes
 import pytest
 
-from reconciler.daemon import waits
-from reconciler.daemon.repos import GitDaemon, Upstream
+from reconciler.demo import waits
+from reconciler.demo.repos import GitDaemon, Upstream
 from reconciler.sim import audits, testing
 
 CLUSTERS = ["mgmt", "c1", "c2", "c3", "c4", "c5"]
