@@ -19,6 +19,7 @@ from pathlib import Path
 
 import fleetscale
 
+from reconciler.core import targeting
 from reconciler.engine import drift, reconcile
 
 
@@ -27,7 +28,7 @@ def scan(bench: fleetscale.Bench, session: reconcile.Session) -> tuple[float, Co
         cluster.faults.requests.clear()
     start = time.perf_counter()
     report = drift.scan(bench.store, connections=session.connections, fleet_name=bench.repo.name,
-                        policies=drift.policies_of(bench.repo), now=datetime.now(UTC))
+                        policies=drift.policies_of(targeting.build(bench.repo)), now=datetime.now(UTC))
     return time.perf_counter() - start, bench.requests(), len(report.entries)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from reconciler.core import rollout
+from reconciler.core import rollout, targeting
 from reconciler.engine import drift, reconcile
 
 RULE = """  health:
@@ -41,7 +41,7 @@ def test_the_drift_scan_records_bundle_health_by_the_rule(small):
     small.edit("fleet.yaml", "'9'", "'4'")
     repo = small.repo()
     session = small.session(repo)
-    drift.scan(small.store, connections=session.connections, fleet_name=repo.name, policies=drift.policies_of(repo),
+    drift.scan(small.store, connections=session.connections, fleet_name=repo.name, policies=drift.policies_of(targeting.build(repo)),
                now=datetime.now(UTC), health_rules=reconcile.health_rules(repo))
     found = {(h.bundle.bundle, h.health.label, h.reason) for h in small.store.health.of_cluster("c0")}
     assert found == {("base", "Healthy", ""), ("config", "Degraded", "config map 4")}
