@@ -38,7 +38,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from reconciler.daemon.repos import Upstream
+from reconciler.demo.repos import Upstream
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITES = frozenset({"create", "update", "patch", "delete"})

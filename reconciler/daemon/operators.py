@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.core.desired import BundleId
-from reconciler.daemon.daemons import Daemon
+from reconciler.daemon.jobs import Daemon
 from reconciler.daemon.pipelines import EnginePipeline
 
 

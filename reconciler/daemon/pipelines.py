@@ -22,9 +22,8 @@ from reconciler import metrics
 from reconciler.core import rollout, targeting
 from reconciler.core.desired import BundleId
 from reconciler.core.plans import Action, Plan
-from reconciler.core.statuses import ObjectState
+from reconciler.core.statuses import ObjectState, PlanStatus, UnitState
 from reconciler.core.statuses import Outcome as StepOutcome
-from reconciler.core.statuses import PlanStatus, UnitState
 from reconciler.daemon import replicas
 from reconciler.daemon.ports import Outcome
 from reconciler.engine import drift, fleetrun, sessions

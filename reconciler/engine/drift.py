@@ -211,11 +211,11 @@ def heal(
 ) -> reconcile.ApplyReport | None:
     """Re-apply the drifted objects of self-heal bundles (only those); ``apply_plan`` records them."""
     wanted = {(e.dest, e.bundle, str(e.key)) for e in drift.to_heal(report.entries)}
-    return heal_objects(wanted, repo=repo, session=session, asked="self-heal")
+    return heal_objects(wanted, repo=repo, session=session, asked="self-heal", targets=targets)
 
 
 def heal_objects(wanted: Collection[tuple[str, BundleId, str]], *, repo: FleetRepo, session: reconcile.Session,
-                 asked: str) -> reconcile.ApplyReport | None:
+                 asked: str, targets: Sequence[targeting.Target] | None = None) -> reconcile.ApplyReport | None:
     """Re-apply ``wanted`` drifted objects ((destination, bundle, object key)), whatever their bundle's
     ``selfHeal`` says: the caller chose them (the daemon's self-heal, or a person through the API)."""
     if not wanted:

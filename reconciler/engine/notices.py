@@ -54,5 +54,5 @@ def _pruned(outcomes: Sequence[Outcome]) -> dict[str, int]:
     for o in outcomes:
         for step in o.unit.steps if o.unit is not None else ():
             if step.outcome is StepOutcome.DELETED:
-                found[step.change.cluster] += 1
+                found[step.change.dest] += 1
     return dict(found)

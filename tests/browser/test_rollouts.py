@@ -65,7 +65,7 @@ def filled_store(path: Path, repo: loader.FleetRepo) -> Store:
     testing.fill(store, placements, revision=REVISION, states={"prod-eu-1": State.DRIFTED, "dev-us-1": State.FAILED})
     store.rollouts.save({"platform-stable/staging": StageMark(ready_since=NOW)}, UNITS,
                         clusters=sorted({u.cluster for u in UNITS}))
-    change = plans.Change(action=plans.Action.UPDATE, cluster="prod-eu-1",
+    change = plans.Change(action=plans.Action.UPDATE, dest="prod-eu-1",
                           bundle=BundleId("prod-eu-1", "platform", "app-config"),
                           key=ObjectKey("", "ConfigMap", "platform", "app-config"), step=1, diff="-a: 1\n+a: 2")
     store.plans.save("plan-1", plans.Plan(revision=REVISION, created_at=NOW.isoformat(), changes=(change,)))

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.daemon.daemons import Daemon
+from reconciler.daemon.jobs import Daemon
 from reconciler.daemon.journals import StoreJournal
 from reconciler.daemon.operators import DaemonOperator
 from reconciler.daemon.pipelines import EnginePipeline
