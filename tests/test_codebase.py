@@ -6,6 +6,7 @@ import ast
 import re
 import subprocess
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,10 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-VOCABULARY = (statuses.Reachability, statuses.Outcome, statuses.RunStatus, statuses.RevisionStatus,
-              statuses.PlanStatus, reasons.Reason, rollout.Result, plans.Action)
+VOCABULARY = (
+    *(v for v in vars(statuses).values() if isinstance(v, type) and issubclass(v, StrEnum) and v is not StrEnum),
+    reasons.Reason, rollout.Result, plans.Action,
+)
 
 
 def _compared_texts(tree: ast.AST) -> list[tuple[int, str]]:
