@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import baselines, fleetscale
+from reconciler.core import targeting
 from reconciler.core.objects import Obj
 from reconciler.daemon.pipelines import EnginePipeline
-from reconciler.daemon.repos import Upstream
+from reconciler.demo.repos import Upstream
 from reconciler.engine import drift
 from reconciler.kube.connections import ClientSettings
 from reconciler.render import fleet as fleet_render
@@ -166,7 +167,7 @@ class Stackfleet:
     def scan(self) -> tuple[int, int]:
         repo = self.repo
         report = drift.scan(self.store, connections=self.pipeline.connections_for(repo), fleet_name=repo.name,
-                            policies=drift.policies_of(repo), now=datetime.now(UTC), workers=self.workers)
+                            policies=drift.policies_of(targeting.build(repo)), now=datetime.now(UTC), workers=self.workers)
         return len(report.entries), 0
 
     def rendered(self) -> dict[str, list[Obj]]:
