@@ -109,7 +109,7 @@ class Connections:
     def close(self) -> None:
         with self._lock:
             for built in self._clients.values():
-                built.transport.close()  # type: ignore[attr-defined]
+                built.transport.close()
             self._clients.clear()
 
     def read_kubeconfig(self) -> None:

@@ -55,6 +55,8 @@ class ConnectionFailed(Exception):
 class Transport(Protocol):
     def send(self, request: Request, *, timeout: float) -> Response: ...
 
+    def close(self) -> None: ...
+
 
 @dataclass
 class ApiClientTransport:
