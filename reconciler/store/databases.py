@@ -10,7 +10,8 @@ PostgreSQL (``postgresql://…``, through psycopg 3, the ``postgres`` extra) kee
 promises. A writing transaction first takes a transaction-level advisory lock
 (``pg_advisory_xact_lock``): writers queue one at a time across every process sharing the database,
 as SQLite's write lock makes them, so the store's portable upserts cannot race and migrations run
-once. A reading transaction is ``REPEATABLE READ READ ONLY``: all its statements see one snapshot, so
+once. A session idle inside a transaction for 30 s is ended by the server (and its lock released), so a
+replica frozen mid-write cannot stop every other replica's writes. A reading transaction is ``REPEATABLE READ READ ONLY``: all its statements see one snapshot, so
 an inventory read as a header and its entries is never half-replaced (under the default READ
 COMMITTED each statement would see the commits made since the one before).
 """
@@ -34,6 +35,11 @@ BEGIN_OPTION = "stackfleet_sqlite_begin"
 WRITE_LOCK_KEY = 0x5374_6B66_6C74  # "Stkflt": the advisory lock every writer of one database takes
 """The PostgreSQL advisory lock key that serialises writers (and migrations) across processes."""
 
+IDLE_IN_TRANSACTION_MS = 30_000
+"""A session idle inside a transaction this long is ended by the server, which releases its locks: a
+replica frozen (SIGSTOP, a VM pause) in the middle of a write must not hold the writers' advisory lock,
+and with it every other replica's store, for as long as it stays frozen. Store transactions are a few
+statements of Python; none is idle between them anywhere near this long."""
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 DRIVER_HINT = "PostgreSQL needs the psycopg driver: pip install 'stackfleet[postgres]'"
 
@@ -77,7 +83,8 @@ def _postgres_engine(url: str) -> Engine:
         import psycopg  # noqa: F401  (the driver SQLAlchemy loads; checked here for a clear error)
     except ModuleNotFoundError:
         raise StoreError(DRIVER_HINT) from None
-    engine = create_engine(url, pool_pre_ping=True)
+    options = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"options": options})
     event.listen(engine, "begin", _on_postgres_begin)
     return engine
 

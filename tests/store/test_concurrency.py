@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from reconciler.core import inventory
 from reconciler.core.desired import BundleId
 from reconciler.core.objects import ObjectKey
@@ -118,3 +120,20 @@ def test_processes_opening_a_fresh_database_at_once_migrate_it_once(database: st
         versions = conn.exec_driver_sql("SELECT version FROM schema_version ORDER BY version").scalars().all()
     engine.dispose()
     assert (codes, versions) == ([0, 0, 0], list(range(1, migrations.LATEST + 1)))
+
+
+def test_a_writer_frozen_inside_a_transaction_does_not_hold_the_others_forever(
+    postgres_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(databases, "IDLE_IN_TRANSACTION_MS", 1000)
+    database = postgres_server.url(postgres_server.create_database())
+    frozen, other = stores.open_store(database), stores.open_store(database)
+    conn = frozen.context.engine.connect().execution_options(**{databases.BEGIN_OPTION: "IMMEDIATE"})
+    conn.begin()
+    conn.exec_driver_sql("SELECT 1")  # holds the writers' advisory lock, then goes quiet (a SIGSTOP'd replica)
+    other.events.add("sync", "written while the other writer is frozen")
+    count = other.events.count()
+    conn.invalidate()
+    frozen.close()
+    other.close()
+    assert count == 1
