@@ -11,7 +11,7 @@ Three dangers, three functions::
 ``visible`` runs inside ``markdown`` and ``fence`` already; the dashboard applies it to every value it
 renders (``web.apps``), before HTML autoescaping. Newlines and tabs are kept; every other character of
 Unicode category Cc (control) or Cf (format: the bidi embeddings, overrides and isolates, zero-width
-space/joiners, word joiner, BOM, soft hyphen) becomes ``<U+XXXX>``.
+space/joiners, word joiner, BOM, soft hyphen) becomes ``<U+hhhh>``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def is_hidden(char: str) -> bool:
 
 
 def visible(value: str, *, shown_as: str = "<U+{:04X}>") -> str:
-    """``value`` with every hidden character replaced by ``<U+XXXX>`` (or ``shown_as`` of its code point)."""
+    """``value`` with every hidden character replaced by ``<U+hhhh>`` (or ``shown_as`` of its code point)."""
     if not any(is_hidden(c) for c in value):
         return value
     return "".join(shown_as.format(ord(c)) if is_hidden(c) else c for c in value)

@@ -40,7 +40,7 @@ def state_label(value: Any) -> str:
 
 def visible(value: Any) -> Any:
     """Every value a template prints, with bidi overrides, zero-width and control characters shown as
-    ``<U+XXXX>`` (``escapes.visible``); the environment's ``finalize``, so no template can forget it."""
+    ``<U+hhhh>`` (``escapes.visible``); the environment's ``finalize``, so no template can forget it."""
     if isinstance(value, Markup):
         return Markup(escapes.visible(str(value), shown_as="&lt;U+{:04X}&gt;"))
     if isinstance(value, str):
