@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -85,6 +85,8 @@ class Leases:
     namespace: str
     group: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _written: dict[str, Lease] = field(default_factory=dict)
+    """Lease name -> the Lease as this replica's last successful write left it."""
 
     def members(self) -> list[str]:
         """The identities whose member Lease is not expired now, sorted."""
@@ -106,22 +108,35 @@ class Leases:
         """Acquire (when free or expired) or renew the Lease ``name`` for ``identity``.
 
         ``RENEWED`` only when the Lease still named ``identity``: nobody held it in between, so what this
-        replica started under it may go on; ``ACQUIRED`` starts a new term."""
+        replica started under it may go on; ``ACQUIRED`` starts a new term. A renewal is one request: the
+        replace is made from this replica's own last write, whose resourceVersion fails the precondition
+        (409) if anyone wrote the Lease since; only then is it read again."""
         now = self.clock()
+        mine = self._written.pop(name, None)
+        if mine is not None and mine.holder == identity:
+            kept = self.client.replace(self._body(name, identity, duration, now, role=role, previous=mine))
+            if kept is not None:
+                self._written[name] = Lease.of(kept)
+                return Hold.RENEWED
         live = self.client.get(ObjectKey("coordination.k8s.io", "Lease", self.namespace, name))
         if live is None:
             created = self.client.create(self._body(name, identity, duration, now, role=role))
-            return Hold.LOST if created is None else Hold.ACQUIRED
+            if created is None:
+                return Hold.LOST
+            self._written[name] = Lease.of(created)
+            return Hold.ACQUIRED
         lease = Lease.of(live)
         if lease.holder not in (None, identity) and not lease.expired(now):
             return Hold.LOST
-        changed = self._body(name, identity, duration, now, role=role, previous=lease)
-        if self.client.replace(changed) is None:
+        changed = self.client.replace(self._body(name, identity, duration, now, role=role, previous=lease))
+        if changed is None:
             return Hold.LOST
+        self._written[name] = Lease.of(changed)
         return Hold.RENEWED if lease.holder == identity else Hold.ACQUIRED
 
     def release(self, name: str, identity: str) -> None:
         """Give the Lease up (holder cleared) if this replica still holds it, so the next owner need not wait."""
+        self._written.pop(name, None)
         live = self.client.get(ObjectKey("coordination.k8s.io", "Lease", self.namespace, name))
         if live is None or Lease.of(live).holder != identity:
             return

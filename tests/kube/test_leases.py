@@ -91,3 +91,19 @@ def _key(name: str):
     from reconciler.core.objects import ObjectKey
 
     return ObjectKey("coordination.k8s.io", "Lease", "stackfleet", name)
+
+
+def test_a_renewal_is_one_request_and_a_lost_race_reads_again(client: Client) -> None:
+    clock = Clock()
+    a, b = replicas(client, clock)
+    a.hold("stackfleet-cluster-eu-1", "a", duration=15)
+    before = dict(client.stats)
+    clock.now += timedelta(seconds=5)
+    renewed = a.hold("stackfleet-cluster-eu-1", "a", duration=15)
+    spent = {verb: client.stats[verb] - before.get(verb, 0) for verb in ("get", "update", "create")}
+    clock.now += timedelta(seconds=20)
+    taken = b.hold("stackfleet-cluster-eu-1", "b", duration=15)
+    again = a.hold("stackfleet-cluster-eu-1", "a", duration=15)  # its last write is stale now: 409, then a read
+    assert (renewed, spent, taken, again) == (
+        Hold.RENEWED, {"get": 0, "update": 1, "create": 0}, Hold.ACQUIRED, Hold.LOST
+    )
